@@ -1,0 +1,1 @@
+"""The `nbcatalog` command line."""

@@ -1,0 +1,150 @@
+"""The embedded DuckDB store: one file holding Sentinel-named tables.
+
+The store owns the schema and the safe ways in and out of the file; querying by
+name lives in `source.py`, filling the store in `demo.py` and `importers/`.
+
+Example:
+    >>> from nbcatalog.data.store import Store
+    >>> with Store.open("/tmp/example.duckdb") as store:
+    ...     store.table_stats()["SecurityEvent"].rows
+    0
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from nbcatalog.data.schema import TABLES, columns
+
+DB_ENV = "NBCATALOG_DB"
+
+
+def default_db_path() -> Path:
+    """Where the store lives when nothing names it: `$NBCATALOG_DB`, else the user data dir."""
+    if os.environ.get(DB_ENV):
+        return Path(os.environ[DB_ENV]).expanduser()
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "nbcatalog" / "nbcatalog.duckdb"
+
+
+@dataclass(frozen=True)
+class TableStats:
+    """Row count and time range of one table."""
+
+    table: str
+    rows: int
+    first: pd.Timestamp | None
+    last: pd.Timestamp | None
+
+
+class Store:
+    """An open DuckDB store file with every Sentinel table created.
+
+    Use `Store.open(path)` as a context manager. Writes go through `append`, which
+    aligns a DataFrame to the table's columns (missing columns become NULL, unknown
+    ones are an error) and converts timestamps to UTC.
+    """
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, path: Path | None):
+        self.con = con
+        self.path = path
+        # Frames come back tz-aware in UTC, whatever the machine's zone is.
+        con.execute("SET TimeZone = 'UTC'")
+
+    @classmethod
+    def open(cls, path: str | os.PathLike | None = None, *, read_only: bool = False) -> Store:
+        """Open (and create, unless read-only) the store at `path` or the default path."""
+        db = Path(path) if path is not None else default_db_path()
+        if read_only:
+            if not db.exists():
+                raise FileNotFoundError(
+                    f"no data store at {db}; build one with `nbcatalog data demo` "
+                    f"or `nbcatalog data import`, or set {DB_ENV}"
+                )
+            return cls(duckdb.connect(str(db), read_only=True), db)
+        db.parent.mkdir(parents=True, exist_ok=True)
+        store = cls(duckdb.connect(str(db)), db)
+        store.create_schema()
+        return store
+
+    @classmethod
+    def in_memory(cls) -> Store:
+        """A throw-away store (tests, previews)."""
+        store = cls(duckdb.connect(":memory:"), None)
+        store.create_schema()
+        return store
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.con.close()
+
+    def create_schema(self) -> None:
+        """Create every known table that does not exist yet."""
+        for table in TABLES.values():
+            self.con.execute(table.ddl())
+
+    @contextmanager
+    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """All-or-nothing writes: an exception rolls back everything done inside."""
+        self.con.execute("BEGIN TRANSACTION")
+        try:
+            yield self.con
+        except BaseException:
+            self.con.execute("ROLLBACK")
+            raise
+        self.con.execute("COMMIT")
+
+    def append(self, table: str, frame: pd.DataFrame) -> int:
+        """Append `frame` to `table`; returns the number of rows written.
+
+        Columns are matched by name; absent ones are stored as NULL. A column the
+        table does not have is a ValueError naming it, so nothing is dropped silently.
+        """
+        cols = columns(table)
+        unknown = [c for c in frame.columns if c not in cols]
+        if unknown:
+            raise ValueError(
+                f"{table} has no column(s) {', '.join(map(str, unknown))}; "
+                f"its columns are: {', '.join(cols)}"
+            )
+        if frame.empty:
+            return 0
+        aligned = frame.reindex(columns=cols)
+        for name, typ in TABLES[table].columns:
+            if typ == "TIMESTAMPTZ":
+                aligned[name] = pd.to_datetime(aligned[name], utc=True, errors="raise")
+        self.con.register("_nbcatalog_incoming", aligned)
+        try:
+            # Table name comes from the schema module, never from data.
+            self.con.execute(f'INSERT INTO "{table}" SELECT * FROM _nbcatalog_incoming')  # noqa: S608
+        finally:
+            self.con.unregister("_nbcatalog_incoming")
+        return len(aligned)
+
+    def table_stats(self) -> dict[str, TableStats]:
+        """Row count and first/last TimeGenerated of every table."""
+        stats = {}
+        for name, table in TABLES.items():
+            tc = table.time_column
+            rows, first, last = self.con.execute(
+                f'SELECT count(*), min("{tc}"), max("{tc}") FROM "{name}"'  # noqa: S608
+            ).fetchone()
+            stats[name] = TableStats(
+                name,
+                int(rows),
+                pd.Timestamp(first).tz_convert("UTC") if first is not None else None,
+                pd.Timestamp(last).tz_convert("UTC") if last is not None else None,
+            )
+        return stats

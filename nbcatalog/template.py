@@ -1,0 +1,225 @@
+"""What a template notebook declares: metadata, parameters and sections.
+
+This module only reads a template; finding templates is `catalog.py`, checking
+values is `parameters.py`, running them is `execution.py`.
+
+The contract (see docs/authoring.md):
+
+- notebook metadata key ``nbcatalog``: name, title, category, description,
+  entity_types, keywords, options {"default": [...], "other": [...]}, tables,
+  version, and optionally ``secrets`` (parameter names) and ``entity_kinds``
+  (parameter name -> host | ip | account | url).
+- the first code cell is tagged ``parameters`` and holds annotated assignments
+  with a help comment: ``host: str = ""  # host name, or the start of one``.
+- sections: a markdown heading cell plus the code cells under it, all tagged
+  ``section:<id>``.
+
+Example:
+    >>> from nbcatalog.template import load_template
+    >>> t = load_template("templates/host/host_summary.ipynb")   # doctest: +SKIP
+    >>> [p.name for p in t.parameters][:2]                         # doctest: +SKIP
+    ['host', 'start']
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import io
+import re
+import tokenize
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import nbformat
+
+META_KEY = "nbcatalog"
+SECTION_TAG = "section:"
+
+
+class TemplateError(ValueError):
+    """A template notebook that breaks the contract; the message names the cell."""
+
+
+@dataclass(frozen=True)
+class ParamSpec:
+    """One parameter of a template, read from its parameters cell."""
+
+    name: str
+    type: str  # "str", "int", "float", "bool", "list", "dict", "DataFrame" or "Any"
+    default: Any
+    help: str = ""
+    secret: bool = False
+    entity_kind: str | None = None  # host, ip, account, url
+
+
+@dataclass(frozen=True)
+class Section:
+    """A titled part of a template whose outputs can be shown on their own."""
+
+    id: str
+    title: str
+    cell_indexes: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Template:
+    """A parsed template notebook."""
+
+    name: str
+    path: Path
+    metadata: dict[str, Any]
+    parameters: tuple[ParamSpec, ...]
+    sections: tuple[Section, ...]
+    content_hash: str
+    origin: str = "built-in"  # built-in, user folder path, or entry point name
+    glue_names: tuple[str, ...] = field(default=())
+
+    @property
+    def title(self) -> str:
+        return self.metadata.get("title", self.name)
+
+    @property
+    def category(self) -> str:
+        return self.metadata.get("category", "")
+
+    @property
+    def description(self) -> str:
+        return self.metadata.get("description", "")
+
+    @property
+    def version(self) -> str:
+        return str(self.metadata.get("version", "0"))
+
+    @property
+    def default_options(self) -> list[str]:
+        return list(self.metadata.get("options", {}).get("default", []))
+
+    @property
+    def all_options(self) -> list[str]:
+        opts = self.metadata.get("options", {})
+        return list(opts.get("default", [])) + list(opts.get("other", []))
+
+    def parameter(self, name: str) -> ParamSpec:
+        for p in self.parameters:
+            if p.name == name:
+                return p
+        raise KeyError(name)
+
+
+SECRET_NAME = re.compile(r"password|secret|token|key", re.IGNORECASE)
+
+_TYPE_NAMES = {
+    "str": "str",
+    "int": "int",
+    "float": "float",
+    "bool": "bool",
+    "list": "list",
+    "dict": "dict",
+    "DataFrame": "DataFrame",
+    "pd.DataFrame": "DataFrame",
+}
+
+
+def _annotation_name(node: ast.expr) -> str:
+    text = ast.unparse(node)
+    base = re.sub(r"\[.*\]$", "", text.replace("Optional[", "").rstrip("]"))
+    base = base.split("|")[0].strip()
+    return _TYPE_NAMES.get(base, "Any")
+
+
+def _help_comments(source: str) -> dict[int, str]:
+    comments = {}
+    for tok in tokenize.generate_tokens(io.StringIO(source).readline):
+        if tok.type == tokenize.COMMENT:
+            comments[tok.start[0]] = tok.string.lstrip("#").strip()
+    return comments
+
+
+def parse_parameters_cell(source: str, metadata: dict[str, Any]) -> tuple[ParamSpec, ...]:
+    """Read annotated assignments (and their help comments) from a parameters cell."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError as exc:
+        raise TemplateError(f"parameters cell does not parse: {exc}") from exc
+    comments = _help_comments(source)
+    secrets = set(metadata.get("secrets", []))
+    kinds = dict(metadata.get("entity_kinds", {}))
+    specs = []
+    for node in tree.body:
+        if not isinstance(node, ast.AnnAssign) or not isinstance(node.target, ast.Name):
+            raise TemplateError(
+                f"parameters cell line {node.lineno}: only annotated assignments "
+                'like `host: str = ""  # help` belong here'
+            )
+        name = node.target.id
+        try:
+            default = ast.literal_eval(node.value) if node.value is not None else None
+        except ValueError as exc:
+            raise TemplateError(
+                f"parameters cell line {node.lineno}: default of {name!r} must be a literal"
+            ) from exc
+        specs.append(
+            ParamSpec(
+                name=name,
+                type=_annotation_name(node.annotation),
+                default=default,
+                help=comments.get(node.lineno, ""),
+                secret=name in secrets or bool(SECRET_NAME.search(name)),
+                entity_kind=kinds.get(name),
+            )
+        )
+    return tuple(specs)
+
+
+def _sections(nb: nbformat.NotebookNode) -> tuple[Section, ...]:
+    order: list[str] = []
+    cells: dict[str, list[int]] = {}
+    titles: dict[str, str] = {}
+    for index, cell in enumerate(nb.cells):
+        for tag in cell.get("metadata", {}).get("tags", []):
+            if not tag.startswith(SECTION_TAG):
+                continue
+            sid = tag[len(SECTION_TAG) :]
+            if sid not in cells:
+                order.append(sid)
+                cells[sid] = []
+            cells[sid].append(index)
+            if cell.cell_type == "markdown" and sid not in titles:
+                heading = next(
+                    (ln for ln in cell.source.splitlines() if ln.lstrip().startswith("#")), ""
+                )
+                titles[sid] = heading.lstrip("#").strip()
+    return tuple(Section(s, titles.get(s, s), tuple(cells[s])) for s in order)
+
+
+_GLUE_CALL = re.compile(r"""\bglue\(\s*["']([A-Za-z_][\w]*)["']""")
+
+
+def load_template(path: str | Path, origin: str = "built-in") -> Template:
+    """Parse the template notebook at `path`; TemplateError says what is wrong."""
+    path = Path(path)
+    raw = path.read_bytes()
+    try:
+        nb = nbformat.reads(raw.decode("utf-8"), as_version=4)
+    except Exception as exc:  # nbformat raises several types for bad JSON
+        raise TemplateError(f"{path}: not a readable notebook: {exc}") from exc
+    meta = dict(nb.metadata.get(META_KEY, {}))
+    if not meta.get("name"):
+        raise TemplateError(f"{path}: notebook metadata has no {META_KEY}.name")
+    code_cells = [c for c in nb.cells if c.cell_type == "code"]
+    if not code_cells or "parameters" not in code_cells[0].get("metadata", {}).get("tags", []):
+        raise TemplateError(f"{path}: the first code cell must be tagged 'parameters'")
+    params = parse_parameters_cell(code_cells[0].source, meta)
+    glue_names = tuple(dict.fromkeys(m for c in code_cells for m in _GLUE_CALL.findall(c.source)))
+    return Template(
+        name=meta["name"],
+        path=path,
+        metadata=meta,
+        parameters=params,
+        sections=_sections(nb),
+        content_hash=hashlib.sha256(raw).hexdigest(),
+        origin=origin,
+        glue_names=glue_names,
+    )
