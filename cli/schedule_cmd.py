@@ -1,0 +1,5 @@
+"""Placeholder: being written."""
+
+import click
+
+COMMANDS: list[click.Command] = []
