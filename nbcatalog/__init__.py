@@ -23,13 +23,13 @@ _EXPORTS = {
     "RunError": "nbcatalog.errors:RunError",
     "ParameterError": "nbcatalog.errors:ParameterError",
     "UsageError": "nbcatalog.errors:UsageError",
-    "catalog": "nbcatalog.catalog:catalog",
+    "catalog": "nbcatalog.catalog:",  # the module itself: callable, and holds get_template
     "find": "nbcatalog.catalog:find",
     "show_help": "nbcatalog.catalog:show_help",
     "add_path": "nbcatalog.catalog:add_path",
     "init": "nbcatalog.config:init",
     "browse": "nbcatalog.browser:browse",
-    "nblts": "nbcatalog.nblts:nblts",
+    "nblts": "nbcatalog.nblts:",  # the module itself: categories are its attributes
 }
 
 __all__ = sorted(_EXPORTS)
@@ -41,7 +41,10 @@ def __getattr__(name: str) -> Any:
     except KeyError:
         raise AttributeError(f"module 'nbcatalog' has no attribute {name!r}") from None
     module_name, attr = target.split(":")
-    value = getattr(importlib.import_module(module_name), attr)
+    # An empty attribute exports the module itself: `nbcatalog.catalog()` and
+    # `nbcatalog.catalog.get_template` then work in whichever order they are imported.
+    module = importlib.import_module(module_name)
+    value = getattr(module, attr) if attr else module
     globals()[name] = value
     return value
 
