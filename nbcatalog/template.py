@@ -6,9 +6,11 @@ values is `parameters.py`, running them is `execution.py`.
 The contract (see docs/authoring.md):
 
 - notebook metadata key ``nbcatalog``: name, title, category, description,
-  entity_types, keywords, options {"default": [...], "other": [...]}, tables,
-  version, and optionally ``secrets`` (parameter names) and ``entity_kinds``
-  (parameter name -> host | ip | account | url).
+  entity_types, keywords, options {"default": [...], "other": [...],
+  "descriptions": {option: text}}, tables, version, and optionally ``secrets``
+  (parameter names), ``entity_kinds`` (parameter name -> host | ip | account |
+  url | domain), ``required`` (parameter names that must be given) and
+  ``example`` (parameter name -> value, used for example calls in help).
 - the first code cell is tagged ``parameters`` and holds annotated assignments
   with a help comment: ``host: str = ""  # host name, or the start of one``.
 - sections: a markdown heading cell plus the code cells under it, all tagged
@@ -75,6 +77,7 @@ class Template:
     content_hash: str
     origin: str = "built-in"  # built-in, user folder path, or entry point name
     glue_names: tuple[str, ...] = field(default=())
+    shadows: tuple[str, ...] = field(default=())  # origins of same-name templates it hides
 
     @property
     def title(self) -> str:
@@ -91,6 +94,32 @@ class Template:
     @property
     def version(self) -> str:
         return str(self.metadata.get("version", "0"))
+
+    @property
+    def entity_types(self) -> list[str]:
+        return [str(e) for e in self.metadata.get("entity_types", [])]
+
+    @property
+    def keywords(self) -> list[str]:
+        return [str(k) for k in self.metadata.get("keywords", [])]
+
+    @property
+    def required(self) -> list[str]:
+        return [str(r) for r in self.metadata.get("required", [])]
+
+    @property
+    def example(self) -> dict[str, Any]:
+        return dict(self.metadata.get("example", {}))
+
+    @property
+    def option_descriptions(self) -> dict[str, str]:
+        """Option name -> description, for every option (empty text when undescribed)."""
+        described = self.metadata.get("options", {}).get("descriptions", {})
+        return {o: str(described.get(o, "")) for o in self.all_options}
+
+    @property
+    def has_options(self) -> bool:
+        return bool(self.all_options) or any(p.name == "options" for p in self.parameters)
 
     @property
     def default_options(self) -> list[str]:
@@ -116,17 +145,35 @@ _TYPE_NAMES = {
     "float": "float",
     "bool": "bool",
     "list": "list",
+    "List": "list",
+    "tuple": "list",
     "dict": "dict",
+    "Dict": "dict",
     "DataFrame": "DataFrame",
     "pd.DataFrame": "DataFrame",
+    "pandas.DataFrame": "DataFrame",
 }
 
 
+def normalize_name(name: str) -> str:
+    """The canonical spelling of a template name: `Host-Summary` -> `host_summary`."""
+    return name.strip().lower().replace("-", "_")
+
+
 def _annotation_name(node: ast.expr) -> str:
+    # `X | None` and `Optional[X]` are X; `list[str]` is list; unknown names are Any.
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
+        left, right = _annotation_name(node.left), _annotation_name(node.right)
+        return left if left != "Any" else right
+    if isinstance(node, ast.Subscript):
+        outer = ast.unparse(node.value)
+        if outer in ("Optional", "typing.Optional"):
+            return _annotation_name(node.slice)
+        node = node.value
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return _TYPE_NAMES.get(node.value, "Any")
     text = ast.unparse(node)
-    base = re.sub(r"\[.*\]$", "", text.replace("Optional[", "").rstrip("]"))
-    base = base.split("|")[0].strip()
-    return _TYPE_NAMES.get(base, "Any")
+    return _TYPE_NAMES.get(text, "Any")
 
 
 def _help_comments(source: str) -> dict[int, str]:
@@ -194,7 +241,7 @@ def _sections(nb: nbformat.NotebookNode) -> tuple[Section, ...]:
     return tuple(Section(s, titles.get(s, s), tuple(cells[s])) for s in order)
 
 
-_GLUE_CALL = re.compile(r"""\bglue\(\s*["']([A-Za-z_][\w]*)["']""")
+GLUE_CALL = re.compile(r"""\bglue\(\s*["']([A-Za-z_][\w]*)["']""")
 
 
 def load_template(path: str | Path, origin: str = "built-in") -> Template:
@@ -212,7 +259,7 @@ def load_template(path: str | Path, origin: str = "built-in") -> Template:
     if not code_cells or "parameters" not in code_cells[0].get("metadata", {}).get("tags", []):
         raise TemplateError(f"{path}: the first code cell must be tagged 'parameters'")
     params = parse_parameters_cell(code_cells[0].source, meta)
-    glue_names = tuple(dict.fromkeys(m for c in code_cells for m in _GLUE_CALL.findall(c.source)))
+    glue_names = tuple(dict.fromkeys(m for c in code_cells for m in GLUE_CALL.findall(c.source)))
     return Template(
         name=meta["name"],
         path=path,

@@ -1,0 +1,481 @@
+"""Finding templates: built-in ones, user folders and other installed packages.
+
+Where templates come from, highest priority first (a template of the same name
+further down the list is hidden, and the winner records what it hides):
+
+1. folders added with `add_path(dir)` in this session (the latest first),
+2. folders on ``NBCATALOG_PATH`` (an ``os.pathsep`` list), in order,
+3. installed packages that declare an entry point in the group
+   ``nbcatalog.templates``; its value names a package (``mypkg.notebooklets``),
+   a folder inside one (``mypkg:notebooklets``) or an absolute folder path,
+4. the built-in catalogue (package ``nbcatalog.templates``).
+
+A folder holds ``<category>/<name>.ipynb`` files (or ``<name>.ipynb`` directly).
+Names work in both spellings: ``host_summary`` and ``host-summary``.
+
+Example:
+    >>> import nbcatalog
+    >>> [t.name for t in nbcatalog.catalog()]                  # doctest: +SKIP
+    ['account_summary', 'host_summary']
+    >>> nbcatalog.find("logon linux")[0].name                  # doctest: +SKIP
+    'account_summary'
+"""
+
+from __future__ import annotations
+
+import difflib
+import html
+import json
+import os
+import re
+import sys
+import types
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from importlib import metadata as importlib_metadata
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from nbcatalog.errors import UnknownTemplateError, UsageError
+from nbcatalog.template import Template, TemplateError, load_template, normalize_name
+
+ENV_PATH = "NBCATALOG_PATH"
+ENTRY_POINT_GROUP = "nbcatalog.templates"
+BUILT_IN = "built-in"
+
+_added_paths: list[Path] = []
+# (path, mtime_ns, size, origin) -> parsed template, so repeated listing stays cheap
+_parsed: dict[tuple[str, int, int, str], Template] = {}
+
+
+@dataclass(frozen=True)
+class TemplateSource:
+    """A folder of templates and where it comes from ("built-in", "user: DIR", ...)."""
+
+    origin: str
+    root: Path
+
+
+@dataclass(frozen=True)
+class CatalogProblem:
+    """A notebook in a template folder that could not be read as a template."""
+
+    path: Path
+    message: str
+
+
+def add_path(directory: str | os.PathLike) -> Path:
+    """Add a folder of templates for this session; its templates win over built-in ones.
+
+    Example:
+        >>> import nbcatalog
+        >>> nbcatalog.add_path("~/notebooklets")    # doctest: +SKIP
+        PosixPath('/home/me/notebooklets')
+    """
+    path = Path(directory).expanduser().absolute()
+    if not path.is_dir():
+        raise UsageError(f"add_path: {path} is not a folder")
+    if path in _added_paths:
+        _added_paths.remove(path)
+    _added_paths.insert(0, path)
+    return path
+
+
+def remove_path(directory: str | os.PathLike) -> None:
+    """Forget a folder added with `add_path` (no error when it was not added)."""
+    path = Path(directory).expanduser().absolute()
+    if path in _added_paths:
+        _added_paths.remove(path)
+
+
+def _entry_point_sources() -> list[TemplateSource]:
+    sources = []
+    eps = sorted(importlib_metadata.entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name)
+    for ep in eps:
+        dist = getattr(ep, "dist", None)
+        label = f"package: {dist.name}" if dist is not None else f"package: {ep.name}"
+        value = ep.value.strip()
+        try:
+            if os.path.isabs(value):
+                root = Path(value)
+            else:
+                package, _, sub = value.partition(":")
+                root = Path(str(resources.files(package.strip())))
+                if sub.strip():
+                    root = root / sub.strip()
+        except (ModuleNotFoundError, TypeError, ValueError):
+            # A broken plug-in must not hide the rest of the catalogue; it is
+            # reported by catalog_problems() instead.
+            root = Path(f"<entry point {ep.name}: cannot import {value}>")
+        sources.append(TemplateSource(label, root))
+    return sources
+
+
+def template_sources() -> list[TemplateSource]:
+    """Every folder searched for templates, highest priority first.
+
+    Example:
+        >>> template_sources()[-1].origin
+        'built-in'
+    """
+    sources = [TemplateSource(f"user: {p}", p) for p in _added_paths]
+    for entry in os.environ.get(ENV_PATH, "").split(os.pathsep):
+        if entry.strip():
+            path = Path(entry.strip()).expanduser().absolute()
+            sources.append(TemplateSource(f"user: {path}", path))
+    sources.extend(_entry_point_sources())
+    sources.append(TemplateSource(BUILT_IN, Path(str(resources.files("nbcatalog.templates")))))
+    return sources
+
+
+def _notebooks(root: Path) -> Iterator[Path]:
+    if not root.is_dir():
+        return
+    candidates = list(root.glob("*.ipynb")) + list(root.glob("*/*.ipynb"))
+    for path in sorted(candidates):
+        if not any(part.startswith(".") for part in path.relative_to(root).parts):
+            yield path
+
+
+def _load(path: Path, origin: str) -> Template:
+    stat = path.stat()
+    key = (str(path), stat.st_mtime_ns, stat.st_size, origin)
+    if key not in _parsed:
+        _parsed[key] = load_template(path, origin=origin)
+    return _parsed[key]
+
+
+def _scan() -> tuple[dict[str, Template], list[CatalogProblem]]:
+    found: dict[str, Template] = {}
+    problems: list[CatalogProblem] = []
+    for source in template_sources():
+        if source.origin != BUILT_IN and not source.root.is_dir():
+            problems.append(CatalogProblem(source.root, f"{source.origin}: not a folder"))
+            continue
+        for path in _notebooks(source.root):
+            try:
+                template = _load(path, source.origin)
+            except (TemplateError, OSError) as exc:
+                problems.append(CatalogProblem(path, str(exc)))
+                continue
+            key = normalize_name(template.name)
+            if key in found:
+                winner = found[key]
+                found[key] = replace(winner, shadows=(*winner.shadows, source.origin))
+            else:
+                found[key] = template
+    return found, problems
+
+
+def catalog() -> list[Template]:
+    """Every template, one per name (the highest-priority one), sorted by category and name.
+
+    Example:
+        >>> import nbcatalog
+        >>> {t.category for t in nbcatalog.catalog()} >= {"host"}   # doctest: +SKIP
+        True
+    """
+    found, _ = _scan()
+    return sorted(found.values(), key=lambda t: (t.category, t.name))
+
+
+def catalog_problems() -> list[CatalogProblem]:
+    """Notebooks in template folders that are not valid templates (and unreadable folders)."""
+    return _scan()[1]
+
+
+def get_template(name: str) -> Template:
+    """The template called `name` (``host_summary`` or ``host-summary``), or a path to one.
+
+    Raises UnknownTemplateError naming the closest names.
+
+    Example:
+        >>> get_template("host-summary").name      # doctest: +SKIP
+        'host_summary'
+    """
+    if not isinstance(name, str) or not name.strip():
+        raise UnknownTemplateError(f"template name must be non-empty text, not {name!r}")
+    if name.endswith(".ipynb"):
+        path = Path(name).expanduser()
+        if not path.is_file():
+            raise UnknownTemplateError(f"no template file {path}")
+        try:
+            return load_template(path, origin=f"file: {path.absolute()}")
+        except TemplateError as exc:
+            raise UsageError(f"template file {path} is not a valid template: {exc}") from exc
+    found, problems = _scan()
+    key = normalize_name(name)
+    if key in found:
+        return found[key]
+    for problem in problems:
+        if normalize_name(problem.path.stem) == key:
+            raise UnknownTemplateError(
+                f"template {name!r} at {problem.path} is broken: {problem.message}"
+            )
+    close = difflib.get_close_matches(key, list(found), n=3, cutoff=0.5)
+    hint = f"; did you mean {', '.join(close)}?" if close else ""
+    listed = ", ".join(sorted(found)) or "none found"
+    raise UnknownTemplateError(f"no template named {name!r}{hint} (available: {listed})")
+
+
+# ------------------------------------------------------------------------ find
+
+# Where a search word matched, and how much that counts.
+_FIELD_WEIGHTS = (
+    ("name", 6),
+    ("title", 4),
+    ("keywords", 3),
+    ("entity_types", 3),
+    ("category", 3),
+    ("description", 1),
+)
+
+
+def _fields(template: Template) -> dict[str, str]:
+    return {
+        "name": template.name.replace("_", " "),
+        "title": template.title,
+        "keywords": " ".join(template.keywords),
+        "entity_types": " ".join(template.entity_types),
+        "category": template.category,
+        "description": template.description,
+    }
+
+
+def _matches(word: str, text: str) -> bool:
+    # "logons" finds "logon" and "logon" finds "logons": compare word stems.
+    stems = {word, word[:-1] if len(word) > 3 and word.endswith("s") else word}
+    tokens = re.findall(r"\w+", text.lower())
+    return any(
+        tok.startswith(stem) or (len(tok) > 3 and stem.startswith(tok))
+        for stem in stems
+        for tok in tokens
+    )
+
+
+def find(text: str) -> list[Template]:
+    """Templates matching any word of `text`, best first.
+
+    Searches names, titles, keywords, entity types, categories and descriptions;
+    ranks by how many words matched, then by where they matched.
+
+    Example:
+        >>> [t.name for t in find("logon linux")]   # doctest: +SKIP
+        ['account_summary', 'host_summary']
+    """
+    words = [w for w in re.findall(r"\w+", text.lower()) if w]
+    if not words:
+        return catalog()
+    ranked = []
+    for template in catalog():
+        fields = _fields(template)
+        hit_words, score = 0, 0
+        for word in words:
+            weights = [w for field, w in _FIELD_WEIGHTS if _matches(word, fields[field])]
+            if weights:
+                hit_words += 1
+                score += sum(weights)
+        if hit_words:
+            ranked.append((-hit_words, -score, template.name, template))
+    return [entry[-1] for entry in sorted(ranked, key=lambda e: e[:3])]
+
+
+# ------------------------------------------------------------------------ help
+
+
+def _example_value(template: Template, name: str) -> Any:
+    placeholders = {
+        "host": "WKSTN-042",
+        "ip": "203.0.113.77",
+        "account": "bob",
+        "url": "http://example.com/",
+        "domain": "example.com",
+    }
+    if name in template.example:
+        return template.example[name]
+    spec = template.parameter(name)
+    if spec.default not in (None, "", [], {}):
+        return spec.default
+    return placeholders.get(spec.entity_kind or "", f"<{name}>")
+
+
+def _example_names(template: Template) -> list[str]:
+    names = [n for n in template.example if any(p.name == n for p in template.parameters)]
+    for p in template.parameters:
+        if (p.name in template.required or p.entity_kind) and p.name not in names:
+            names.append(p.name)
+    return names
+
+
+def example_call(template: Template) -> str:
+    """A Python call that runs `template`, with example values for its key parameters.
+
+    Example:
+        >>> example_call(get_template("host_summary"))       # doctest: +SKIP
+        'nbcatalog.run("host_summary", host="WKSTN-042", last="7d")'
+    """
+    # JSON text of a string, number, bool or list is also valid Python (bar true/false).
+    args = [json.dumps(template.name)]
+    for name in _example_names(template):
+        value = _example_value(template, name)
+        text = repr(value) if isinstance(value, bool) or value is None else json.dumps(value)
+        args.append(f"{name}={text}")
+    args.append('last="7d"')
+    return f"nbcatalog.run({', '.join(args)})"
+
+
+def example_command(template: Template) -> str:
+    """The same run as a shell command.
+
+    Example:
+        >>> example_command(get_template("host_summary"))    # doctest: +SKIP
+        'nbcatalog run host-summary --host WKSTN-042 --last 7d'
+    """
+    import shlex
+
+    parts = ["nbcatalog", "run", template.name.replace("_", "-")]
+    for name in _example_names(template):
+        value = _example_value(template, name)
+        text = ",".join(map(str, value)) if isinstance(value, list) else str(value)
+        parts += [f"--{name.replace('_', '-')}", shlex.quote(text)]
+    return " ".join(parts + ["--last", "7d"])
+
+
+def _param_rows(template: Template) -> list[tuple[str, str, str, str]]:
+    rows = []
+    for p in template.parameters:
+        notes = []
+        if p.entity_kind:
+            notes.append(f"{p.entity_kind} entity")
+        if p.name in template.required:
+            notes.append("required")
+        if p.secret:
+            notes.append("secret, redacted in saved output")
+        help_text = p.help + (f" [{'; '.join(notes)}]" if notes else "")
+        default = "<redacted>" if p.secret and p.default else repr(p.default)
+        rows.append((p.name, p.type, default, help_text))
+    rows.append(("last", "str", "None", "instead of start: a span back from end, like 24h or 7d"))
+    return rows
+
+
+def help_text(template: Template) -> str:
+    """Plain-text help for a template (what `nbcatalog show NAME` prints).
+
+    Example:
+        >>> print(help_text(get_template("host_summary")))    # doctest: +SKIP
+    """
+    out = [f"{template.title}  ({template.name})", "=" * 60]
+    out.append(f"category: {template.category or '-'}    version: {template.version}")
+    out.append(f"from: {template.origin}  ({template.path})")
+    if template.shadows:
+        out.append(f"overrides: {', '.join(template.shadows)}")
+    if template.entity_types:
+        out.append(f"entities: {', '.join(template.entity_types)}")
+    if template.description:
+        out += ["", template.description]
+    out += ["", "Parameters:"]
+    for name, kind, default, text in _param_rows(template):
+        out.append(f"  {name} ({kind}, default {default})")
+        if text:
+            out.append(f"      {text}")
+    if template.all_options:
+        out += ["", "Options (options=['+name', '-name'] changes the defaults):"]
+        for option, desc in template.option_descriptions.items():
+            mark = "*" if option in template.default_options else " "
+            out.append(f"  {mark} {option}" + (f": {desc}" if desc else ""))
+        out.append("  (* = on by default)")
+    if template.sections:
+        out += ["", "Sections:"]
+        out += [f"  {s.id}: {s.title}" for s in template.sections]
+    if template.glue_names:
+        out += ["", "Results:", "  " + ", ".join(template.glue_names)]
+    out += ["", "Example:", f"  {example_call(template)}", f"  {example_command(template)}"]
+    return "\n".join(out)
+
+
+def help_html(template: Template) -> str:
+    """Rich HTML help for a template; every value is escaped.
+
+    Example:
+        >>> "<table" in help_html(get_template("host_summary"))   # doctest: +SKIP
+        True
+    """
+    e = html.escape
+    parts = [
+        '<div class="nbcatalog-help">',
+        f"<h3>{e(template.title)} <code>{e(template.name)}</code></h3>",
+        f"<p><b>category</b> {e(template.category or '-')} &middot; <b>version</b> "
+        f"{e(template.version)} &middot; <b>from</b> {e(template.origin)}</p>",
+    ]
+    if template.shadows:
+        parts.append(f"<p><b>overrides</b> {e(', '.join(template.shadows))}</p>")
+    if template.entity_types:
+        parts.append(f"<p><b>entities</b> {e(', '.join(template.entity_types))}</p>")
+    if template.description:
+        parts.append(f"<p>{e(template.description)}</p>")
+    parts.append(
+        "<h4>Parameters</h4><table><tr><th>name</th><th>type</th><th>default</th><th>help</th></tr>"
+    )
+    for row in _param_rows(template):
+        parts.append("<tr>" + "".join(f"<td>{e(cell)}</td>" for cell in row) + "</tr>")
+    parts.append("</table>")
+    if template.all_options:
+        parts.append(
+            "<h4>Options</h4><table><tr><th>option</th><th>default</th><th>description</th></tr>"
+        )
+        for option, desc in template.option_descriptions.items():
+            on = "on" if option in template.default_options else "off"
+            parts.append(f"<tr><td>{e(option)}</td><td>{on}</td><td>{e(desc)}</td></tr>")
+        parts.append("</table>")
+    if template.sections:
+        items = "".join(f"<li><code>{e(s.id)}</code> {e(s.title)}</li>" for s in template.sections)
+        parts.append(f"<h4>Sections</h4><ul>{items}</ul>")
+    if template.glue_names:
+        names = ", ".join(f"<code>{e(n)}</code>" for n in template.glue_names)
+        parts.append(f"<h4>Results</h4><p>{names}</p>")
+    parts.append(
+        f"<h4>Example</h4><pre>{e(example_call(template))}\n{e(example_command(template))}</pre>"
+    )
+    parts.append("</div>")
+    return "\n".join(parts)
+
+
+def in_notebook() -> bool:
+    """True inside a Jupyter kernel (where HTML can be displayed)."""
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover - IPython ships with ipykernel
+        return False
+    shell = get_ipython()
+    return shell is not None and type(shell).__name__ == "ZMQInteractiveShell"
+
+
+def show_help(name: str | Template) -> None:
+    """Show a template's help: rich HTML in a notebook, text in a terminal.
+
+    Example:
+        >>> import nbcatalog
+        >>> nbcatalog.show_help("host-summary")     # doctest: +SKIP
+    """
+    template = name if isinstance(name, Template) else get_template(name)
+    if in_notebook():
+        from IPython.display import HTML, display
+
+        display(HTML(help_html(template)))
+    else:
+        print(help_text(template))
+
+
+class _CallableModule(types.ModuleType):
+    """`nbcatalog.catalog()` lists templates while `nbcatalog.catalog.get_template` works.
+
+    The package attribute `nbcatalog.catalog` is this module once it is imported,
+    so the module itself answers the call.
+    """
+
+    def __call__(self) -> list[Template]:
+        return catalog()
+
+
+sys.modules[__name__].__class__ = _CallableModule
