@@ -393,6 +393,13 @@ NSGRule_s {STR}
 Country_s {STR}
 Region_s {STR}
 Computer {STR}
+SubType_s {STR}
+FlowIntervalEndTime_t {TS}
+AzureRegion_s {STR}
+ResourceType {STR}
+VirtualMachine_s {STR}
+PrivateIPAddresses_s {STR}
+PublicIPAddresses_s {STR}
 """,
 )
 
