@@ -1,0 +1,194 @@
+"""The report index: ``<output root>/index.html``, listing runs by job and by notebooklet.
+
+Newest first, with status, covered time range and links to each run's report,
+notebook and run.json; a failed run shows its error and links its partial
+notebook. Every value comes from run history, which comes from logs and user
+input, so all of it is escaped. The page is one self-contained file (inline
+styles, no scripts, nothing fetched), written atomically.
+
+Example:
+    >>> write_index(Path("output"))     # doctest: +SKIP
+    PosixPath('output/index.html')
+"""
+
+from __future__ import annotations
+
+import html
+import os
+import re
+import tempfile
+from collections import defaultdict
+from datetime import datetime, timezone
+from pathlib import Path
+from urllib.parse import quote
+
+from nbcatalog import history
+
+INDEX_NAME = "index.html"
+
+_STYLE = """
+body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 2rem;
+       color: #1d2330; background: #fff; }
+h1 { margin-bottom: 0.2rem; } .generated { color: #667; margin-top: 0; }
+nav a { margin-right: 1rem; }
+h2 { border-bottom: 2px solid #d7dbe3; padding-bottom: 0.2rem; margin-top: 2rem; }
+table { border-collapse: collapse; width: 100%; margin: 0.5rem 0 1.5rem; font-size: 0.9rem; }
+th, td { text-align: left; padding: 0.3rem 0.6rem; border-bottom: 1px solid #e4e7ee;
+         vertical-align: top; }
+th { background: #f3f5f9; }
+.status { font-weight: 600; padding: 0.1rem 0.45rem; border-radius: 0.6rem; }
+.status-succeeded { background: #dff3e4; color: #145c2c; }
+.status-failed { background: #fbe1e1; color: #8a1c1c; }
+.status-running { background: #fff4d6; color: #7a5600; }
+.error { white-space: pre-wrap; font-family: ui-monospace, monospace; font-size: 0.8rem;
+         color: #8a1c1c; margin: 0.2rem 0 0; }
+.params { font-family: ui-monospace, monospace; font-size: 0.8rem; }
+.empty { color: #667; }
+"""
+
+_COLUMNS_JOB = ("Fire time", "Parameters", "Status", "Time range", "Attempt", "Files")
+_COLUMNS_NB = ("Started", "Job", "Parameters", "Status", "Time range", "Files")
+
+
+def _e(value: object) -> str:
+    return html.escape("" if value is None else str(value), quote=True)
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_-]+", "-", text).strip("-") or "x"
+
+
+def _when(text: str | None) -> str:
+    return (text or "").replace("T", " ").replace("Z", " UTC") or "—"
+
+
+def _params(record: history.RunRecord) -> str:
+    shown = {k: v for k, v in record.parameters.items() if k not in ("start", "end")}
+    text = ", ".join(f"{k}={v}" for k, v in sorted(shown.items())) or "(defaults)"
+    return f'<span class="params">{_e(text)}</span>'
+
+
+def _status(record: history.RunRecord) -> str:
+    cls = _slug(record.status.lower())
+    return f'<span class="status status-{cls}">{_e(record.status)}</span>'
+
+
+def _files(record: history.RunRecord) -> str:
+    links = []
+    labels = {"report": "report", "notebook": "notebook", "run_json": "run.json"}
+    if record.status != "succeeded" and "notebook" in record.paths:
+        labels["notebook"] = "partial notebook"
+    for key, label in labels.items():
+        path = record.paths.get(key)
+        if path:
+            links.append(f'<a href="{_e(quote(path))}">{_e(label)}</a>')
+    text = " · ".join(links) or '<span class="empty">no files</span>'
+    if record.error:
+        text += f'<div class="error">{_e(record.error)}</div>'
+    return text
+
+
+def _range(record: history.RunRecord) -> str:
+    if not (record.range_start or record.range_end):
+        return "—"
+    return f"{_e(_when(record.range_start))} → {_e(_when(record.range_end))}"
+
+
+def _table(headers: tuple[str, ...], rows: list[list[str]]) -> str:
+    head = "".join(f"<th>{_e(h)}</th>" for h in headers)
+    body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in rows)
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def render_index(records: list[history.RunRecord], *, generated: datetime | None = None) -> str:
+    """The index page for `records` (newest first within each group), as HTML text.
+
+    Example:
+        >>> "<h1>" in render_index([])
+        True
+    """
+    generated = generated or datetime.now(timezone.utc)
+    by_job: dict[str, list[history.RunRecord]] = defaultdict(list)
+    by_nb: dict[str, list[history.RunRecord]] = defaultdict(list)
+    for rec in records:
+        if rec.job:
+            by_job[rec.job].append(rec)
+        by_nb[rec.template].append(rec)
+
+    def newest(rs: list[history.RunRecord], *keys: str) -> list[history.RunRecord]:
+        def key(r: history.RunRecord) -> tuple:
+            return tuple(getattr(r, k) or "" for k in keys)
+
+        return sorted(rs, key=key, reverse=True)
+
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        "<title>nbcatalog reports</title>",
+        f"<style>{_STYLE}</style></head><body>",
+        "<h1>nbcatalog reports</h1>",
+        f'<p class="generated">{len(records)} run(s); generated '
+        f"{_e(_when(history.utc_text(generated)))}</p>",
+        '<nav><a href="#by-job">By job</a><a href="#by-notebooklet">By notebooklet</a></nav>',
+        '<h2 id="by-job">By job</h2>',
+    ]
+    if not by_job:
+        parts.append('<p class="empty">No scheduled runs yet.</p>')
+    for job in sorted(by_job):
+        rows = [
+            [
+                _e(_when(r.fire_time)),
+                _params(r),
+                _status(r),
+                _range(r),
+                _e(r.attempt if r.attempt is not None else "—")
+                + (f" ({_e(r.trigger)})" if r.trigger and r.trigger != "schedule" else ""),
+                _files(r),
+            ]
+            for r in newest(by_job[job], "fire_time", "started", "run_dir")
+        ]
+        parts.append(f'<h3 id="job-{_e(_slug(job))}">{_e(job)}</h3>')
+        parts.append(_table(_COLUMNS_JOB, rows))
+    parts.append('<h2 id="by-notebooklet">By notebooklet</h2>')
+    if not by_nb:
+        parts.append('<p class="empty">No runs yet.</p>')
+    for name in sorted(by_nb):
+        rows = [
+            [
+                _e(_when(r.started or r.recorded_at)),
+                _e(r.job or r.trigger or "—"),
+                _params(r),
+                _status(r),
+                _range(r),
+                _files(r),
+            ]
+            for r in newest(by_nb[name], "started", "recorded_at", "run_dir")
+        ]
+        parts.append(f'<h3 id="nb-{_e(_slug(name))}">{_e(name)}</h3>')
+        parts.append(_table(_COLUMNS_NB, rows))
+    parts.append("</body></html>")
+    return "\n".join(parts) + "\n"
+
+
+def write_index(root: str | os.PathLike | None = None) -> Path:
+    """Regenerate ``<root>/index.html`` from the run history, atomically.
+
+    Example:
+        >>> write_index("output")     # doctest: +SKIP
+        PosixPath('output/index.html')
+    """
+    root = Path(root) if root is not None else history.output_root()
+    root.mkdir(parents=True, exist_ok=True)
+    text = render_index(history.list_runs(root))
+    target = root / INDEX_NAME
+    fd, tmp = tempfile.mkstemp(prefix=".index-", suffix=".html", dir=root)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return target
