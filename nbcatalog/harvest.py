@@ -1,0 +1,41 @@
+"""Read what an executed template glued: data values and named displays.
+
+Decoding is scrapbook's, with nbcatalog's encoders registered (plain values with
+their types, DataFrames as parquet inline or in ``data/*.parquet`` sidecars).
+
+Example:
+    >>> from nbcatalog.harvest import harvest
+    >>> h = harvest("output/host_summary/20240501T000000Z-ab12cd/notebook.ipynb")  # doctest: +SKIP
+    >>> h.data["related_alerts"].dtypes["TimeGenerated"]                            # doctest: +SKIP
+    datetime64[ns, UTC]
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import scrapbook as sb
+
+from nbcatalog.nblib.glue import reading_from
+
+
+@dataclass
+class Harvest:
+    """Glued data (name -> value) and displays (name -> the nbformat output shown)."""
+
+    data: dict[str, Any] = field(default_factory=dict)
+    displays: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+def harvest(notebook_path: str | Path) -> Harvest:
+    """Decode the scraps of an executed notebook; sidecars are read from its folder."""
+    notebook_path = Path(notebook_path)
+    with reading_from(notebook_path.parent):
+        book = sb.read_notebook(str(notebook_path))
+        scraps = book.scraps
+        # Not scraps.data_scraps: it drops values that decode to None.
+        data = {name: s.data for name, s in scraps.items() if s.encoder != "display"}
+    displays = {name: dict(s.display) for name, s in scraps.items() if s.display is not None}
+    return Harvest(data=data, displays=displays)

@@ -1,0 +1,318 @@
+"""What a run gives back: glued values, sections and the run's files.
+
+`Results` reads like the notebook it came from: ``res.related_alerts`` or
+``res["related_alerts"]`` is the DataFrame the template glued (dtypes kept),
+``res.sections`` maps section ids to titles, and ``res.show("timeline")``
+re-publishes that section's original rich outputs (HTML tables, images, plots and
+the scripts they need) in the caller's notebook.
+
+Example:
+    >>> import nbcatalog
+    >>> res = nbcatalog.run("host_summary", host="WKSTN-042", silent=True)  # doctest: +SKIP
+    >>> list(res.sections)                                                   # doctest: +SKIP
+    ['host', 'alerts', 'bookmarks', 'activity']
+    >>> res.show("alerts")                                                   # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import html
+import math
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from nbformat import NotebookNode
+
+from nbcatalog.errors import UsageError
+from nbcatalog.template import SECTION_TAG
+
+SCRAP_MIME_PREFIX = "application/scrapbook.scrap."
+# Outputs that other outputs need in order to render (plot libraries' loaders).
+LOADER_MIMES = ("application/vnd.bokehjs_load.v0+json", "application/javascript")
+
+
+def _cell_sections(cell: NotebookNode) -> list[str]:
+    return [
+        t[len(SECTION_TAG) :] for t in cell.metadata.get("tags", []) if t.startswith(SECTION_TAG)
+    ]
+
+
+def displayable(output: NotebookNode) -> tuple[dict[str, Any], dict[str, Any]] | None:
+    """The (data, metadata) bundle to show again for one saved output, or None.
+
+    Scrapbook's data payloads and stderr (warnings) are left out.
+    """
+    kind = output.get("output_type")
+    if kind == "stream":
+        if output.get("name") != "stdout":
+            return None
+        return {"text/plain": output.get("text", "")}, {}
+    if kind == "error":
+        return {"text/plain": f"{output.get('ename')}: {output.get('evalue')}"}, {}
+    if kind not in ("display_data", "execute_result"):
+        return None
+    data = {k: v for k, v in output.get("data", {}).items() if not k.startswith(SCRAP_MIME_PREFIX)}
+    if not data:
+        return None
+    metadata = {k: v for k, v in output.get("metadata", {}).items() if k != "scrapbook"}
+    return data, metadata
+
+
+def json_safe(value: Any) -> Any:
+    """A glued value as plain JSON: dates as ISO text, NaN as null, frames summarised.
+
+    Example:
+        >>> json_safe({"n": float("nan"), "when": dt.date(2024, 5, 1)})
+        {'n': None, 'when': '2024-05-01'}
+    """
+    if value is None or isinstance(value, (bool, str)):
+        return value
+    if hasattr(value, "shape") and hasattr(value, "columns"):
+        return {
+            "type": "DataFrame",
+            "rows": int(value.shape[0]),
+            "columns": [str(c) for c in value.columns],
+        }
+    if type(value).__name__ == "Series":
+        return {"type": "Series", "rows": int(len(value)), "name": str(value.name)}
+    if hasattr(value, "item") and callable(value.item) and not hasattr(value, "__len__"):
+        try:
+            value = value.item()  # numpy scalar
+        except (TypeError, ValueError):
+            pass
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return value
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, (dt.datetime, dt.date, dt.time)):
+        try:
+            return value.isoformat()
+        except ValueError:  # pandas NaT
+            return None
+    if isinstance(value, dt.timedelta):
+        return value.total_seconds()
+    if isinstance(value, dict):
+        return {str(k): json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [json_safe(v) for v in value]
+    text = str(value)
+    return None if text in ("NaT", "nan") else text
+
+
+class Results:
+    """The outcome of one successful run: glued data, sections and files.
+
+    Values are reachable as attributes and keys: ``res.alerts``, ``res["alerts"]``.
+    """
+
+    def __init__(
+        self,
+        *,
+        template: str,
+        data: dict[str, Any],
+        displays: dict[str, dict[str, Any]],
+        sections: dict[str, str],
+        notebook: NotebookNode,
+        parameters: dict[str, Any],
+        run_dir: Path,
+        notebook_path: Path,
+        report_path: Path | None,
+        status: str,
+        duration: float,
+        run_info: dict[str, Any] | None = None,
+    ) -> None:
+        self.template = template
+        self.data = data
+        self.displays = displays
+        self.sections = sections
+        self.notebook = notebook
+        self.parameters = parameters
+        self.run_dir = run_dir
+        self.notebook_path = notebook_path
+        self.report_path = report_path
+        self.status = status
+        self.duration = duration
+        self.run_info = run_info or {}
+
+    # ------------------------------------------------------------- access
+
+    def __getitem__(self, name: str) -> Any:
+        try:
+            return self.data[name]
+        except KeyError:
+            raise KeyError(
+                f"{self.template} has no result {name!r}; results: {', '.join(self.data) or 'none'}"
+            ) from None
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_") or name == "data":
+            raise AttributeError(name)
+        data = self.__dict__.get("data", {})
+        if name in data:
+            return data[name]
+        raise AttributeError(
+            f"{self.__dict__.get('template', 'Results')!r} has no result {name!r}; "
+            f"results: {', '.join(data) or 'none'}"
+        )
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.data
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.data)
+
+    def __dir__(self) -> list[str]:
+        return sorted(set(super().__dir__()) | set(self.data))
+
+    def keys(self) -> list[str]:
+        """The names of the glued results."""
+        return list(self.data)
+
+    def __repr__(self) -> str:
+        return (
+            f"<Results {self.template} {self.status} in {self.duration:.1f}s: "
+            f"{', '.join(self.data)}; run folder {self.run_dir}>"
+        )
+
+    # ----------------------------------------------------------- sections
+
+    def _section_ids(self, section: str | None) -> list[str]:
+        if section is None:
+            return list(self.sections)
+        if section not in self.sections:
+            raise UsageError(
+                f"{self.template} has no section {section!r}; "
+                f"sections: {', '.join(self.sections) or 'none'}"
+            )
+        return [section]
+
+    def section_cells(self, section: str) -> list[NotebookNode]:
+        """The executed cells of one section, in order."""
+        return [c for c in self.notebook.cells if section in _cell_sections(c)]
+
+    def _loader_outputs(self, wanted: set[int]) -> list[tuple[dict, dict]]:
+        """Outputs outside the shown cells that shown outputs need (e.g. BokehJS)."""
+        bundles = []
+        for index, cell in enumerate(self.notebook.cells):
+            if index in wanted:
+                continue
+            for output in cell.get("outputs", []):
+                if any(m in output.get("data", {}) for m in LOADER_MIMES):
+                    shown = displayable(output)
+                    if shown:
+                        bundles.append(shown)
+        return bundles
+
+    def section_bundles(self, section: str | None = None) -> list[tuple[dict, dict]]:
+        """The (data, metadata) bundles `show` publishes, loaders first.
+
+        Markdown cells come as ``text/markdown``; outputs as they were saved.
+        """
+        ids = self._section_ids(section)
+        shown_cells = {
+            i for i, c in enumerate(self.notebook.cells) if set(_cell_sections(c)) & set(ids)
+        }
+        bundles: list[tuple[dict, dict]] = []
+        needs_loader = False
+        for sid in ids:
+            for cell in self.section_cells(sid):
+                if cell.cell_type == "markdown":
+                    bundles.append(({"text/markdown": cell.source, "text/plain": cell.source}, {}))
+                    continue
+                for output in cell.get("outputs", []):
+                    shown = displayable(output)
+                    if shown:
+                        bundles.append(shown)
+                        needs_loader |= any(
+                            "bokeh" in m or "javascript" in m for m in shown[0]
+                        ) or "<script" in str(shown[0].get("text/html", ""))
+        if needs_loader:
+            bundles = self._loader_outputs(shown_cells) + bundles
+        return bundles
+
+    def show(self, section: str | None = None) -> None:
+        """Display all sections (or one) with their original rich outputs.
+
+        Example:
+            >>> res.show()             # doctest: +SKIP
+            >>> res.show("timeline")   # doctest: +SKIP
+        """
+        from IPython.display import publish_display_data
+
+        for data, metadata in self.section_bundles(section):
+            publish_display_data(data, metadata=metadata)
+
+    # ------------------------------------------------------------ summaries
+
+    def summary(self) -> dict[str, Any]:
+        """A JSON-ready summary: status, folders and each result (frames summarised).
+
+        Example:
+            >>> res.summary()["results"]["related_alerts"]   # doctest: +SKIP
+            {'type': 'DataFrame', 'rows': 3, 'columns': ['TimeGenerated', ...]}
+        """
+        return {
+            "status": self.status,
+            "template": self.template,
+            "run_dir": str(self.run_dir),
+            "notebook": str(self.notebook_path),
+            "report": str(self.report_path) if self.report_path else None,
+            "duration": round(self.duration, 3),
+            "parameters": json_safe(self.parameters),
+            "results": {name: json_safe(value) for name, value in self.data.items()},
+        }
+
+    def _result_rows(self) -> str:
+        rows = []
+        for name, value in self.data.items():
+            shown = json_safe(value)
+            if isinstance(shown, dict) and shown.get("type") in ("DataFrame", "Series"):
+                what = f"{shown['type']}, {shown['rows']} rows"
+            else:
+                text = repr(shown)
+                what = text if len(text) <= 120 else text[:117] + "..."
+            rows.append(
+                f"<tr><td><code>{html.escape(name)}</code></td><td>{html.escape(what)}</td></tr>"
+            )
+        return "".join(rows)
+
+    def _section_html(self, sid: str) -> str:
+        parts = [f"<h3>{html.escape(self.sections[sid])}</h3>"]
+        for cell in self.section_cells(sid):
+            if cell.cell_type != "code":
+                continue
+            for output in cell.get("outputs", []):
+                shown = displayable(output)
+                if not shown:
+                    continue
+                data = shown[0]
+                if "text/html" in data:
+                    parts.append(str(data["text/html"]))
+                elif "image/png" in data:
+                    png = data["image/png"]
+                    png = png if isinstance(png, str) else base64.b64encode(png).decode()
+                    parts.append(f'<img src="data:image/png;base64,{png.strip()}"/>')
+                elif "text/plain" in data:
+                    parts.append(f"<pre>{html.escape(str(data['text/plain']))}</pre>")
+        return "\n".join(parts)
+
+    def _repr_html_(self) -> str:
+        params = ", ".join(f"{k}={v!r}" for k, v in self.parameters.items())
+        head = (
+            f"<h2>{html.escape(self.template)}: {html.escape(self.status)}</h2>"
+            f"<p>{html.escape(params)}</p>"
+            f"<p>ran in {self.duration:.1f} s; run folder <code>{html.escape(str(self.run_dir))}"
+            "</code></p>"
+            f"<table><tr><th>result</th><th>value</th></tr>{self._result_rows()}</table>"
+        )
+        return (
+            "<div class='nbcatalog-results'>"
+            + head
+            + "".join(self._section_html(s) for s in self.sections)
+            + "</div>"
+        )

@@ -1,0 +1,266 @@
+"""`nbcatalog.run`: one call from a name and arguments to a Results object.
+
+The steps, in one direction: find the template, check the parameters (before any
+kernel starts), make the run folder, execute, harvest the glued values, write the
+HTML report when asked, write ``run.json``, record the run in the history, and in
+a notebook show the sections in the caller's cell output.
+
+Example:
+    >>> import nbcatalog
+    >>> res = nbcatalog.run("host_summary", host="WKSTN-042", last="24h")   # doctest: +SKIP
+    >>> res.related_alerts.shape, res.report_path                            # doctest: +SKIP
+    ((3, 12), None)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import platform
+import sys
+import warnings
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from nbcatalog.errors import ParameterError, RunError, RunFailure
+from nbcatalog.results import Results, json_safe
+from nbcatalog.runfolder import REPORT, RUN_JSON, new_run_dir, write_json
+from nbcatalog.template import Template
+
+VERSIONED_PACKAGES = (
+    "nbcatalog",
+    "papermill",
+    "nbclient",
+    "nbconvert",
+    "scrapbook",
+    "ipykernel",
+    "pandas",
+    "pyarrow",
+    "duckdb",
+    "msticpy",
+)
+
+
+def package_versions() -> dict[str, str | None]:
+    """Versions of Python and the packages a run depends on (None when absent)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    found: dict[str, str | None] = {"python": platform.python_version()}
+    for name in VERSIONED_PACKAGES:
+        try:
+            found[name] = version(name)
+        except PackageNotFoundError:
+            found[name] = None
+    return found
+
+
+def in_notebook() -> bool:
+    """True inside a Jupyter kernel (where displays reach a notebook)."""
+    if "IPython" not in sys.modules:
+        return False
+    from IPython import get_ipython
+
+    shell = get_ipython()
+    return shell is not None and getattr(shell, "kernel", None) is not None
+
+
+def show_progress(quiet: bool) -> bool:
+    """A progress bar in a terminal or a notebook; none when quiet or not a TTY."""
+    if quiet:
+        return False
+    if in_notebook():
+        return True
+    return bool(getattr(sys.stderr, "isatty", lambda: False)())
+
+
+def find_template(name: str | Path) -> Template:
+    """A catalogue name (``host_summary`` / ``host-summary``) or a template file path."""
+    text = str(name)
+    if text.endswith(".ipynb") and Path(text).expanduser().is_file():
+        from nbcatalog.template import load_template
+
+        path = Path(text).expanduser().absolute()
+        return load_template(path, origin=str(path.parent))
+    from nbcatalog.catalog import get_template
+
+    return get_template(text)
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def _record_history(run_dir: Path) -> None:
+    # TODO(SCHEDULE): nbcatalog.history.record_run is written by engineer SCHEDULE;
+    # until it lands a missing module is skipped here. Remove the guard once it exists.
+    try:
+        from nbcatalog import history
+    except ModuleNotFoundError as exc:
+        if exc.name != "nbcatalog.history":
+            raise
+        return
+    try:
+        history.record_run(run_dir)
+    except Exception as exc:  # the run itself is saved; do not lose it over the index
+        warnings.warn(f"run saved in {run_dir} but not added to the history: {exc}", stacklevel=3)
+
+
+def _failure_info(failure: RunFailure) -> dict[str, Any]:
+    return {
+        "kind": failure.kind,
+        "cell_index": failure.cell_index,
+        "section": failure.section,
+        "exception_type": failure.exception_type,
+        "message": failure.message,
+    }
+
+
+def run(
+    name: str | Path,
+    *,
+    data_source: str | None = None,
+    start: Any = None,
+    end: Any = None,
+    last: Any = None,
+    options: Any = None,
+    output_dir: str | Path | None = None,
+    html: bool = False,
+    timeout: float | None = None,
+    silent: bool = False,
+    quiet: bool = False,
+    labels: Mapping[str, Any] | None = None,
+    **params: Any,
+) -> Results:
+    """Run a notebooklet and return its Results; raise RunError if it fails.
+
+    `name` is a catalogue name (``host_summary`` or ``host-summary``) or the path
+    of a template notebook. `params` are the template's own parameters. The time
+    range is `start`/`end` or `last` ("24h", "7d"; default 7 days); `options`
+    follows msticnb (``["+geo", "-timeline"]``). `timeout` (seconds) bounds the
+    run. In a notebook the sections are shown below the cell unless `silent`.
+
+    Example:
+        >>> res = run("account-summary", account="bob", last="7d", html=True)  # doctest: +SKIP
+        >>> res.report_path.name                                               # doctest: +SKIP
+        'report.html'
+    """
+    from nbcatalog.parameters import resolve
+
+    template = find_template(name)
+    raw: dict[str, Any] = dict(params)
+    for key, value in (
+        ("data_source", data_source),
+        ("start", start),
+        ("end", end),
+        ("last", last),
+        ("options", options),
+    ):
+        if value is not None:
+            raw[key] = value
+    resolved = resolve(template, raw)
+    if timeout is not None and (not isinstance(timeout, (int, float)) or timeout <= 0):
+        raise ParameterError(f"timeout={timeout!r}: give a positive number of seconds")
+    if labels is not None and not isinstance(labels, Mapping):
+        raise ParameterError(f"labels={labels!r}: give a mapping like {{'case': 'INC-42'}}")
+
+    if output_dir is None:
+        from nbcatalog.config import default_output_dir
+
+        output_dir = default_output_dir()
+    run_dir = new_run_dir(output_dir, template.name)
+    info: dict[str, Any] = {
+        "run_id": run_dir.name,
+        "template": template.name,
+        "title": template.title,
+        "version": template.version,
+        "content_hash": template.content_hash,
+        "template_path": str(template.path),
+        "origin": template.origin,
+        "parameters": json_safe(resolved.redacted),
+        "data_source": resolved.data_source,
+        "start": resolved.values["start"],
+        "end": resolved.values["end"],
+        "options": resolved.options,
+        "labels": json_safe(dict(labels or {})),
+        "status": "running",
+        "started": _now(),
+        "finished": None,
+        "duration": None,
+        "error": None,
+        "notebook": None,
+        "report": None,
+        "results": None,
+        "versions": package_versions(),
+    }
+    run_json = run_dir / RUN_JSON
+    write_json(run_json, info)
+
+    from nbcatalog.execution import execute
+
+    try:
+        execution = execute(
+            template,
+            resolved.values,
+            run_dir=run_dir,
+            secrets=resolved.secrets,
+            redacted=resolved.redacted,
+            timeout=timeout,
+            progress=show_progress(quiet),
+        )
+    except BaseException as exc:  # interrupted or could not run at all: say so in run.json
+        info.update(status="failed" if isinstance(exc, Exception) else "interrupted")
+        info.update(
+            finished=_now(),
+            error={"kind": "runner", "exception_type": type(exc).__name__, "message": str(exc)},
+        )
+        write_json(run_json, info)
+        _record_history(run_dir)
+        raise
+    info["notebook"] = str(execution.notebook_path)
+    failure = execution.failure
+    harvested = None
+    report_path = None
+    if failure is None:
+        try:
+            from nbcatalog.harvest import harvest
+
+            harvested = harvest(execution.notebook_path)
+            if html:
+                from nbcatalog.reports import write_report
+
+                report_path = write_report(execution.notebook_path, run_dir / REPORT, info)
+        except Exception as exc:  # noqa: BLE001 - reported as a failed run
+            failure = RunFailure("harvest", None, None, type(exc).__name__, str(exc))
+
+    info.update(finished=_now(), duration=round(execution.duration, 3))
+    if failure is not None:
+        info.update(status="failed", error=_failure_info(failure))
+        write_json(run_json, info)
+        _record_history(run_dir)
+        raise RunError(template.name, failure, execution.notebook_path)
+
+    assert harvested is not None
+    results = Results(
+        template=template.name,
+        data=harvested.data,
+        displays=harvested.displays,
+        sections={s.id: s.title for s in template.sections},
+        notebook=execution.notebook,
+        parameters=resolved.redacted,
+        run_dir=run_dir,
+        notebook_path=execution.notebook_path,
+        report_path=report_path,
+        status="ok",
+        duration=execution.duration,
+        run_info=info,
+    )
+    info.update(
+        status="ok",
+        report=str(report_path) if report_path else None,
+        results=results.summary()["results"],
+    )
+    write_json(run_json, info)
+    _record_history(run_dir)
+    if not silent and in_notebook():
+        results.show()
+    return results
