@@ -1,5 +1,173 @@
-"""Placeholder: being written."""
+"""`nbcatalog run NAME …` and `nbcatalog report NAME …`: run a notebooklet from a shell.
+
+The options after NAME come from that template's parameters (``--host``,
+``--account``, …, see `nbcatalog.cli.template_options`), plus ``--last``,
+``--start``, ``--end``, ``--option``, ``--source`` and the run's own ``--output``,
+``--timeout``, ``--html``, ``--json``, ``--quiet``. ``nbcatalog run NAME --help``
+lists them. Exit codes: 0 success, 1 the run failed, 2 bad usage or parameters.
+
+Example:
+    $ nbcatalog run host-summary --host WKSTN-042 --last 24h --json
+    $ nbcatalog report account-summary --account bob
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from typing import Any
 
 import click
+from nbcatalog.cli.template_options import cli_options, raw_from_cli
 
-COMMANDS: list[click.Command] = []
+from nbcatalog.errors import NbcatalogError, RunError, UsageError
+
+
+def _run_options(force_html: bool) -> list[click.Parameter]:
+    options: list[click.Parameter] = [
+        click.Option(
+            ["--output", "output"],
+            metavar="DIR",
+            help="folder for run folders [default: $NBCATALOG_OUTPUT or ./output]",
+        ),
+        click.Option(
+            ["--timeout", "timeout"],
+            type=click.FloatRange(min=0, min_open=True),
+            metavar="SECONDS",
+            help="fail the run when it takes longer than this",
+        ),
+        click.Option(["--json", "json_out"], is_flag=True, help="print a machine-readable summary"),
+        click.Option(["--quiet", "-q", "quiet"], is_flag=True, help="no progress bar"),
+    ]
+    if not force_html:
+        options.insert(
+            2, click.Option(["--html", "html"], is_flag=True, help="also write report.html")
+        )
+    return options
+
+
+def _human_summary(summary: dict[str, Any]) -> str:
+    parts = []
+    for name, value in summary["results"].items():
+        if isinstance(value, dict) and value.get("type") in ("DataFrame", "Series"):
+            parts.append(f"{name} ({value['rows']} rows)")
+        else:
+            text = json.dumps(value, ensure_ascii=False)
+            parts.append(f"{name}={text if len(text) <= 40 else text[:37] + '...'}")
+    lines = [
+        f"{summary['template']}: {summary['status']} in {summary['duration']:.1f} s",
+        f"results: {', '.join(parts) or 'none'}",
+        f"run folder: {summary['run_dir']}",
+    ]
+    if summary.get("report"):
+        lines.append(f"report: {summary['report']}")
+    return "\n".join(lines)
+
+
+def _fail(exc: NbcatalogError | ValueError, as_json: bool, code: int) -> None:
+    click.echo(f"error: {exc}", err=True)
+    if as_json:
+        info: dict[str, Any] = {"status": "failed" if code == 1 else "usage-error"}
+        info["error"] = str(exc)
+        if isinstance(exc, RunError):
+            info["error"] = {
+                "kind": exc.failure.kind,
+                "cell_index": exc.failure.cell_index,
+                "section": exc.failure.section,
+                "exception_type": exc.failure.exception_type,
+                "message": exc.failure.message,
+            }
+            info["notebook"] = str(exc.notebook_path) if exc.notebook_path else None
+            info["run_dir"] = str(exc.notebook_path.parent) if exc.notebook_path else None
+        click.echo(json.dumps(info, indent=2))
+    sys.exit(code)
+
+
+def _template_callback(template: Any, force_html: bool) -> Callable[..., None]:
+    def callback(**values: Any) -> None:
+        from nbcatalog.runner import run
+
+        as_json = bool(values.get("json_out"))
+        raw = raw_from_cli(template, values)
+        try:
+            res = run(
+                str(template.path),
+                output_dir=values.get("output"),
+                timeout=values.get("timeout"),
+                html=force_html or bool(values.get("html")),
+                quiet=bool(values.get("quiet")) or as_json,
+                silent=True,
+                **raw,
+            )
+        except RunError as exc:
+            _fail(exc, as_json, 1)
+        except UsageError as exc:
+            _fail(exc, as_json, 2)
+        summary = res.summary()
+        click.echo(json.dumps(summary, indent=2) if as_json else _human_summary(summary))
+
+    return callback
+
+
+def template_command(template: Any, *, command: str, force_html: bool = False) -> click.Command:
+    """The click command running one template, its options made from its parameters.
+
+    Example:
+        >>> from nbcatalog.catalog import get_template
+        >>> cmd = template_command(get_template("host_summary"), command="run")  # doctest: +SKIP
+        >>> [p.name for p in cmd.params][:2]                                      # doctest: +SKIP
+        ['host', 'start']
+    """
+    doc = template.description or template.title
+    return click.Command(
+        f"{command} {template.name}",
+        params=cli_options(template) + _run_options(force_html),
+        callback=_template_callback(template, force_html),
+        help=f"{template.title}\n\n{doc}",
+        context_settings={"help_option_names": ["-h", "--help"]},
+    )
+
+
+def _dispatch(command: str, force_html: bool) -> click.Command:
+    verb = "Write an HTML report of" if force_html else "Run"
+
+    @click.command(
+        command,
+        context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
+        add_help_option=False,
+        help=f"{verb} the notebooklet NAME; `nbcatalog {command} NAME --help` lists its "
+        "parameters.\n\nNAME is a catalogue name (host_summary or host-summary) or the "
+        "path of a template notebook.",
+    )
+    @click.argument("name", required=False)
+    @click.argument("args", nargs=-1, type=click.UNPROCESSED)
+    @click.pass_context
+    def dispatch(ctx: click.Context, name: str | None, args: tuple[str, ...]) -> None:
+        if name is None or name in ("-h", "--help"):
+            click.echo(ctx.get_help())
+            click.echo(
+                f"\nExample:\n  nbcatalog {command} host-summary --host WKSTN-042 --last 24h"
+            )
+            ctx.exit(0 if name else 2)
+        from nbcatalog.runner import find_template
+        from nbcatalog.template import TemplateError
+
+        try:
+            template = find_template(name)
+        except UsageError as exc:
+            _fail(exc, "--json" in args, 2)
+        except TemplateError as exc:
+            _fail(exc, "--json" in args, 2)
+        sub = template_command(template, command=command, force_html=force_html)
+        # Parent is the `nbcatalog` group, so usage reads "nbcatalog run NAME [OPTIONS]".
+        with sub.make_context(f"{command} {name}", list(args), parent=ctx.parent) as sub_ctx:
+            sub.invoke(sub_ctx)
+
+    return dispatch
+
+
+run_command = _dispatch("run", force_html=False)
+report_command = _dispatch("report", force_html=True)
+
+COMMANDS: list[click.Command] = [run_command, report_command]
