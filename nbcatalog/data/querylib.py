@@ -121,15 +121,25 @@ def _parse_parameter(qname: str, name: str, spec: dict[str, Any]) -> QueryParame
     )
 
 
-def _expand_columns(qname: str, spec: list[str]) -> tuple[str, ...]:
-    """Expand `Table.*` entries to the table's schema columns."""
+def _table_columns(qname: str, table: str, rename: Mapping[str, str]) -> list[str]:
+    if table not in TABLES:
+        raise QueryLibraryError(f"{qname}: columns name unknown table {table}")
+    names = TABLES[table].column_names
+    unknown = set(rename) - set(names)
+    if unknown:
+        raise QueryLibraryError(f"{qname}: {table} has no column(s) {sorted(unknown)}")
+    return [rename.get(c, c) for c in names]
+
+
+def _expand_columns(qname: str, spec: list[Any]) -> tuple[str, ...]:
+    """Expand `Table.*` and `{table: T, rename: {old: new}}` entries to schema columns."""
     cols: list[str] = []
     for item in spec:
-        if item.endswith(".*"):
-            table = item[:-2]
-            if table not in TABLES:
-                raise QueryLibraryError(f"{qname}: columns name unknown table {table}")
-            cols.extend(c for c in TABLES[table].column_names if c not in cols)
+        if isinstance(item, dict):
+            names = _table_columns(qname, item["table"], item.get("rename") or {})
+            cols.extend(c for c in names if c not in cols)
+        elif item.endswith(".*"):
+            cols.extend(c for c in _table_columns(qname, item[:-2], {}) if c not in cols)
         elif item in cols:
             raise QueryLibraryError(f"{qname}: column {item} listed twice")
         else:
