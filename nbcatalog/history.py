@@ -4,12 +4,13 @@ The database lives at ``<output root>/history.sqlite`` next to the run folders
 it describes (``<root>/<template>/<stamp>-<id>/``), so a run written with
 ``output_dir=X`` lands in X's history. Rows are built from each folder's
 ``run.json``, which the runner has already redacted, so no secret reaches here.
+Statuses are run.json's own: ``ok``, ``failed``, ``running``, ``interrupted``.
 
 Example:
     >>> from nbcatalog import history
     >>> history.record_run(res.run_dir)                       # doctest: +SKIP
     >>> [r.status for r in history.list_runs(job="dc-daily")]  # doctest: +SKIP
-    ['succeeded', 'failed']
+    ['ok', 'failed']
 """
 
 from __future__ import annotations
@@ -199,7 +200,7 @@ def read_run(run_dir: str | os.PathLike) -> RunRecord:
 
     Example:
         >>> read_run("output/host_summary/20260101T060000Z-ab12").status   # doctest: +SKIP
-        'succeeded'
+        'ok'
     """
     folder = Path(run_dir)
     root = folder.resolve().parent.parent
@@ -207,7 +208,11 @@ def read_run(run_dir: str | os.PathLike) -> RunRecord:
     labels = info.get("labels") or {}
     params = info.get("parameters") or {}
     paths: dict[str, str] = {}
-    for name, value in (info.get("paths") or {}).items():
+    named = dict(info.get("paths") or {})
+    for key in ("notebook", "report"):  # the runner names these at the top level
+        if isinstance(info.get(key), str):
+            named.setdefault(key, info[key])
+    for name, value in named.items():
         rel = _relative(root, folder, value)
         if rel and (root / rel).exists():
             paths[str(name)] = rel
@@ -227,10 +232,11 @@ def read_run(run_dir: str | os.PathLike) -> RunRecord:
         attempt=int(attempt) if attempt not in (None, "") else None,
         parameters=params,
         data_source=info.get("data_source"),
-        started=utc_text(info.get("start") or info.get("started")),
-        ended=utc_text(info.get("end") or info.get("ended")),
-        range_start=utc_text(params.get("start")),
-        range_end=utc_text(params.get("end")),
+        started=utc_text(info.get("started")),
+        ended=utc_text(info.get("finished") or info.get("ended")),
+        # run.json's start/end are the covered time range, as the notebook got it.
+        range_start=utc_text(info.get("start") or params.get("start")),
+        range_end=utc_text(info.get("end") or params.get("end")),
         error=_error_text(info.get("error")),
         paths=paths,
         labels=labels,

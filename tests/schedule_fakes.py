@@ -76,9 +76,11 @@ class FakeRunner:
                 "end": history.utc_text(end),
             },
             "data_source": "duckdb:/nowhere.duckdb",
-            "start": began.isoformat(),
-            "end": datetime.now(timezone.utc).isoformat(),
-            "status": "failed" if failing else "succeeded",
+            "start": history.utc_text(start),
+            "end": history.utc_text(end),
+            "started": began.isoformat(),
+            "finished": datetime.now(timezone.utc).isoformat(),
+            "status": "failed" if failing else "ok",
             "error": failure.__dict__ if failing else None,
             "labels": labels,
             "paths": paths,
@@ -87,7 +89,7 @@ class FakeRunner:
         history.record_run(run_dir)
         if failing:
             raise RunError(name, failure, run_dir / "notebook.ipynb")
-        return SimpleNamespace(run_dir=run_dir, status="succeeded")
+        return SimpleNamespace(run_dir=run_dir, status="ok")
 
     def runs(self) -> list[tuple[str, str, tuple]]:
         """(job, fire time, sorted parameters) of every call, in call order."""

@@ -36,7 +36,7 @@ def test_record_run_is_idempotent_and_queryable(tmp_path):
     runs = history.list_runs(tmp_path)
     assert len(runs) == 2
     good = history.list_runs(tmp_path, template="host_summary")[0]
-    assert good.status == "succeeded" and good.trigger == "direct"
+    assert good.status == "ok" and good.trigger == "direct"
     assert good.parameters["host"] == "WKSTN-042" and good.parameters["api_key"] == "<redacted>"
     assert set(good.paths) == {"notebook", "run_json", "report"}
     assert all(not p.startswith("/") for p in good.paths.values())
@@ -118,25 +118,40 @@ def test_retention_drops_rows_of_vanished_folders(tmp_path):
 
 
 def test_history_reads_runner_style_run_json(tmp_path):
-    """Keys as the runner writes them: times with offsets, error as text, relative paths."""
+    """Keys as nbcatalog.runner writes them: start/end the covered range, started/finished
+    the execution, notebook/report paths at the top level, error as a mapping."""
     run_dir = tmp_path / "account_summary" / "20260101T000000Z-abc123"
     run_dir.mkdir(parents=True)
     (run_dir / "notebook.ipynb").write_text("{}")
     info = {
         "template": "account_summary",
         "version": 2,
-        "parameters": {"account": "bob", "start": "2026-01-01T01:00:00+01:00"},
-        "start": "2026-01-01T00:00:01+00:00",
-        "end": "2026-01-01T00:00:09+00:00",
+        "parameters": {"account": "bob", "start": "2025-12-31T01:00:00+01:00"},
+        "start": "2025-12-31T00:00:00+00:00",
+        "end": "2026-01-01T00:00:00+00:00",
+        "started": "2026-01-01T00:00:01+00:00",
+        "finished": "2026-01-01T00:00:09+00:00",
         "status": "failed",
-        "error": "account_summary: exception in cell 4: KeyError: 'x'",
+        "error": {
+            "kind": "exception",
+            "cell_index": 4,
+            "section": "activity",
+            "exception_type": "KeyError",
+            "message": "'x'",
+        },
         "labels": {"job": "bob", "fire_time": "2026-01-01T00:00:00+00:00", "attempt": "2"},
-        "paths": {"notebook": "notebook.ipynb"},
+        "notebook": str(run_dir / "notebook.ipynb"),
+        "report": None,
     }
     (run_dir / "run.json").write_text(json.dumps(info))
     history.record_run(run_dir)
     (rec,) = history.list_runs(tmp_path)
-    assert rec.range_start == "2026-01-01T00:00:00Z" and rec.fire_time == "2026-01-01T00:00:00Z"
-    assert rec.attempt == 2 and rec.version == "2" and rec.error.startswith("account_summary")
-    assert rec.paths["notebook"] == "account_summary/20260101T000000Z-abc123/notebook.ipynb"
+    assert (rec.range_start, rec.range_end) == ("2025-12-31T00:00:00Z", "2026-01-01T00:00:00Z")
+    assert (rec.started, rec.ended) == ("2026-01-01T00:00:01Z", "2026-01-01T00:00:09Z")
+    assert rec.fire_time == "2026-01-01T00:00:00Z" and rec.attempt == 2 and rec.version == "2"
+    assert rec.error == "cell 4 (section 'activity'): exception: KeyError: 'x'"
+    assert rec.paths == {
+        "notebook": "account_summary/20260101T000000Z-abc123/notebook.ipynb",
+        "run_json": "account_summary/20260101T000000Z-abc123/run.json",
+    }
     assert (tmp_path / "index.html").exists()

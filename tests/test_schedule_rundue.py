@@ -212,10 +212,10 @@ def test_a_failing_job_does_not_stop_the_others_and_is_not_rerun(tmp_path):
     outcomes = run_due(schedule, now=at("2026-03-02T06:00:30"), output_dir=tmp_path, run=fake)
     status = {(o.job, o.parameters.get("host")): o.status for o in outcomes}
     assert status == {
-        ("crown-jewels", "WIN-DC01"): "succeeded",
+        ("crown-jewels", "WIN-DC01"): "ok",
         ("crown-jewels", "WIN-FS01"): "failed",
-        ("crown-jewels", "LNX-DB01"): "succeeded",
-        ("alert-triage", None): "succeeded",
+        ("crown-jewels", "LNX-DB01"): "ok",
+        ("alert-triage", None): "ok",
     }
     failed = history.list_runs(tmp_path, status="failed")
     assert len(failed) == 1 and "planted failure" in failed[0].error
@@ -245,10 +245,10 @@ def test_retries_back_off_then_succeed(tmp_path):
     (outcome,) = run_due(
         schedule, now=at("2026-01-01T01:00:00"), output_dir=tmp_path, run=fake, sleep=slept.append
     )
-    assert (outcome.status, outcome.attempts) == ("succeeded", 3)
+    assert (outcome.status, outcome.attempts) == ("ok", 3)
     assert slept == [30.0, 60.0]
     attempts = sorted((r.attempt, r.status) for r in history.list_runs(tmp_path, job="flaky"))
-    assert attempts == [(1, "failed"), (2, "failed"), (3, "succeeded")]
+    assert attempts == [(1, "failed"), (2, "failed"), (3, "ok")]
 
 
 def test_retries_run_out(tmp_path):
@@ -266,12 +266,12 @@ def test_retries_run_out(tmp_path):
     )
     assert [(o.job, o.status, o.attempts) for o in outcomes] == [
         ("broken", "failed", 2),
-        ("fine", "succeeded", 1),
+        ("fine", "ok", 1),
     ]
     conn = history.connect(tmp_path)
     rows = {r["job"]: r["state"] for r in claimlib.claim_rows(conn)}
     conn.close()
-    assert rows == {"broken": "failed", "fine": "succeeded"}
+    assert rows == {"broken": "failed", "fine": "ok"}
 
 
 def test_claim_of_a_crashed_process_is_recovered(tmp_path):
@@ -298,7 +298,7 @@ def test_claim_of_a_crashed_process_is_recovered(tmp_path):
     )
     conn.close()
     (outcome,) = run_due(schedule, now=at("2026-01-01T02:00:30"), output_dir=tmp_path, run=fake)
-    assert (outcome.fire_time, outcome.status) == (fire, "succeeded")
+    assert (outcome.fire_time, outcome.status) == (fire, "ok")
     assert [r[1] for r in fake.runs()] == ["2026-01-01T01:00:00Z"]
 
 
@@ -319,10 +319,10 @@ def test_stop_request_releases_claims_for_the_next_call(tmp_path):
         run=stop_after_first,
         should_stop=lambda: stop["now"],
     )
-    assert [o.status for o in outcomes] == ["succeeded", "released", "released", "released"]
+    assert [o.status for o in outcomes] == ["ok", "released", "released", "released"]
     fake.calls.clear()
     outcomes = run_due(schedule, now=at("2026-03-02T06:01:00"), output_dir=tmp_path, run=fake)
-    assert sorted(o.status for o in outcomes) == ["succeeded"] * 3
+    assert sorted(o.status for o in outcomes) == ["ok"] * 3
     assert len(history.list_runs(tmp_path)) == 4
 
 
@@ -332,7 +332,7 @@ def test_manual_run_of_a_job(tmp_path):
     outcomes = run_job_now(
         schedule, "crown-jewels", now=at("2026-03-02T09:15:00"), output_dir=tmp_path, run=fake
     )
-    assert [o.status for o in outcomes] == ["succeeded"] * 3
+    assert [o.status for o in outcomes] == ["ok"] * 3
     assert {c["labels"]["trigger"] for c in fake.calls} == {"manual"}
     assert {r.trigger for r in history.list_runs(tmp_path, job="crown-jewels")} == {"manual"}
     # A manual run does not use up the scheduled fire time.

@@ -40,7 +40,7 @@ CREATE TABLE IF NOT EXISTS claims (
     fire_time    TEXT NOT NULL,      -- UTC, YYYY-MM-DDTHH:MM:SSZ
     param_key    TEXT NOT NULL,
     params       TEXT NOT NULL,
-    state        TEXT NOT NULL,      -- running, succeeded, failed
+    state        TEXT NOT NULL,      -- running, ok, failed
     owner        TEXT NOT NULL,
     host         TEXT NOT NULL,
     pid          INTEGER NOT NULL,
@@ -255,10 +255,10 @@ def finish(
     run_dir: str | None = None,
     error: str | None = None,
 ) -> None:
-    """Close a claim as ``succeeded`` or ``failed``; it is never run again.
+    """Close a claim as ``ok`` or ``failed``; it is never run again.
 
     Example:
-        >>> finish(conn, claim, "succeeded", run_dir="host_summary/2026…")   # doctest: +SKIP
+        >>> finish(conn, claim, "ok", run_dir="host_summary/2026…")   # doctest: +SKIP
     """
     with transaction(conn):
         conn.execute(
@@ -273,7 +273,7 @@ def claim_rows(conn: sqlite3.Connection, job: str | None = None) -> list[dict]:
 
     Example:
         >>> [r["state"] for r in claim_rows(conn, "dc")]     # doctest: +SKIP
-        ['succeeded']
+        ['ok']
     """
     ensure_schema(conn)
     sql = "SELECT * FROM claims"

@@ -37,7 +37,7 @@ th, td { text-align: left; padding: 0.3rem 0.6rem; border-bottom: 1px solid #e4e
          vertical-align: top; }
 th { background: #f3f5f9; }
 .status { font-weight: 600; padding: 0.1rem 0.45rem; border-radius: 0.6rem; }
-.status-succeeded { background: #dff3e4; color: #145c2c; }
+.status-ok { background: #dff3e4; color: #145c2c; }
 .status-failed { background: #fbe1e1; color: #8a1c1c; }
 .status-running { background: #fff4d6; color: #7a5600; }
 .error { white-space: pre-wrap; font-family: ui-monospace, monospace; font-size: 0.8rem;
@@ -76,7 +76,7 @@ def _status(record: history.RunRecord) -> str:
 def _files(record: history.RunRecord) -> str:
     links = []
     labels = {"report": "report", "notebook": "notebook", "run_json": "run.json"}
-    if record.status != "succeeded" and "notebook" in record.paths:
+    if record.status != "ok" and "notebook" in record.paths:
         labels["notebook"] = "partial notebook"
     for key, label in labels.items():
         path = record.paths.get(key)

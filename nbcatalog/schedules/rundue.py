@@ -22,7 +22,7 @@ Example:
     >>> from nbcatalog.schedules.spec import load_schedule
     >>> outcomes = run_due(load_schedule(), now=datetime.now(timezone.utc))  # doctest: +SKIP
     >>> [(o.job, o.status) for o in outcomes]                                # doctest: +SKIP
-    [('dc-daily', 'succeeded')]
+    [('dc-daily', 'ok')]
 """
 
 from __future__ import annotations
@@ -54,7 +54,7 @@ class Outcome:
     job: str
     fire_time: datetime | None
     parameters: dict[str, Any]
-    status: str  # succeeded, failed, released (stopped before finishing), error
+    status: str  # ok, failed, released (stopped before finishing), error
     trigger: str = "schedule"
     attempts: int = 0
     run_dir: str | None = None  # relative to the output root
@@ -203,7 +203,7 @@ class Executor:
                         run_dir = self._attempt(job, fire, pset, trigger, n)
                 else:
                     run_dir = self._attempt(job, fire, pset, trigger, n)
-                outcome.status, outcome.error = "succeeded", None
+                outcome.status, outcome.error = "ok", None
             except UsageError as exc:  # bad parameters: retrying cannot help
                 outcome.error = str(exc)
                 self._record(outcome, _failed_run_dir(exc))
@@ -213,7 +213,7 @@ class Executor:
                 run_dir = _failed_run_dir(exc)
                 log.warning("%s %s attempt %d failed: %s", job.name, fire, n, outcome.error)
             self._record(outcome, run_dir)
-            if outcome.status == "succeeded":
+            if outcome.status == "ok":
                 break
             if n < last:
                 if self.should_stop():
@@ -222,7 +222,7 @@ class Executor:
                 if self.should_stop():
                     break
         if claim is not None:
-            if outcome.status != "succeeded" and self.should_stop() and outcome.attempts < last:
+            if outcome.status != "ok" and self.should_stop() and outcome.attempts < last:
                 # Stopping mid-retries: hand the claim back so the next call finishes it.
                 claimlib.release(conn, claim)
                 outcome.status = "released"
