@@ -1,0 +1,205 @@
+"""Turning raw values (text, JSON, pandas objects) into the store's column types.
+
+A value that cannot be read as its column's type rejects its whole row, with the
+column and the value in the reason; it is never silently turned into NULL. Empty
+strings are NULL (Log Analytics does not tell an empty string from a missing
+one, and CSV cannot). Nested JSON values (Sentinel `dynamic` columns) are stored
+as compact JSON text. Timestamps without a zone are UTC, as Sentinel exports are.
+
+Example:
+    >>> import pandas as pd
+    >>> frame, bad = coerce_frame("Syslog", pd.DataFrame({"ProcessID": ["42", "x"]}))
+    >>> frame["ProcessID"].tolist(), bad
+    ([42, <NA>], {1: "ProcessID: cannot read 'x' as INTEGER"})
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from nbcatalog.data.schema import TABLES
+
+MAX_FIELD_CHARS = 1 << 20
+INT_RANGE = {"INTEGER": (-(2**31), 2**31 - 1), "BIGINT": (-(2**63), 2**63 - 1)}
+# Formats the Log Analytics portal writes into CSV exports, besides ISO 8601.
+PORTAL_TIME_FORMATS = ("%m/%d/%Y, %I:%M:%S.%f %p", "%m/%d/%Y, %I:%M:%S %p", "%m/%d/%Y %I:%M:%S %p")
+TRUE = {"true", "1", "yes", "y", "t"}
+FALSE = {"false", "0", "no", "n", "f"}
+
+
+class BadValue(ValueError):
+    """A value that does not fit its column type."""
+
+
+def coerce_frame(table: str, frame: pd.DataFrame) -> tuple[pd.DataFrame, dict[int, str]]:
+    """Coerce every schema column of `frame`; returns (frame, {row position: reason}).
+
+    Rows with a bad value keep their place in the returned frame; the caller drops
+    the positions it is given (and reports them).
+    """
+    types = dict(TABLES[table].columns)
+    out: dict[str, Any] = {}
+    bad: dict[int, str] = {}
+    for name in frame.columns:
+        typ = types[name]
+        values = frame[name].tolist()
+        if typ == "TIMESTAMPTZ":
+            out[name] = _timestamps(name, values, bad)
+            continue
+        converted = []
+        for pos, value in enumerate(values):
+            try:
+                converted.append(_convert(value, typ))
+            except BadValue as exc:
+                bad.setdefault(pos, f"{name}: {exc}")
+                converted.append(None)
+        out[name] = pd.Series(converted, dtype=_DTYPES[typ], index=frame.index)
+    return pd.DataFrame(out, index=frame.index), bad
+
+
+_DTYPES = {
+    "VARCHAR": object,
+    "INTEGER": "Int32",
+    "BIGINT": "Int64",
+    "DOUBLE": "Float64",
+    "BOOLEAN": "boolean",
+}
+
+
+def is_null(value: Any) -> bool:
+    """None, NaN, NaT, pandas NA and the empty string are all NULL."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return True
+    if isinstance(value, float) and math.isnan(value):
+        return True
+    return isinstance(value, str) and value.strip() == ""
+
+
+def _show(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _convert(value: Any, typ: str) -> Any:
+    if isinstance(value, np.generic):
+        value = value.item()
+    if is_null(value):
+        return None
+    if typ == "VARCHAR":
+        return _text(value)
+    if typ in INT_RANGE:
+        return _integer(value, typ)
+    if typ == "DOUBLE":
+        return _double(value)
+    if typ == "BOOLEAN":
+        return _boolean(value)
+    raise BadValue(f"unsupported column type {typ}")
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, (dict, list, tuple)):
+        text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
+    elif isinstance(value, np.ndarray):
+        text = json.dumps(value.tolist(), ensure_ascii=False, separators=(",", ":"), default=str)
+    elif isinstance(value, float) and value.is_integer():
+        text = str(int(value))
+    elif isinstance(value, bytes):
+        raise BadValue(f"cannot read bytes {_show(value)} as VARCHAR")
+    else:
+        text = str(value)
+    if len(text) > MAX_FIELD_CHARS:
+        raise BadValue(f"value is longer than {MAX_FIELD_CHARS} characters")
+    return text
+
+
+def _integer(value: Any, typ: str) -> int:
+    number: int | None = None
+    if isinstance(value, bool):
+        number = None
+    elif isinstance(value, int):
+        number = value
+    elif isinstance(value, float) and value.is_integer():
+        number = int(value)
+    elif isinstance(value, str):
+        text = value.strip()
+        if len(text) <= 40:
+            try:
+                number = int(text, 0) if text.lower().startswith("0x") else int(text)
+            except ValueError:
+                try:
+                    as_float = float(text)
+                    number = int(as_float) if as_float.is_integer() else None
+                except ValueError:
+                    number = None
+    low, high = INT_RANGE[typ]
+    if number is None or not low <= number <= high:
+        raise BadValue(f"cannot read {_show(value)} as {typ}")
+    return number
+
+
+def _double(value: Any) -> float:
+    if isinstance(value, bool):
+        raise BadValue(f"cannot read {_show(value)} as DOUBLE")
+    try:
+        number = float(value.strip() if isinstance(value, str) else value)
+    except (TypeError, ValueError):
+        raise BadValue(f"cannot read {_show(value)} as DOUBLE") from None
+    if math.isnan(number):
+        return None  # type: ignore[return-value]
+    return number
+
+
+def _boolean(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in TRUE:
+        return True
+    if text in FALSE:
+        return False
+    raise BadValue(f"cannot read {_show(value)} as BOOLEAN")
+
+
+def _timestamps(name: str, values: list[Any], bad: dict[int, str]) -> pd.Series:
+    """Vectorised where possible: ISO 8601 first, then the portal's formats."""
+    result: list[pd.Timestamp | None] = [None] * len(values)
+    text_positions: list[int] = []
+    for pos, value in enumerate(values):
+        if isinstance(value, np.generic):
+            value = value.item()
+        if is_null(value):
+            continue
+        if isinstance(value, (pd.Timestamp, datetime)):
+            stamp = pd.Timestamp(value)
+            result[pos] = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp
+        elif isinstance(value, str) and len(value) <= 64:
+            text_positions.append(pos)
+        else:
+            bad.setdefault(pos, f"{name}: cannot read {_show(value)} as a timestamp")
+    remaining = text_positions
+    for fmt in ("ISO8601", *PORTAL_TIME_FORMATS):
+        if not remaining:
+            break
+        texts = pd.Series([values[p].strip() for p in remaining], dtype=object)
+        parsed = pd.to_datetime(texts, utc=True, format=fmt, errors="coerce")
+        still = []
+        for pos, stamp in zip(remaining, parsed, strict=True):
+            if pd.isna(stamp):
+                still.append(pos)
+            else:
+                result[pos] = stamp
+        remaining = still
+    for pos in remaining:
+        bad.setdefault(
+            pos,
+            f"{name}: cannot read {_show(values[pos])} as a timestamp "
+            "(accepted: ISO 8601, or M/D/YYYY, h:mm:ss.fff AM as the Log Analytics portal writes)",
+        )
+    series = pd.Series(result, dtype=object)
+    return pd.to_datetime(series, utc=True).astype("datetime64[ns, UTC]")
