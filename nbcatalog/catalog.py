@@ -243,10 +243,16 @@ def _fields(template: Template) -> dict[str, str]:
     }
 
 
+# Words too common to say anything about what a template does.
+_STOP_WORDS = {"a", "an", "and", "at", "by", "for", "in", "is", "of", "on", "or", "the", "to"}
+
+
 def _matches(word: str, text: str) -> bool:
+    tokens = re.findall(r"\w+", text.lower())
+    if len(word) <= 2:  # "ip" must not match "ipsum" or "zip"
+        return word in tokens
     # "logons" finds "logon" and "logon" finds "logons": compare word stems.
     stems = {word, word[:-1] if len(word) > 3 and word.endswith("s") else word}
-    tokens = re.findall(r"\w+", text.lower())
     return any(
         tok.startswith(stem) or (len(tok) > 3 and stem.startswith(tok))
         for stem in stems
@@ -264,7 +270,7 @@ def find(text: str) -> list[Template]:
         >>> [t.name for t in find("logon linux")]   # doctest: +SKIP
         ['account_summary', 'host_summary']
     """
-    words = [w for w in re.findall(r"\w+", text.lower()) if w]
+    words = [w for w in re.findall(r"\w+", text.lower()) if w not in _STOP_WORDS]
     if not words:
         return catalog()
     ranked = []
