@@ -62,6 +62,15 @@ class AccountMatches(Finding):
         return self.events[self.events["AccountId"].isin(self.selected)]
 
     @property
+    def name(self) -> str | None:
+        """The name to search alerts and bookmarks with: the one selected account's
+        name, else the name the analyst typed; None when nothing matched."""
+        if self.data.empty:
+            return None
+        names = self.selected_accounts
+        return names[0] if len(names) == 1 else self.wanted or None
+
+    @property
     def selected_accounts(self) -> list[str]:
         """Account names (as logs spell them) of the selected accounts."""
         rows = self.data[self.data["AccountId"].isin(self.selected)]
@@ -142,6 +151,11 @@ def account_id(prefix: str, name: str) -> str:
     return f"{prefix}:{str(name).strip().casefold()}"
 
 
+def enabled_sources(inv: Any) -> tuple[str, ...]:
+    """The account sources (signins, windows, linux) whose options are on."""
+    return tuple(option for option in SOURCES if inv.wants(option))
+
+
 def find_accounts(
     inv: Any,
     account: str,
@@ -163,18 +177,25 @@ def find_accounts(
         )
         return found
     wanted = account or account_id.partition(":")[2]
+    found.wanted = wanted
     bare = AccountName.parse(wanted).user
     frames = []
+    unmatched = []
     for option in sources:
         label, prefix, query = SOURCES[option]
         result = inv.query(query, title=label, account_name=bare)
         found.notes += result.notes
-        if result.empty:
+        events = _NORMALISE[option](result.data) if not result.empty else None
+        if events is not None:
+            events = events[[account_matches(wanted, str(n)) for n in events["Account"].fillna("")]]
+        if events is None or events.empty:
+            if not result.missing:
+                unmatched.append(label)
             continue
-        events = _NORMALISE[option](result.data)
-        events = events[[account_matches(wanted, str(n)) for n in events["Account"].fillna("")]]
         events = events.assign(Source=label, AccountId=[_id(prefix, n) for n in events["Account"]])
         frames.append(events)
+    if unmatched and len(unmatched) < len(sources):
+        found.note("info", f"no account named {wanted!r} in {', '.join(unmatched)}")
     if frames:
         found.events = pd.concat(frames, ignore_index=True)[EVENT_COLUMNS]
         found.events["TimeGenerated"] = pd.to_datetime(found.events["TimeGenerated"], utc=True)

@@ -52,9 +52,13 @@ def timeline(
     *,
     time: str = "TimeGenerated",
     group: str | None = None,
+    colour_by: str | None = None,
     title: str = "Timeline",
 ) -> Image | Note:
     """Events on a time axis, one lane per value of `group` (the commonest lanes first).
+
+    `colour_by` names a column whose values colour the points (a legend says which);
+    Failure is always red and Success green.
 
     Returns a PNG `Image`, or a `Note` saying why there is nothing to draw.
 
@@ -68,7 +72,8 @@ def timeline(
         lanes = data[group].map(_short)
     else:
         lanes = pd.Series("events", index=data.index)
-    frame = pd.DataFrame({"t": times, "lane": lanes}).dropna(subset=["t"])
+    hue = data[colour_by].map(_short) if colour_by and colour_by in data.columns else ""
+    frame = pd.DataFrame({"t": times, "lane": lanes, "hue": hue}).dropna(subset=["t"])
     if frame.empty:
         return Note("info", f"{title}: no events with a time to draw")
     order = frame["lane"].value_counts().index.tolist()
@@ -79,11 +84,24 @@ def timeline(
     with matplotlib.rc_context(_RC):
         fig = Figure(figsize=(9, 1.0 + 0.35 * len(order)))
         ax = fig.add_subplot()
+        palette = _palette(frame["hue"].unique().tolist()) if colour_by else {}
         colours = matplotlib.colormaps["tab10"]
         for i, lane in enumerate(order):
             pts = frame[frame["lane"] == lane]
-            # Times as naive UTC: matplotlib's date axis then labels them in UTC.
-            ax.scatter(pts["t"].dt.tz_localize(None), [i] * len(pts), s=28, color=colours(i % 10))
+            # Failures drawn last so they stay visible on top of successes.
+            for hue in sorted(pts["hue"].unique(), key=lambda h: (h == "Failure", h)):
+                part = pts[pts["hue"] == hue]
+                # Times as naive UTC: matplotlib's date axis then labels them in UTC.
+                ax.scatter(
+                    part["t"].dt.tz_localize(None),
+                    [i] * len(part),
+                    s=28,
+                    color=palette.get(hue, colours(i % 10)),
+                    label=hue if colour_by else None,
+                )
+        if palette:
+            handles = {h.get_label(): h for h in ax.collections}
+            ax.legend(handles.values(), handles.keys(), loc="upper left", fontsize=8)
         ax.set_yticks(range(len(order)), labels=order)
         ax.set_ylim(-0.7, len(order) - 0.3)
         ax.invert_yaxis()
@@ -92,6 +110,16 @@ def timeline(
         ax.grid(axis="x", color="#eee")
         fig.autofmt_xdate()
     return _png(fig)
+
+
+def _palette(values: list[str]) -> dict[str, str]:
+    fixed = {"Failure": "#d62728", "Success": "#2ca02c"}
+    colours = matplotlib.colormaps["tab10"]
+    others = [v for v in sorted(values) if v not in fixed]
+    return {
+        **{v: fixed[v] for v in values if v in fixed},
+        **{v: colours(i % 10) for i, v in enumerate(others)},
+    }
 
 
 def bar(counts: pd.Series, *, title: str = "Counts", xlabel: str = "count") -> Image | Note:

@@ -88,15 +88,65 @@ def notable_processes(inv: Any, host: str | None) -> Finding:
     return finding
 
 
-def notable_events(inv: Any, host: str | None) -> Finding:
-    """Rare or security-relevant Windows events on `host` (msticpy's `notable_events`)."""
-    title = "Notable Windows events"
+def notable_events(inv: Any, host: str | None, os_family: str | None = None) -> Finding:
+    """Rare or security-relevant events on `host`.
+
+    Windows: msticpy's `WindowsSecurity.notable_events` (rare event IDs, audit log
+    cleared, registry changes); Linux: `LinuxSyslog.notable_events` (alert and crit
+    syslog messages). An unknown OS family tries both.
+    """
+    title = "Notable events"
     if not host:
         finding = Finding(title)
         finding.note("skipped", "no single host selected")
         return finding
-    finding = inv.query("WindowsSecurity.notable_events", title=title, host_name=host)
-    finding.columns = ["TimeGenerated", "EventID", "Activity", "Account", "Computer"]
+    families = [os_family] if os_family in ("Windows", "Linux") else ["Windows", "Linux"]
+    finding = Finding(title, columns=NOTABLE_COLUMNS)
+    frames = []
+    for family in families:
+        query = (
+            "WindowsSecurity.notable_events"
+            if family == "Windows"
+            else "LinuxSyslog.notable_events"
+        )
+        result = inv.query(query, title=title, host_name=host)
+        if os_family is not None:  # for an unknown OS, a missing table is expected
+            finding.notes += result.notes
+        if not result.empty:
+            frames.append(_notable_rows(result.data, family))
+    finding.data = (
+        pd.concat(frames, ignore_index=True).sort_values("TimeGenerated").reset_index(drop=True)
+        if frames
+        else pd.DataFrame(columns=NOTABLE_COLUMNS)
+    )
     if finding.empty and not finding.notes:
-        finding.note("info", f"no notable Windows events for {host} in {inv.period}")
+        finding.note("info", f"no notable events for {host} in {inv.period}")
     return finding
+
+
+NOTABLE_COLUMNS = ["TimeGenerated", "Source", "Event", "Account", "Description"]
+
+
+def _notable_rows(data: pd.DataFrame, family: str) -> pd.DataFrame:
+    def col(name: str) -> pd.Series:
+        return data[name] if name in data.columns else pd.Series(None, index=data.index)
+
+    if family == "Windows":
+        return pd.DataFrame(
+            {
+                "TimeGenerated": col("TimeGenerated"),
+                "Source": "Windows Security",
+                "Event": col("EventID").astype("string"),
+                "Account": col("Account"),
+                "Description": col("Activity"),
+            }
+        )
+    return pd.DataFrame(
+        {
+            "TimeGenerated": col("TimeGenerated"),
+            "Source": "Syslog " + col("SeverityLevel").fillna("").astype(str),
+            "Event": col("ProcessName"),
+            "Account": None,
+            "Description": col("SyslogMessage"),
+        }
+    )
