@@ -68,7 +68,7 @@ def template_summary(template: Template) -> dict[str, Any]:
             "descriptions": template.option_descriptions,
         },
         "sections": {s.id: s.title for s in template.sections},
-        "results": list(template.glue_names),
+        "results": template.results,
     }
 
 

@@ -394,8 +394,9 @@ def help_text(template: Template) -> str:
     if template.sections:
         out += ["", "Sections:"]
         out += [f"  {s.id}: {s.title}" for s in template.sections]
-    if template.glue_names:
-        out += ["", "Results:", "  " + ", ".join(template.glue_names)]
+    if template.results:
+        out += ["", "Results (res.NAME):"]
+        out += [f"  {n}" + (f": {d}" if d else "") for n, d in template.results.items()]
     out += ["", "Example:", f"  {example_call(template)}", f"  {example_command(template)}"]
     return "\n".join(out)
 
@@ -437,9 +438,9 @@ def help_html(template: Template) -> str:
     if template.sections:
         items = "".join(f"<li><code>{e(s.id)}</code> {e(s.title)}</li>" for s in template.sections)
         parts.append(f"<h4>Sections</h4><ul>{items}</ul>")
-    if template.glue_names:
-        names = ", ".join(f"<code>{e(n)}</code>" for n in template.glue_names)
-        parts.append(f"<h4>Results</h4><p>{names}</p>")
+    if template.results:
+        items = "".join(f"<li><code>{e(n)}</code> {e(d)}</li>" for n, d in template.results.items())
+        parts.append(f"<h4>Results</h4><ul>{items}</ul>")
     parts.append(
         f"<h4>Example</h4><pre>{e(example_call(template))}\n{e(example_command(template))}</pre>"
     )

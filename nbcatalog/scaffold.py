@@ -50,6 +50,7 @@ OPTIONAL_META = {
     "entity_kinds": dict,
     "required": list,
     "example": dict,
+    "results": dict,
 }
 STANDARD_PARAMS = ("start", "end", "data_source")
 KNOWN_TYPES = {"str", "int", "float", "bool", "list", "dict", "DataFrame"}
@@ -143,6 +144,11 @@ def skeleton(name: str, category: str) -> nbformat.NotebookNode:
         "tables": ["SecurityAlert"],
         "version": "0.1",
         "example": {},
+        "results": {
+            "alert_count": "how many alerts mention the entity",
+            "alerts": "the alerts (DataFrame)",
+            "alerts_by_name": "alert counts by name (DataFrame; with the details option)",
+        },
     }
     if kind:
         metadata["entity_kinds"] = {param: kind}
@@ -423,6 +429,10 @@ def check_template(path: str | os.PathLike) -> list[Problem]:
                 add(index, f"glue name {name!r} is already used in {where}; names must be unique")
             else:
                 glued_at[name] = index
+    described = meta.get("results") if isinstance(meta.get("results"), dict) else {}
+    for name in described:
+        if name not in glued_at:
+            add(None, f"metadata results names {name!r}, which no cell glues")
     return problems
 
 

@@ -10,7 +10,8 @@ The contract (see docs/authoring.md):
   "descriptions": {option: text}}, tables, version, and optionally ``secrets``
   (parameter names), ``entity_kinds`` (parameter name -> host | ip | account |
   url | domain), ``required`` (parameter names that must be given) and
-  ``example`` (parameter name -> value, used for example calls in help).
+  ``example`` (parameter name -> value, used for example calls in help) and
+  ``results`` (glue name -> description, shown in help).
 - the first code cell is tagged ``parameters`` and holds annotated assignments
   with a help comment: ``host: str = ""  # host name, or the start of one``.
 - sections: a markdown heading cell plus the code cells under it, all tagged
@@ -116,6 +117,13 @@ class Template:
         """Option name -> description, for every option (empty text when undescribed)."""
         described = self.metadata.get("options", {}).get("descriptions", {})
         return {o: str(described.get(o, "")) for o in self.all_options}
+
+    @property
+    def results(self) -> dict[str, str]:
+        """Result (glue) name -> description, glued names first, in cell order."""
+        described = self.metadata.get("results", {})
+        names = list(self.glue_names) + [n for n in described if n not in self.glue_names]
+        return {n: str(described.get(n, "")) for n in names}
 
     @property
     def has_options(self) -> bool:

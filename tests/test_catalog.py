@@ -165,7 +165,7 @@ def test_help_text_lists_parameters_options_sections_results(tmp_path):
         "* summary",
         "geo: where the IP addresses are",
         "timeline: Timeline",
-        "summary, timeline_rows",
+        "timeline_rows",
         'nbcatalog.run("probe_help", host="WKSTN-042", last="7d")',
         "nbcatalog run probe-help --host WKSTN-042 --last 7d",
     ):
@@ -224,7 +224,7 @@ def test_list_json_describes_each_template(monkeypatch):
     assert [p["name"] for p in ip["parameters"]] == ["ip", "start", "end", "data_source", "options"]
     assert ip["options"]["default"] == ["flows"] and ip["options"]["all"] == ["flows", "geo"]
     assert ip["sections"] == {"flows": "Flows"}
-    assert ip["results"] == ["flow_count"]
+    assert ip["results"] == {"flow_count": ""}
 
 
 def test_user_folder_with_flat_notebooks_and_checkpoints_ignored(tmp_path):
