@@ -1,5 +1,240 @@
-"""Placeholder: being written."""
+"""`nbcatalog schedule check|run-due|serve|run` and `nbcatalog history`.
+
+The schedule file is ``--file``, else ``$NBCATALOG_SCHEDULES``, else
+./schedules.yaml; runs, history and index.html go under ``--output``, else
+``$NBCATALOG_OUTPUT``, else ./output. Exit codes: 0 all well, 1 a run failed,
+2 a bad schedule file or option.
+
+Example:
+    $ nbcatalog schedule check
+    $ nbcatalog schedule run-due --now 2026-03-02T06:00:00Z --json
+    $ nbcatalog history --job crown-jewels --status failed
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
 
 import click
 
-COMMANDS: list[click.Command] = []
+from nbcatalog.errors import UsageError
+
+FILE_OPTION = click.option(
+    "--file",
+    "-f",
+    "schedule_file",
+    metavar="PATH",
+    help="schedule file [default: $NBCATALOG_SCHEDULES or ./schedules.yaml]",
+)
+OUTPUT_OPTION = click.option(
+    "--output",
+    "output",
+    metavar="DIR",
+    help="output root for runs, history and index.html [default: $NBCATALOG_OUTPUT or ./output]",
+)
+JSON_OPTION = click.option("--json", "as_json", is_flag=True, help="print JSON")
+
+
+def _parse_now(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise click.BadParameter(
+            f"{value!r} is not an ISO-8601 time; e.g. 2026-03-02T06:00:00Z (no zone means UTC)",
+            param_hint="--now",
+        ) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def _usage_error(exc: UsageError) -> None:
+    click.echo(f"error: {exc}", err=True)
+    sys.exit(exc.exit_code)
+
+
+def _root(output: str | None) -> Path:
+    from nbcatalog.history import output_root
+
+    return Path(output) if output else output_root()
+
+
+def _load(schedule_file: str | None):
+    from nbcatalog.schedules.spec import load_schedule
+
+    try:
+        return load_schedule(schedule_file)
+    except UsageError as exc:
+        _usage_error(exc)
+
+
+def _print_outcomes(outcomes: list, as_json: bool, root: Path) -> None:
+    if as_json:
+        click.echo(json.dumps([o.to_json() for o in outcomes], indent=2))
+        return
+    if not outcomes:
+        click.echo("nothing due")
+    for o in outcomes:
+        params = ", ".join(f"{k}={v}" for k, v in sorted(o.parameters.items()))
+        fire = o.fire_time.strftime("%Y-%m-%d %H:%M:%SZ") if o.fire_time else "-"
+        line = f"{o.job} [{params or 'defaults'}] {fire}: {o.status}"
+        if o.attempts > 1:
+            line += f" after {o.attempts} attempts"
+        if o.run_dir:
+            line += f"  {root / o.run_dir}"
+        click.echo(line)
+        if o.error and o.status != "ok":
+            click.echo(f"  {o.error}", err=True)
+
+
+def _exit_for(outcomes: list) -> None:
+    if any(o.status in ("failed", "error") for o in outcomes):
+        sys.exit(1)
+
+
+@click.group("schedule")
+def schedule() -> None:
+    """Scheduled HTML reports: check the schedule file, run what is due, serve."""
+
+
+@schedule.command("check")
+@FILE_OPTION
+@click.option("--now", "now", metavar="TIME", help="show next fire times after TIME")
+def check_command(schedule_file: str | None, now: str | None) -> None:
+    """Validate the schedule file (fields, cron, time zones, notebooklets, parameters)."""
+    from nbcatalog.schedules.firetimes import next_fire_time
+    from nbcatalog.schedules.spec import check_against_catalog
+
+    spec = _load(schedule_file)
+    problems = check_against_catalog(spec)
+    if problems:
+        click.echo(f"{spec.source}: {len(problems)} problem(s)", err=True)
+        for line in problems:
+            click.echo(line, err=True)
+        sys.exit(2)
+    after = _parse_now(now) or datetime.now(timezone.utc)
+    click.echo(f"{spec.source}: {len(spec.jobs)} job(s) OK")
+    for job in spec.jobs:
+        nxt = next_fire_time(job.cron, job.timezone, after)
+        state = "" if job.enabled else " (disabled)"
+        click.echo(
+            f"  {job.name}: {job.notebooklet} x{len(job.parameter_sets)} '{job.cron}' "
+            f"{job.timezone}, next {nxt.isoformat()}{state}"
+        )
+
+
+@schedule.command("run-due")
+@FILE_OPTION
+@OUTPUT_OPTION
+@click.option("--now", "now", metavar="TIME", help="pretend it is TIME (ISO-8601; default: now)")
+@JSON_OPTION
+def run_due_command(
+    schedule_file: str | None, output: str | None, now: str | None, as_json: bool
+) -> None:
+    """Run every job whose fire times fell since it last ran, then exit (for cron/systemd)."""
+    from nbcatalog.schedules.rundue import run_due
+
+    moment = _parse_now(now) or datetime.now(timezone.utc)
+    spec = _load(schedule_file)
+    root = _root(output)
+    outcomes = run_due(spec, now=moment, output_dir=root)
+    _print_outcomes(outcomes, as_json, root)
+    _exit_for(outcomes)
+
+
+@schedule.command("serve")
+@FILE_OPTION
+@OUTPUT_OPTION
+@click.option(
+    "--now", "now", metavar="TIME", help="start the clock at TIME, then let it run (testing)"
+)
+def serve_command(schedule_file: str | None, output: str | None, now: str | None) -> None:
+    """Run due jobs and sleep until the next fire time, until SIGTERM/SIGINT."""
+    from nbcatalog.schedules.serve import Clock, serve
+
+    _load(schedule_file)  # fail fast (exit 2) on a bad file
+    root = _root(output)
+
+    def message(text: str) -> None:
+        stamp = datetime.now(timezone.utc).strftime("%H:%M:%SZ")
+        click.echo(f"[{stamp}] {text}", err=True)
+
+    def outcome(o: Any) -> None:
+        _print_outcomes([o], False, root)
+
+    code = serve(
+        schedule_file,
+        output_dir=root,
+        clock=Clock(_parse_now(now)),
+        on_outcome=outcome,
+        on_message=message,
+    )
+    sys.exit(code)
+
+
+@schedule.command("run")
+@click.argument("job")
+@FILE_OPTION
+@OUTPUT_OPTION
+@JSON_OPTION
+def run_command(job: str, schedule_file: str | None, output: str | None, as_json: bool) -> None:
+    """Run JOB now for each of its parameter sets (recorded as manual)."""
+    from nbcatalog.schedules.rundue import run_job_now
+
+    spec = _load(schedule_file)
+    root = _root(output)
+    try:
+        outcomes = run_job_now(spec, job, output_dir=root)
+    except UsageError as exc:
+        _usage_error(exc)
+    _print_outcomes(outcomes, as_json, root)
+    _exit_for(outcomes)
+
+
+@click.command("history")
+@click.option("--job", "job", metavar="JOB", help="only runs of this scheduled job")
+@click.option(
+    "--status", "status", metavar="STATUS", help="only runs with this status (ok, failed)"
+)
+@click.option("--template", "template", metavar="NAME", help="only runs of this notebooklet")
+@click.option("--limit", "limit", type=click.IntRange(min=1), default=50, show_default=True)
+@OUTPUT_OPTION
+@JSON_OPTION
+def history(
+    job: str | None,
+    status: str | None,
+    template: str | None,
+    limit: int,
+    output: str | None,
+    as_json: bool,
+) -> None:
+    """List runs (scheduled, manual, API, CLI), newest first."""
+    from nbcatalog.history import list_runs
+
+    root = _root(output)
+    name = template.replace("-", "_") if template else None
+    records = list_runs(root, job=job, status=status, template=name, limit=limit)
+    if as_json:
+        click.echo(json.dumps([r.to_json() for r in records], indent=2))
+        return
+    if not records:
+        click.echo(f"no runs in {root}")
+        return
+    for r in records:
+        params = ", ".join(
+            f"{k}={v}" for k, v in sorted(r.parameters.items()) if k not in ("start", "end")
+        )
+        who = r.job or r.trigger or "-"
+        click.echo(
+            f"{r.started or '-':20}  {r.status:11}  {r.template:18}  {who:14}  "
+            f"{params or '(defaults)'}  {root / r.run_dir}"
+        )
+        if r.error:
+            click.echo(f"    {r.error.splitlines()[0]}")
+
+
+COMMANDS: list[click.Command] = [schedule, history]
