@@ -54,7 +54,11 @@ MAX_IOC_LENGTH = 8192
 _SPECIAL_TLDS = frozenset({"example", "test", "invalid", "onion", "local", "internal"})
 _HASH_LENGTHS = {32: "md5_hash", 40: "sha1_hash", 64: "sha256_hash"}
 
-_URL_RE = re.compile(r"\b(?:https?|ftp)://[^\s\"'<>\[\]{}|\\^`]+", re.IGNORECASE)
+# A host may be a bracketed IPv6 literal; elsewhere brackets and quotes end a URL.
+_URL_RE = re.compile(
+    r"\b(?:https?|ftp)://(?:\[[0-9a-f:.]+\]|[^\s\"'<>\[\]{}|\\^`])[^\s\"'<>\[\]{}|\\^`]*",
+    re.IGNORECASE,
+)
 _IPV4_RE = re.compile(r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?!\w|\.\d)")
 _IPV6_RE = re.compile(r"(?<![\w:.])(?:[0-9a-f]{0,4}:){2,7}[0-9a-f]{0,4}(?![\w:.])", re.IGNORECASE)
 _HASH_RE = re.compile(r"\b(?:[0-9a-f]{64}|[0-9a-f]{40}|[0-9a-f]{32})\b", re.IGNORECASE)
