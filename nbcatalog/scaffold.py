@@ -79,8 +79,8 @@ _ENTITY_BY_CATEGORY = {
 def _cell(kind: str, source: str, tags: Iterable[str] = ()) -> nbformat.NotebookNode:
     make = nbformat.v4.new_code_cell if kind == "code" else nbformat.v4.new_markdown_cell
     cell = make(source)
-    if tags:
-        cell.metadata["tags"] = list(tags)
+    # Every cell gets a tags list, as Jupyter writes it; papermill expects one.
+    cell.metadata["tags"] = list(tags)
     return cell
 
 
