@@ -138,3 +138,43 @@ def test_browser_without_ipython_says_to_copy():
     browser = nbcatalog.browse("flows")
     browser.insert_button.click()
     assert "Copy the example" in browser.status.value
+
+
+@pytest.mark.slow
+def test_run_goes_through_the_runner_with_checked_parameters(tmp_path, demo_db):
+    nbl = nbcatalog.nblts.network.ip_fixture
+    with pytest.raises(nbcatalog.ParameterError, match="did you mean 'ip'"):
+        nbl.run(ipp="203.0.113.77")
+    res = nbl.run(
+        ip="203.0.113.77",
+        data_source=f"duckdb:{demo_db}",
+        output_dir=tmp_path,
+        quiet=True,
+        silent=True,
+    )
+    assert res.status == "ok"
+    assert res.parameters["ip"] == "203.0.113.77"
+    assert res.parameters["options"] == ["flows"]
+    assert res.run_dir.parent == tmp_path / "ip_fixture"
+
+
+@pytest.mark.slow
+def test_help_tree_and_browser_render_in_a_real_notebook(monkeypatch):
+    import nbformat
+    from nbclient import NotebookClient
+
+    from nbcatalog.kernel import ProjectKernelManager
+
+    monkeypatch.setenv("NBCATALOG_PATH", str(FIXTURES))  # the kernel inherits it
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_code_cell('import nbcatalog\nnbcatalog.show_help("ip-fixture")'),
+        nbformat.v4.new_code_cell("nbcatalog.nblts.network.ip_fixture"),
+        nbformat.v4.new_code_cell('nbcatalog.browse("flows")'),
+    ]
+    NotebookClient(nb, timeout=120, kernel_manager_class=ProjectKernelManager).execute()
+    help_out, tree_out, browser_out = (cell.outputs for cell in nb.cells)
+    html = [o["data"]["text/html"] for o in help_out if "text/html" in o.get("data", {})]
+    assert len(html) == 1 and "<h4>Parameters</h4>" in html[0] and "IP fixture" in html[0]
+    assert "<h4>Options</h4>" in tree_out[0]["data"]["text/html"]
+    assert "application/vnd.jupyter.widget-view+json" in browser_out[0]["data"]
