@@ -8,7 +8,7 @@ about missing data (bugs, a broken connection) still raise.
 
 Example:
     >>> class NoTables:
-    ...     def has_table(self, name): return False
+    ...     def tables(self): return ["Heartbeat"]
     ...     def query(self, name, **params): raise AssertionError("not reached")
     >>> run_query(NoTables(), "SecurityAlert.list_alerts").notes[0].text[:32]
     'no SecurityAlert table in this d'
@@ -17,6 +17,7 @@ Example:
 from __future__ import annotations
 
 import re
+import weakref
 from functools import lru_cache
 from typing import Any
 
@@ -72,14 +73,19 @@ def query_table(name: str) -> str | None:
     return table or _QUERY_TABLES.get(name) or _FAMILY_TABLES.get(name.split(".")[0])
 
 
+# Table lists per source: listing costs a connection, and tables do not come and go
+# during one notebooklet run.
+_TABLES: weakref.WeakKeyDictionary[Any, frozenset[str]] = weakref.WeakKeyDictionary()
+
+
 def _has_table(source: Any, table: str) -> bool | None:
-    has = getattr(source, "has_table", None)
-    if has is None:
-        return None
     try:
-        return bool(has(table))
+        known = _TABLES.get(source)
+        if known is None:
+            known = _TABLES[source] = frozenset(source.tables())
     except Exception:  # a source that cannot list tables: just try the query
         return None
+    return table in known
 
 
 def run_query(source: Any, name: str, title: str = "", **params: Any) -> Finding:
@@ -131,8 +137,6 @@ def known_values(source: Any, table: str, column: str, limit: int = 5000) -> lis
 
     sql = getattr(source, "sql", None)
     if sql is None or table not in TABLES or column not in TABLES[table].column_names:
-        return None
-    if _has_table(source, table) is False:
         return None
     try:
         frame = sql(
