@@ -176,7 +176,7 @@ def _event_row(ev: WinEvent) -> dict[str, Any]:
         "EventLog": ev.channel,
         "Computer": ev.computer,
         "EventLevel": ev.level,
-        "EventLevelName": LEVEL_NAMES.get(ev.level) if ev.level is not None else None,
+        "EventLevelName": LEVEL_NAMES.get(_int(ev.level)),
         "EventID": ev.event_id,
         "EventCategory": ev.task,
         "ParameterXml": params or None,
@@ -186,11 +186,12 @@ def _event_row(ev: WinEvent) -> dict[str, Any]:
     }
 
 
-def _activity(event_id: int | None) -> str | None:
-    if event_id is None:
+def _activity(event_id: Any) -> str | None:
+    number = _int(event_id)
+    if number is None:
         return None
-    text = ACTIVITIES.get(event_id)
-    return f"{event_id} - {text}" if text else str(event_id)
+    text = ACTIVITIES.get(number)
+    return f"{number} - {text}" if text else str(number)
 
 
 def _int(value: Any) -> int | None:

@@ -1,0 +1,1 @@
+"""Test helpers that write real file formats (no network, no fixtures shipped)."""
