@@ -1,0 +1,67 @@
+"""Runs of the fixture templates shared by the runner's test modules.
+
+Real kernels are expensive, so each fixture template runs once per test session
+(cached here at module level, because pytest would run a session fixture imported
+into several modules once per module).
+"""
+
+from __future__ import annotations
+
+import atexit
+import functools
+import shutil
+import tempfile
+from pathlib import Path
+
+FIXTURES = Path(__file__).parent / "fixtures" / "templates" / "test"
+SECRET = "s3cr3t-Value-Nobody-Should-See"
+
+
+def fixture_path(name: str) -> str:
+    """Path of a fixture template notebook, e.g. fixture_path("fixture_ok")."""
+    return str(FIXTURES / f"{name}.ipynb")
+
+
+@functools.cache
+def output_root() -> Path:
+    root = Path(tempfile.mkdtemp(prefix="nbcatalog-test-runs-"))
+    atexit.register(shutil.rmtree, root, True)
+    return root
+
+
+@functools.cache
+def ok_run():
+    """fixture_ok run once with a secret, an HTML report and labels."""
+    import nbcatalog
+
+    return nbcatalog.run(
+        fixture_path("fixture_ok"),
+        host="WKSTN-042",
+        count="5",
+        api_token=SECRET,
+        start="2024-05-01T00:00:00Z",
+        end="2024-05-02T00:00:00+00:00",
+        html=True,
+        silent=True,
+        quiet=True,
+        labels={"case": "INC-1"},
+        output_dir=output_root(),
+    )
+
+
+@functools.cache
+def failed_run(name: str, timeout: float | None = None):
+    """The RunError of a failing fixture template, run once."""
+    import nbcatalog
+
+    try:
+        nbcatalog.run(
+            fixture_path(name),
+            output_dir=output_root(),
+            timeout=timeout,
+            quiet=True,
+            silent=True,
+        )
+    except nbcatalog.RunError as exc:
+        return exc
+    raise AssertionError(f"{name} did not fail")
