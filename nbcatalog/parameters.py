@@ -57,7 +57,8 @@ class ResolvedParameters:
       ``options`` as the final list when the template has options. All values are
       JSON-serialisable except parameters typed ``DataFrame`` (accepted from Python
       only): their pandas DataFrame object is left here under the parameter's name,
-      and the runner writes it to a parquet file and injects that file's path.
+      and the runner hands it to the kernel as a parquet file in the run folder
+      (it never goes into the notebook as a literal).
     - ``redacted``: the same with every secret replaced by ``"<redacted>"``; this
       is what may be saved (run.json, notebook, HTML).
     - ``secrets``: the names of the secret parameters.

@@ -164,10 +164,10 @@ def skeleton(name: str, category: str) -> nbformat.NotebookNode:
     setup = "\n".join(
         [
             "import pandas as pd",
-            "import scrapbook as sb",
             "from IPython.display import display",
             "",
             "from nbcatalog.data import connect",
+            "from nbcatalog.nblib.glue import glue  # keeps types; big frames go to sidecars",
             "",
             "source = connect(data_source or None)",
         ]
@@ -182,8 +182,8 @@ def skeleton(name: str, category: str) -> nbformat.NotebookNode:
             f"        lambda col: col.str.contains({param}, case=False, regex=False)",
             "    ).any(axis=1)",
             "    alerts = alerts[mentions]",
-            'sb.glue("alert_count", int(len(alerts)))',
-            'sb.glue("alerts", alerts.reset_index(drop=True))',
+            'glue("alert_count", len(alerts))',
+            'glue("alerts", alerts.reset_index(drop=True))',
             "display(alerts.head(20))",
         ]
     )
@@ -194,7 +194,7 @@ def skeleton(name: str, category: str) -> nbformat.NotebookNode:
             '    by_name = by_name.reset_index(name="Count")',
             "else:",
             '    by_name = pd.DataFrame({"AlertName": pd.Series(dtype=str), "Count": pd.Series(dtype=int)})',  # noqa: E501
-            'sb.glue("alerts_by_name", by_name)',
+            'glue("alerts_by_name", by_name)',
             "display(by_name)",
         ]
     )

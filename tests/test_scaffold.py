@@ -121,7 +121,7 @@ def _heading_untagged(nb):
 
 
 def _glue_twice(nb):
-    nb.cells[6].source += '\nsb.glue("alerts", by_name)'
+    nb.cells[6].source += '\nglue("alerts", by_name)'
 
 
 def _plain_statement(nb):
