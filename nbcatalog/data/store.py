@@ -134,9 +134,23 @@ class Store:
         return len(aligned)
 
     def table_stats(self) -> dict[str, TableStats]:
-        """Row count and first/last TimeGenerated of every table."""
+        """Row count and first/last TimeGenerated of every table.
+
+        A table the file does not have (a store written by an older version, opened
+        read-only) counts as empty rather than failing.
+        """
+        present = {
+            r[0]
+            for r in self.con.execute(
+                "SELECT table_name FROM information_schema.tables "
+                "WHERE table_schema = 'main' AND table_catalog = current_database()"
+            ).fetchall()
+        }
         stats = {}
         for name, table in TABLES.items():
+            if name not in present:
+                stats[name] = TableStats(name, 0, None, None)
+                continue
             tc = table.time_column
             rows, first, last = self.con.execute(
                 f'SELECT count(*), min("{tc}"), max("{tc}") FROM "{name}"'  # noqa: S608
