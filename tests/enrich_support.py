@@ -45,18 +45,3 @@ def no_network(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     monkeypatch.setattr(socket, "getaddrinfo", refuse("getaddrinfo"))
     monkeypatch.setattr(socket, "gethostbyname", refuse("gethostbyname"))
     return attempts
-
-
-# Run in a fresh interpreter by tests that check what the default paths import and touch.
-NETWORK_GUARD_PRELUDE = """
-import socket, sys
-attempts = []
-def _blocked(*a, **k):
-    attempts.append(repr(a[:2]))
-    raise OSError("network access in test")
-socket.socket.connect = _blocked
-socket.socket.connect_ex = _blocked
-socket.create_connection = _blocked
-socket.getaddrinfo = _blocked
-socket.gethostbyname = _blocked
-"""

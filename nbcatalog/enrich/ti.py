@@ -189,9 +189,13 @@ class _TableReader:
             from nbcatalog.data import connect
         except ImportError:  # data layer without connect(): read the store file directly
             from nbcatalog.data.store import default_db_path
+            from nbcatalog.errors import DataSourceError
 
             path = spec.partition(":")[2] if spec else str(default_db_path())
-            self._opened = Store.open(path, read_only=True)
+            try:
+                self._opened = Store.open(path, read_only=True)
+            except FileNotFoundError as exc:
+                raise DataSourceError(str(exc)) from exc
             return self._opened
         self._opened = connect(spec)
         return self._opened
@@ -416,10 +420,12 @@ def _msticpy_rows(items: list[_Item], providers: tuple[str, ...]) -> list[dict[s
     lookup = TILookup(providers=list(providers))
     missing = [p for p in providers if p not in lookup.loaded_providers]
     if missing:
+        from msticpy.common.provider_settings import get_provider_settings
+
+        configured = ", ".join(get_provider_settings("TIProviders")) or "none"
         raise EnrichmentError(
             f"[enrichment.ti] providers {', '.join(missing)} did not load from "
-            "msticpyconfig.yaml (TIProviders section); configured there: "
-            f"{', '.join(lookup.loaded_providers) or 'none'}"
+            f"msticpyconfig.yaml (TIProviders section); configured there: {configured}"
         )
     data = {item.value: item.ioc_type for item in send}
     try:
