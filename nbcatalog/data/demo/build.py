@@ -133,6 +133,7 @@ def build_demo(
         leftover.unlink(missing_ok=True)
     try:
         with Store.open(tmp) as store:
+            store.con.execute("SET enable_progress_bar = false")  # keep the CLI output clean
             _write(store, _frames(seed, window, scale))
             store.con.execute("CHECKPOINT")
         # A stale write-ahead log next to the target would be replayed into the new file.

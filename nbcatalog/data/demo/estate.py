@@ -27,7 +27,8 @@ DNS_DOMAIN = "contoso.com"
 TENANT_ID = "72f988bf-0000-4c1a-9d3b-c0ffee000001"
 SUBSCRIPTION_ID = "3b8e4a2c-5d1f-4e7a-9c6b-0d2e1f3a4b5c"
 DOMAIN_SID = "S-1-5-21-3623811015-3361044348-30300820"
-ORG_ID = "a1b2c3d4-0000-4d5e-8f90-contoso00001"
+ORG_ID = "a1b2c3d4-0000-4d5e-8f90-c0a7e5000001"
+RESOURCE_GROUP_ID = "CONTOSO-RG"
 
 # The planted attacker addresses are documentation ranges (RFC 5737) on purpose.
 ATTACKER_RDP_IP = "203.0.113.77"
@@ -55,15 +56,6 @@ class Host:
     os_name: str
     os_version: str  # major.minor
     public_ip: str | None = None  # set for hosts the internet can reach
-
-    @property
-    def fqdn(self) -> str:
-        return f"{self.name}.{DNS_DOMAIN}".lower() if self.os == "Linux" else self.name
-
-    @property
-    def sid_suffix(self) -> int:
-        # Machine accounts get RIDs after the user accounts.
-        return 3000 + HOST_NAMES.index(self.name)
 
 
 def _hosts() -> tuple[Host, ...]:
