@@ -12,6 +12,7 @@ from helpers.evtx_writer import EvtxEvent, evtx_bytes
 from nbcatalog.cli.main import main
 
 from nbcatalog.data.importers import detect_format, import_paths
+from nbcatalog.data.schema import TABLES
 
 AUTH = (
     "Nov 27 10:00:01 lnx-web01 sshd[42]: Failed password for root from 198.51.100.23 port 1 ssh2\n"
@@ -90,7 +91,15 @@ def test_failure_later_in_the_call_rolls_back_earlier_files(tmp_path, auth_log):
     assert result.exit_code == 1, result.output
     assert "truncated EVTX file" in result.output
     assert count(db, "SecurityEvent") == 0 and count(db, "Syslog") == 3
-    assert count(db, "_nbcatalog_import_files") == 1  # the ledger rolled back too
+    with duckdb.connect(str(db), read_only=True) as con:  # the ledger rolled back too
+        assert con.execute("SELECT count(*) FROM _nbcatalog_import.files").fetchone()[0] == 1
+        main_tables = {
+            r[0]
+            for r in con.execute(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'"
+            ).fetchall()
+        }
+    assert main_tables == set(TABLES)  # the ledger stays out of table listings
 
 
 def test_directory_import_and_help(tmp_path, auth_log):

@@ -169,3 +169,19 @@ def test_hostile_pickle_is_refused_and_runs_nothing(tmp_path, db):
         import_paths([good, path], db=db)
     assert not marker.exists()
     assert not db.exists()  # the good file's rows went with the rollback
+
+
+def test_hostile_text_is_rejected_or_escaped_never_fatal(tmp_path, db):
+    path = tmp_path / "alerts.jsonl"
+    path.write_text(
+        '{"TimeGenerated": "2026-11-27T10:00:00Z", "AlertName": "a\\ud800b"}\n'
+        '{"TimeGenerated": "2026-11-27T10:00:01Z", "AlertName": "<script>x</script>",'
+        ' "AlertSeverity": "High", "Evil\\u001b[2J": 1}\n'
+    )
+    f = import_paths([path], db=db).files[0]
+    assert (f.rows_stored, f.rows_rejected) == (1, 1)
+    assert "unpaired UTF-16 surrogate" in f.rejections[0].reason
+    assert any("Evil\\x1b[2J" in w for w in f.warnings)  # escaped, not sent to the terminal raw
+    assert table(db, "SELECT AlertName FROM SecurityAlert")["AlertName"].tolist() == [
+        "<script>x</script>"
+    ]

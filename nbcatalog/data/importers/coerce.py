@@ -48,9 +48,16 @@ def coerce_frame(table: str, frame: pd.DataFrame) -> tuple[pd.DataFrame, dict[in
     bad: dict[int, str] = {}
     for name in frame.columns:
         typ = types[name]
+        fast = _fast_path(frame[name], typ)
+        if fast is not None:
+            out[name] = fast
+            continue
         values = frame[name].tolist()
         if typ == "TIMESTAMPTZ":
             out[name] = _timestamps(name, values, bad)
+            continue
+        if typ == "VARCHAR":
+            out[name] = pd.Series(_texts(name, values, bad), dtype=object, index=frame.index)
             continue
         converted = []
         for pos, value in enumerate(values):
@@ -61,6 +68,37 @@ def coerce_frame(table: str, frame: pd.DataFrame) -> tuple[pd.DataFrame, dict[in
                 converted.append(None)
         out[name] = pd.Series(converted, dtype=_DTYPES[typ], index=frame.index)
     return pd.DataFrame(out, index=frame.index), bad
+
+
+def _fast_path(series: pd.Series, typ: str) -> pd.Series | None:
+    """Whole-column conversion when the column already has a fitting dtype (no bad values)."""
+    kind = series.dtype
+    if typ == "TIMESTAMPTZ" and pd.api.types.is_datetime64_any_dtype(kind):
+        return series.dt.tz_localize("UTC") if series.dt.tz is None else series.dt.tz_convert("UTC")
+    if typ in INT_RANGE and pd.api.types.is_integer_dtype(kind):
+        low, high = INT_RANGE[typ]
+        if series.dropna().between(low, high).all():
+            return series.astype(_DTYPES[typ])
+    if typ == "DOUBLE" and pd.api.types.is_float_dtype(kind):
+        return series.astype("Float64")
+    if typ == "BOOLEAN" and pd.api.types.is_bool_dtype(kind):
+        return series.astype("boolean")
+    return None
+
+
+def _texts(name: str, values: list[Any], bad: dict[int, str]) -> list[str | None]:
+    """VARCHAR values; plain strings (nearly all of them) take the short way."""
+    out: list[str | None] = []
+    for pos, value in enumerate(values):
+        if type(value) is str and len(value) <= MAX_FIELD_CHARS and value.isascii():
+            out.append(None if not value or value.isspace() else value)
+            continue
+        try:
+            out.append(_convert(value, "VARCHAR"))
+        except BadValue as exc:
+            bad.setdefault(pos, f"{name}: {exc}")
+            out.append(None)
+    return out
 
 
 _DTYPES = {
@@ -115,6 +153,11 @@ def _text(value: Any) -> str:
         text = str(value)
     if len(text) > MAX_FIELD_CHARS:
         raise BadValue(f"value is longer than {MAX_FIELD_CHARS} characters")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        # JSON can spell lone UTF-16 surrogates ("\\ud800"); no UTF-8 store can hold them.
+        raise BadValue(f"{_show(text)} holds an unpaired UTF-16 surrogate") from None
     return text
 
 

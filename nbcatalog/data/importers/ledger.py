@@ -1,12 +1,13 @@
 """The dedup ledger: which files and which rows have been imported already.
 
 Two levels, both kept in the store itself (so they commit or roll back with the
-rows they describe):
+rows they describe), in their own schema ``_nbcatalog_import`` so that listings
+of the store's tables (``information_schema`` schema ``main``) never show them:
 
-* ``_nbcatalog_import_files``: the SHA-256 of every imported file's bytes. The
+* ``_nbcatalog_import.files``: the SHA-256 of every imported file's bytes. The
   same content imported again (under any name) is skipped as a whole and the
   report says when it was imported before. Cheap, and explains itself.
-* ``_nbcatalog_import_rows``: a 128-bit BLAKE2b key per stored row, computed from
+* ``_nbcatalog_import.row_keys``: a 128-bit BLAKE2b key per stored row, computed from
   the table name, the row's stored values, and how many identical rows came
   before it in the same file. This catches what file hashes cannot: a log that
   grew since the last import (``auth.log`` read again tomorrow), or two exports
@@ -32,10 +33,12 @@ from collections import Counter
 import duckdb
 import pandas as pd
 
-FILES_TABLE = "_nbcatalog_import_files"
-ROWS_TABLE = "_nbcatalog_import_rows"
+SCHEMA = "_nbcatalog_import"
+FILES_TABLE = f"{SCHEMA}.files"
+ROWS_TABLE = f"{SCHEMA}.row_keys"
 
 _DDL = (
+    f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}",
     f"""CREATE TABLE IF NOT EXISTS {FILES_TABLE} (
         content_sha256 VARCHAR, path VARCHAR, format VARCHAR, tables VARCHAR,
         rows_stored BIGINT, rows_rejected BIGINT, imported_at TIMESTAMPTZ)""",
@@ -88,21 +91,18 @@ def record_file(
 
 def row_keys(table: str, frame: pd.DataFrame) -> list[str]:
     """One key per row: hash of table, values and the occurrence number of those values."""
-    seen: Counter[bytes] = Counter()
+    rendered = pd.Series([table] * len(frame), index=frame.index, dtype=object)
+    for name in sorted(frame.columns):
+        column = frame[name]
+        # NULLs are left out, so adding an all-NULL column keeps keys stable.
+        text = ("\x1f" + name + "\x1e") + column.astype(str)
+        rendered = rendered + text.where(column.notna(), "")
+    seen: Counter[str] = Counter()
     keys = []
-    columns = sorted(frame.columns)
-    for values in frame[columns].itertuples(index=False, name=None):
-        content = hashlib.blake2b(digest_size=16)
-        content.update(table.encode())
-        for name, value in zip(columns, values, strict=True):
-            if value is None or value is pd.NA or value is pd.NaT or value != value:
-                continue  # NULLs are left out, so adding an all-NULL column keeps keys stable
-            content.update(f"\x1f{name}\x1e{value}".encode("utf-8", "surrogatepass"))
-        digest = content.digest()
-        seen[digest] += 1
-        keys.append(
-            hashlib.blake2b(digest + str(seen[digest]).encode(), digest_size=16).hexdigest()
-        )
+    for content in rendered.tolist():
+        seen[content] += 1
+        data = f"{content}\x1d{seen[content]}".encode("utf-8", "surrogatepass")
+        keys.append(hashlib.blake2b(data, digest_size=16).hexdigest())
     return keys
 
 

@@ -20,6 +20,19 @@ from dataclasses import dataclass, field
 SHOWN_REJECTIONS = 5
 
 
+def printable(text: str) -> str:
+    """Escape control characters and lone surrogates: reasons quote hostile data.
+
+    >>> printable("bad\\x1b[2J name")
+    'bad\\\\x1b[2J name'
+    """
+    if text.isprintable():
+        return text
+    return "".join(
+        c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text
+    )
+
+
 @dataclass(frozen=True)
 class Rejection:
     """One row that was read but not stored, and why."""
@@ -53,9 +66,11 @@ class FileReport:
 
     def reject(self, line: int | None, reason: str) -> None:
         """Record one rejected row (it also counts as read)."""
-        self.rejections.append(Rejection(self.file, line, reason))
+        self.rejections.append(Rejection(self.file, line, printable(reason)))
 
     def warn(self, text: str) -> None:
+        """Record a warning once (repeats of the same text are dropped)."""
+        text = printable(text)
         if text not in self.warnings:
             self.warnings.append(text)
 

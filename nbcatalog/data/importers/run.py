@@ -21,6 +21,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+import duckdb
+
 from nbcatalog.data.importers import ledger
 from nbcatalog.data.importers.batch import Batch
 from nbcatalog.data.importers.coerce import coerce_frame
@@ -140,7 +142,7 @@ def import_paths(
     db_path = Path(db) if db is not None else default_db_path()
     created = not db_path.exists()
     try:
-        with Store.open(db_path) as store:
+        with _open_store(db_path) as store:
             with store.transaction() as con:
                 ledger.ensure_tables(con)
                 return ImportReport([_import_file(store, f, table) for f in planned])
@@ -149,6 +151,13 @@ def import_paths(
             for leftover in (db_path, db_path.with_name(db_path.name + ".wal")):
                 leftover.unlink(missing_ok=True)
         raise
+
+
+def _open_store(db_path: Path) -> Store:
+    try:
+        return Store.open(db_path)
+    except (duckdb.Error, OSError) as exc:  # locked by another process, not a DuckDB file, …
+        raise UnreadableFileError(f"cannot open the store {db_path}: {exc}") from None
 
 
 def _import_file(store: Store, planned: PlannedFile, table: str | None) -> FileReport:
