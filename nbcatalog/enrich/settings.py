@@ -24,7 +24,7 @@ Example:
     >>> s = configure({"ti": {"lookback_days": 30}})
     >>> s.ti.lookback_days, s.ti.providers, s.geoip.provider
     (30, (), 'offline')
-    >>> _ = configure(None)
+    >>> configure(None)
 """
 
 from __future__ import annotations
@@ -71,20 +71,21 @@ class EnrichmentSettings:
 _session_override: dict[str, Any] | None = None
 
 
-def configure(settings: dict[str, Any] | None) -> EnrichmentSettings:
+def configure(settings: dict[str, Any] | None) -> EnrichmentSettings | None:
     """Use `settings` (same shape as the file's `[enrichment]` table) for this session.
 
-    `None` goes back to the config file. Returns the checked settings.
+    Returns the checked settings. `None` goes back to the config file (read at
+    the next look-up) and returns None.
 
     Example:
         >>> configure({"geoip": {"provider": "offline"}}).geoip.provider
         'offline'
-        >>> _ = configure(None)
+        >>> configure(None)
     """
     global _session_override
     if settings is None:
         _session_override = None
-        return current_settings()
+        return None
     checked = parse_settings(settings, origin="configure()")
     _session_override = dict(settings)
     return checked
