@@ -1,0 +1,180 @@
+"""host_summary and account_summary run end to end on the demo store, in a real kernel.
+
+Each run below happens once per module (kernels are expensive); the tests read its
+Results, its saved notebook and its HTML report the way an analyst would.
+"""
+
+from __future__ import annotations
+
+import json
+
+import nbformat
+import pytest
+
+import nbcatalog
+from nbcatalog.catalog import get_template
+
+pytestmark = pytest.mark.slow
+
+SCRIPT = '<script>alert("nbcatalog")</script>'
+ATTACKER = "203.0.113.77"
+
+
+@pytest.fixture(scope="module")
+def runner(demo_db, tmp_path_factory):
+    out = tmp_path_factory.mktemp("runs")
+    cache: dict[tuple, object] = {}
+
+    def run(name: str, **params):
+        key = (name, json.dumps(params, sort_keys=True, default=str))
+        if key not in cache:
+            cache[key] = nbcatalog.run(
+                name,
+                data_source=f"duckdb:{demo_db}",
+                output_dir=out,
+                silent=True,
+                quiet=True,
+                **params,
+            )
+        return cache[key]
+
+    return run
+
+
+def _outputs_text(res, section: str | None = None) -> str:
+    """Every HTML / text output of the run's notebook (of one section, if given)."""
+    nb = nbformat.read(res.notebook_path, as_version=4)
+    parts = []
+    for cell in nb.cells:
+        tags = cell.get("metadata", {}).get("tags", [])
+        if section and f"section:{section}" not in tags:
+            continue
+        for out in cell.get("outputs", []):
+            data = out.get("data", {})
+            parts.append(data.get("text/html", "") or data.get("text/plain", ""))
+            parts.append(out.get("text", ""))
+    return "\n".join(parts)
+
+
+# ------------------------------------------------------------------ host_summary
+
+
+def test_host_summary_contract():
+    t = get_template("host-summary")
+    assert [p.name for p in t.parameters] == ["host", "start", "end", "data_source", "options"]
+    assert [s.id for s in t.sections] == ["host", "alerts", "bookmarks", "notable", "summary"]
+    for name in ("host_entity", "related_alerts", "related_bookmarks", "summary"):
+        assert name in t.glue_names
+
+
+def test_host_summary_on_wkstn_042(runner, demo_source):
+    from nbcatalog.data.demo.estate import HOSTS_BY_NAME
+
+    res = runner("host_summary", host="WKSTN-042", html=True)
+    assert res.status == "ok"
+    assert res["host_entity"]["HostName"] == "WKSTN-042"
+    assert HOSTS_BY_NAME["WKSTN-042"].ip in res["host_entity"]["IpAddresses"]
+
+    alerts = res["related_alerts"]
+    assert len(alerts) > 0
+    for text in alerts["Entities"]:
+        hosts = {e.get("HostName", "").upper() for e in json.loads(text) if e.get("Type") == "host"}
+        assert "WKSTN-042" in hosts
+    assert len(res["related_bookmarks"]) > 0
+    assert all("WKSTN-042" in r.upper() for r in res["related_bookmarks"]["QueryResultRow"])
+
+    notable = res["notable_processes"]
+    assert notable["CommandLine"].str.contains(SCRIPT, regex=False).sum() == 1
+
+    summary = res["summary"].set_index("Item")["Count"]
+    assert summary["Related alerts"] == len(alerts)
+    assert summary["Related bookmarks"] == len(res["related_bookmarks"])
+    assert summary["Suspicious processes"] == len(notable)
+
+
+def test_host_summary_report_shows_log_text_as_text(runner):
+    res = runner("host_summary", host="WKSTN-042", html=True)
+    html = res.report_path.read_text(encoding="utf-8")
+    # Shown as text (the report may write the quotes either way), never as a tag.
+    assert "echo &lt;script&gt;alert(" in html
+    assert SCRIPT not in html and "<script>alert(" not in html
+    assert "nblib.alerts.related_alerts" not in html  # no source code in the report
+    assert "data:image/png;base64" in html  # the alert timeline, inline
+
+
+def test_host_summary_options_are_honoured(runner):
+    res = runner(
+        "host_summary",
+        host="WKSTN-042",
+        options=["heartbeat"],  # a plain list replaces the defaults
+    )
+    assert res.status == "ok"
+    assert res["related_alerts"].empty and res["related_bookmarks"].empty
+    assert res["notable_processes"].empty and res["notable_events"].empty
+    assert res["host_ips"]["Source"].unique().tolist() == ["Heartbeat"]  # flows off
+    for section, option in (
+        ("alerts", "alerts"),
+        ("bookmarks", "bookmarks"),
+        ("notable", "notable"),
+    ):
+        assert f"option &#x27;{option}&#x27; is off" in _outputs_text(res, section)
+    assert "option &#x27;timeline&#x27; is off" in _outputs_text(res, "alerts")
+
+
+def test_host_summary_without_a_host_explains_what_to_pass(runner):
+    res = runner("host_summary")
+    assert res.status == "ok"
+    assert res["host_matches"].empty and res["related_alerts"].empty
+    assert "pass host=" in _outputs_text(res, "host")
+
+
+# Unknown and partial host names are checked without a kernel in test_nblib_demo.py.
+
+
+# --------------------------------------------------------------- account_summary
+
+
+def test_account_summary_on_bob(runner):
+    res = runner("account_summary", account="bob")
+    assert res.status == "ok"
+    ids = set(res["accounts"]["AccountId"])
+    assert {"entra:bob@contoso.com", "windows:contoso\\bob", "linux:bob"} <= ids
+    assert not any("bobby" in i for i in ids)
+    assert set(res["selected_accounts"]) == ids  # several match: all are shown
+
+    activity = res["account_activity"]
+    assert set(activity["AccountId"]) == ids
+    events = res["account_events"]
+    assert not events["Account"].str.contains("bobby", case=False).any()
+    assert ((events["IpAddress"] == ATTACKER) & (events["Result"] == "Success")).any()
+
+    alerts = res["related_alerts"]
+    assert len(alerts) > 0
+    for text in alerts["Entities"]:
+        names = {e.get("Name", "").lower() for e in json.loads(text) if e.get("Type") == "account"}
+        assert "bob" in names
+    assert "account_id=" in _outputs_text(res, "accounts")  # how to pick one
+
+
+def test_account_summary_selects_one_account(runner):
+    res = runner("account_summary", account="bob", account_id="linux:bob")
+    assert res["selected_accounts"] == ["linux:bob"]
+    assert res["account_activity"]["Source"].tolist() == ["Linux logons"]
+
+
+def test_account_summary_alice_has_no_alerts(runner):
+    res = runner("account_summary", account="alice")
+    assert res.status == "ok"
+    assert len(res["accounts"]) > 0
+    assert res["related_alerts"].empty
+    assert "no alerts name" in _outputs_text(res, "alerts")
+
+
+def test_account_summary_options_and_empty_account(runner):
+    res = runner("account_summary", account="bob", options=["-signins", "-linux", "-alerts"])
+    assert set(res["accounts"]["AccountId"]) == {"windows:contoso\\bob"}
+    assert res["related_alerts"].empty
+    assert "option &#x27;alerts&#x27; is off" in _outputs_text(res, "alerts")
+    empty = runner("account_summary")
+    assert empty.status == "ok" and empty["accounts"].empty
+    assert "pass account=" in _outputs_text(empty, "accounts")
