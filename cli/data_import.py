@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import click
 
-from nbcatalog.data.importers.detect import FORMATS
+from nbcatalog.data.importers.detect import ALIASES, FORMATS
+from nbcatalog.data.schema import TABLES
 from nbcatalog.errors import NbcatalogError
 
 _FORMATS_HELP = "\n".join(f"  {name:17} {text}" for name, text in FORMATS.items())
@@ -14,10 +15,12 @@ _FORMATS_HELP = "\n".join(f"  {name:17} {text}" for name, text in FORMATS.items(
     "import",
     epilog=(
         "\b\nFormats (detected from the content when --format is not given):\n"
-        f"{_FORMATS_HELP}\n\n"
-        "\b\nExit codes: 0 imported (rejected rows are listed, not fatal); "
-        "1 a file is missing, unreadable or too damaged to read; "
-        "2 bad usage: unknown format or table, or a table that cannot be inferred.\n"
+        f"{_FORMATS_HELP}\n"
+        f"  (also accepted: {', '.join(sorted(ALIASES))})\n\n"
+        "\b\nExit codes:\n"
+        "  0  imported (rejected rows are listed and counted, not fatal)\n"
+        "  1  a file or the store is missing, unreadable or too damaged to read\n"
+        "  2  bad usage: unknown format or table, or a table that cannot be inferred\n"
         "On exit 1 or 2 the store is left exactly as it was."
     ),
 )
@@ -26,7 +29,7 @@ _FORMATS_HELP = "\n".join(f"  {name:17} {text}" for name, text in FORMATS.items(
 @click.option(
     "--table",
     metavar="T",
-    help="Table for Sentinel exports whose columns do not name it (e.g. SecurityEvent).",
+    help=f"Table for Sentinel exports whose columns do not name it: {', '.join(TABLES)}.",
 )
 @click.option(
     "--db",

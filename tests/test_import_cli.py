@@ -116,8 +116,8 @@ def test_directory_import_and_help(tmp_path, auth_log):
     assert count(db, "SecurityEvent") == 1 and count(db, "Syslog") == 3
 
     help_text = CliRunner().invoke(main, ["data", "import", "--help"]).output
-    assert "Exit codes" in help_text and "1 a file is missing" in help_text
-    assert "2 bad usage" in help_text and "zeek" in help_text
+    assert "Exit codes" in help_text and "1  a file or the store is missing" in help_text
+    assert "2  bad usage" in help_text and "zeek" in help_text and "winlogbeat" in help_text
 
 
 @pytest.mark.parametrize(

@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 SHOWN_REJECTIONS = 5
+KEPT_REJECTIONS = 10_000  # in memory; beyond this they are counted only
 
 
 def printable(text: str) -> str:
@@ -59,14 +60,13 @@ class FileReport:
     warnings: list[str] = field(default_factory=list)
     tables: dict[str, int] = field(default_factory=dict)
     already_imported: str | None = None  # description of the earlier import, if skipped
-
-    @property
-    def rows_rejected(self) -> int:
-        return len(self.rejections)
+    rows_rejected: int = 0
 
     def reject(self, line: int | None, reason: str) -> None:
-        """Record one rejected row (it also counts as read)."""
-        self.rejections.append(Rejection(self.file, line, printable(reason)))
+        """Record one rejected row; the first `KEPT_REJECTIONS` keep their details."""
+        self.rows_rejected += 1
+        if len(self.rejections) < KEPT_REJECTIONS:
+            self.rejections.append(Rejection(self.file, line, printable(reason)))
 
     def warn(self, text: str) -> None:
         """Record a warning once (repeats of the same text are dropped)."""
@@ -89,7 +89,7 @@ class FileReport:
         lines += [f"  warning: {w}" for w in self.warnings]
         lines += [f"  rejected {r}" for r in self.rejections[:shown]]
         if self.rows_rejected > shown:
-            lines.append(f"  … and {self.rows_rejected - shown} more rejected rows")
+            lines.append(f"  ... and {self.rows_rejected - shown} more rejected rows")
         return "\n".join(lines)
 
 
@@ -117,6 +117,7 @@ class ImportReport:
 
     @property
     def rejections(self) -> list[Rejection]:
+        """The rejected rows kept with their details (the first 10,000 per file)."""
         return [r for f in self.files for r in f.rejections]
 
     def summary(self, shown: int = SHOWN_REJECTIONS) -> str:

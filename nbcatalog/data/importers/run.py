@@ -179,7 +179,7 @@ def _import_file(store: Store, planned: PlannedFile, table: str | None) -> FileR
         raise UnreadableFileError(f"cannot read {planned.path}: {exc.strerror or exc}") from None
     except UnicodeDecodeError as exc:
         raise UnreadableFileError(f"{planned.path}: cannot decode text: {exc}") from None
-    report.rows_read = len(report.rejections) + sum(len(b.frame) for b in batches)
+    report.rows_read = report.rows_rejected + sum(len(b.frame) for b in batches)
     for batch in batches:
         _store_batch(store, batch, report)
     ledger.record_file(
