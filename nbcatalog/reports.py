@@ -126,12 +126,33 @@ def _report_notebook(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     return nb
 
 
+def _nbconvert_template_dirs() -> list[str]:
+    """nbconvert's own template folder, found from where nbconvert is installed.
+
+    nbconvert looks for its templates under the Jupyter data paths of the running
+    prefix; when nbconvert lives in another prefix (a --target install, a venv
+    reusing another's packages) that misses them.
+    """
+    import nbconvert
+
+    package = Path(nbconvert.__file__).resolve().parent
+    for parent in package.parents:
+        candidate = parent / "share" / "jupyter" / "nbconvert" / "templates"
+        if (candidate / "lab").is_dir():
+            return [str(candidate)]
+    return []
+
+
 def render_report(nb: nbformat.NotebookNode, run_info: Mapping[str, Any]) -> str:
     """The report HTML for an executed notebook node."""
     from jinja2 import DictLoader
     from nbconvert import HTMLExporter
 
+    own = _nbconvert_template_dirs()
     exporter = HTMLExporter(
+        # Also replaces the default base dir, the cwd: a "lab" folder there is not ours.
+        extra_template_basedirs=own,
+        extra_template_paths=own,
         template_name="lab",
         extra_loaders=[DictLoader({"nbcatalog_report.html.j2": REPORT_TEMPLATE})],
         template_file="nbcatalog_report.html.j2",

@@ -221,16 +221,19 @@ def run(
     harvested = None
     report_path = None
     if failure is None:
+        from nbcatalog.harvest import harvest
+
         try:
-            from nbcatalog.harvest import harvest
-
             harvested = harvest(execution.notebook_path)
-            if html:
-                from nbcatalog.reports import write_report
-
-                report_path = write_report(execution.notebook_path, run_dir / REPORT, info)
-        except Exception as exc:  # noqa: BLE001 - reported as a failed run
+        except Exception as exc:  # a scrap that cannot be decoded: the run failed
             failure = RunFailure("harvest", None, None, type(exc).__name__, str(exc))
+    if failure is None and html:
+        from nbcatalog.reports import write_report
+
+        try:
+            report_path = write_report(execution.notebook_path, run_dir / REPORT, info)
+        except Exception as exc:  # nbconvert failed: the asked-for report is missing
+            failure = RunFailure("report", None, None, type(exc).__name__, str(exc))
 
     info.update(finished=_now(), duration=round(execution.duration, 3))
     if failure is not None:
