@@ -220,3 +220,18 @@ def test_nxlog_lines_and_other_channels(tmp_path, db):
         "CONTOSO\\bob",
     )
     assert ev["RenderedDescription"] == "Process Create"
+
+
+def test_corrupt_record_is_rejected_and_its_neighbours_kept(tmp_path, db):
+    data = bytearray(evtx_bytes(_events()[:3]))
+    first = 0x1000 + 0x200
+    second = first + int.from_bytes(data[first + 4 : first + 8], "little")
+    # Overwrite the Event element's token inside record 2's template with garbage.
+    data[second + 0x18 + 4 + 10 + 24 + 4] = 0x7F
+    path = tmp_path / "corrupt.evtx"
+    path.write_bytes(bytes(data))
+    f = import_paths([path], db=db).files[0]
+    assert (f.rows_read, f.rows_stored, f.rows_rejected) == (3, 2, 1)
+    assert f.rejections[0].line == 2
+    names = table(db, 'SELECT TargetUserName FROM SecurityEvent ORDER BY "TimeGenerated"')
+    assert names["TargetUserName"].tolist() == ["user0", "user2"]
