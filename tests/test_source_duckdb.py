@@ -231,3 +231,123 @@ def test_many_processes_read_one_store_at_once(small_db):
         for p in procs:
             p.join(timeout=60)
     assert results == [1, 1]
+
+
+# --- The planted incidents of the demo estate, found by query name ---------------------
+
+EVER = {"start": "2000-01-01T00:00:00Z", "end": datetime.now(timezone.utc) + timedelta(days=1)}
+
+
+def test_demo_rdp_brute_force_then_bob(demo_source):
+    fails = demo_source.query(
+        "WindowsSecurity.list_host_logon_failures", host_name="WKSTN-042", **EVER
+    )
+    rdp = fails[(fails["IpAddress"] == "203.0.113.77") & (fails["LogonType"] == 10)]
+    assert len(rdp) >= 300
+    assert rdp["TargetUserName"].nunique() >= 20
+    assert rdp["TimeGenerated"].max() - rdp["TimeGenerated"].min() <= pd.Timedelta(minutes=30)
+    logons = demo_source.query("WindowsSecurity.list_host_logons", host_name="WKSTN-042", **EVER)
+    win = logons[(logons["IpAddress"] == "203.0.113.77") & (logons["LogonType"] == 10)]
+    assert win["TargetUserName"].tolist() == ["bob"]
+    assert win["TimeGenerated"].iloc[0] > rdp["TimeGenerated"].max()
+    # The same, aggregated in DuckDB: the attacker is the top failing source.
+    top = demo_source.query("WindowsSecurity.summarize_logon_failures_by_source", **EVER).iloc[0]
+    assert (top["Computer"], top["IpAddress"]) == ("WKSTN-042", "203.0.113.77")
+    assert top["Failures"] == len(rdp) and top["Accounts"] == rdp["TargetUserName"].nunique()
+
+
+def test_demo_persistence_on_wkstn_042(demo_source):
+    changes = demo_source.query(
+        "WindowsSecurity.account_change_events", host_name="WKSTN-042", **EVER
+    )
+    created = changes[changes["EventID"] == 4720]
+    assert "svc_backup" in created["TargetUserName"].tolist()
+    assert (changes["EventID"] == 4732).any()
+    tasks = demo_source.query(
+        "WindowsSecurity.schdld_tasks_and_services", host_name="WKSTN-042", **EVER
+    )
+    assert set(tasks["Type"]) == {"Scheduled Task", "Service"}
+    service = tasks[tasks["Type"] == "Service"].iloc[0]
+    assert service["ServiceStartType"] == "Automatic"
+    procs = demo_source.query("WindowsSecurity.list_host_processes", host_name="WKSTN-042", **EVER)
+    bobs = procs[procs["Account"] == "CONTOSO\\bob"]
+    assert bobs["CommandLine"].str.contains(" -enc ", regex=False).any()
+    assert (
+        bobs["CommandLine"].str.contains('<script>alert("nbcatalog")</script>', regex=False).any()
+    )
+
+
+def test_demo_ssh_spray_on_lnx_web01(demo_source):
+    fails = demo_source.query("LinuxSyslog.list_host_logon_failures", host_name="LNX-WEB01", **EVER)
+    spray = fails[fails["SourceIP"] == "198.51.100.23"]
+    assert len(spray) >= 200
+    assert spray.loc[spray["User"] != "", "User"].nunique() >= 30
+    accepted = demo_source.query(
+        "LinuxSyslog.list_logons_for_source_ip", ip_address="198.51.100.23", **EVER
+    )
+    assert accepted["Computer"].tolist() == ["LNX-WEB01"]
+    assert accepted["SyslogMessage"].iloc[0].startswith("Accepted password for deploy from")
+
+
+def test_demo_bob_signs_in_from_the_attacker_address(demo_source):
+    by_ip = demo_source.query(
+        "Azure.list_aad_signins_for_ip", ip_address_list=["203.0.113.77"], **EVER
+    )
+    assert set(by_ip["UserPrincipalName"]) == {"bob@contoso.com"}
+    assert (by_ip["ResultType"] == "0").any()
+    # bob in any of his forms is the same person; bobby.jones is not him.
+    forms = [
+        demo_source.query("Azure.list_aad_signins_for_account", account_name=a, **EVER)
+        for a in ("bob", "bob@contoso.com", "CONTOSO\\bob")
+    ]
+    assert set(forms[0]["UserPrincipalName"]) == {"bob@contoso.com"}
+    assert len(forms[0]) == len(forms[1]) == len(forms[2]) > 1
+    office = demo_source.query("Office365.list_activity_for_account", account_name="bob", **EVER)
+    assert (office["Operation"] == "FileDownloaded").sum() >= 20
+    azure = demo_source.query(
+        "Azure.list_azure_activity_for_account", account_name="bob@contoso.com", **EVER
+    )
+    assert azure["OperationNameValue"].str.contains("roleAssignments/write").any()
+
+
+def test_demo_alerts_and_bookmarks(demo_source):
+    alerts = demo_source.query("SecurityAlert.list_alerts", **EVER)
+    assert len(alerts) >= 5 and alerts["Severity"].nunique() >= 2
+    related = demo_source.query("SecurityAlert.list_related_alerts", host_name="WKSTN-042", **EVER)
+    assert len(related) >= 1 and related["host_match"].all()
+    assert related["Entities"].str.contains("WKSTN-042").all()
+    for_ip = demo_source.query(
+        "SecurityAlert.list_alerts_for_ip", source_ip_list="203.0.113.77", **EVER
+    )
+    assert len(for_ip) >= 1
+    assert all("203.0.113.77" in list(ips) for ips in for_ip["MatchingIps"])
+    marks = demo_source.query("AzureSentinel.list_bookmarks_for_entity", account_name="bob", **EVER)
+    assert len(marks) >= 1
+    assert len(demo_source.query("AzureSentinel.list_bookmarks", **EVER)) == 2
+
+
+def test_demo_flows_and_threat_intel(demo_source):
+    web = demo_source.query(
+        "Network.list_azure_network_flows_by_host", host_name="LNX-WEB01", **EVER
+    )
+    c2 = web[(web["DestIP"] == "192.0.2.66") & (web["DestPort"] == 4444)]
+    assert len(c2) >= 1 and set(c2["VMName"]) == {"LNX-WEB01"}
+    rdp = demo_source.query(
+        "Network.list_azure_network_flows_by_ip", ip_address_list=["203.0.113.77"], **EVER
+    )
+    assert ((rdp["DestPort"] == 3389) & (rdp["VMName"] == "WKSTN-042")).any()
+    ti = demo_source.query(
+        "ThreatIntelligence.list_indicators_by_ip",
+        ip_address_list=["203.0.113.77", "192.0.2.66", "198.51.100.200"],
+        **EVER,
+    )
+    assert sorted(ti["IoC"]) == ["192.0.2.66", "203.0.113.77"]
+    url = "http://malicious.example/payload.ps1"
+    assert demo_source.query("ThreatIntelligence.list_indicators_by_url", url_list=[url], **EVER)[
+        "IoC"
+    ].tolist() == [url]
+    assert demo_source.query(
+        "ThreatIntelligence.list_indicators_by_domain", domain_list="MALICIOUS.example", **EVER
+    )["IoC"].tolist() == ["malicious.example"]
+    heartbeat = demo_source.query("Network.get_heartbeat_for_host", host_name="wkstn-042")
+    assert heartbeat["Computer"].tolist() == ["WKSTN-042"]
