@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 import time
 
+import pandas as pd
 import pytest
 
 from nbcatalog.enrich import geoip
@@ -59,13 +60,13 @@ def test_columns_follow_the_agreed_interface():
 
 def test_non_public_addresses_are_classified_and_never_looked_up(monkeypatch):
     asked: list[str] = []
-    real_lookup = geoip._Resolver.lookup
+    real_lookup = geoip._Resolver.lookup_many
 
-    def spy(self, ip):
-        asked.append(ip)
-        return real_lookup(self, ip)
+    def spy(self, ips):
+        asked.extend(ips)
+        return real_lookup(self, ips)
 
-    monkeypatch.setattr(geoip._Resolver, "lookup", spy)
+    monkeypatch.setattr(geoip._Resolver, "lookup_many", spy)
     special = {
         "192.0.2.66": "documentation",
         "198.51.100.23": "documentation",
@@ -152,3 +153,70 @@ def test_misconfigured_files_are_clear_errors(tmp_path):
     configure({"geoip": {"asn_db": str(tmp_path / "GeoLite2-ASN.mmdb")}})
     with pytest.raises(EnrichmentError, match="asn_db"):
         geoip.lookup_ips(["8.8.8.8"])
+
+
+@pytest.fixture
+def maxmind_folder(tmp_path):
+    """A real GeoLite2-City and GeoLite2-ASN database, written in the MaxMind DB format."""
+    from mmdb_writer import MMDBWriter
+    from netaddr import IPSet
+
+    city = MMDBWriter(
+        ip_version=6, ipv4_compatible=True, database_type="GeoLite2-City", languages=["en"]
+    )
+    city.insert_network(
+        IPSet(["8.8.8.0/24"]),
+        {
+            "city": {"names": {"en": "Mountain View"}},
+            "country": {"iso_code": "US", "names": {"en": "United States"}},
+            "location": {"latitude": 37.386, "longitude": -122.0838},
+        },
+    )
+    city.insert_network(
+        IPSet(["81.2.69.0/24"]),
+        {
+            "city": {"names": {"en": "London"}},
+            "country": {"iso_code": "GB", "names": {"en": "United Kingdom"}},
+            "location": {"latitude": 51.5142, "longitude": -0.0931},
+        },
+    )
+    city.to_db_file(str(tmp_path / "GeoLite2-City.mmdb"))
+    asn = MMDBWriter(
+        ip_version=6, ipv4_compatible=True, database_type="GeoLite2-ASN", languages=["en"]
+    )
+    asn.insert_network(
+        IPSet(["8.8.8.0/24"]),
+        {"autonomous_system_number": 15169, "autonomous_system_organization": "GOOGLE"},
+    )
+    asn.to_db_file(str(tmp_path / "GeoLite2-ASN.mmdb"))
+    return tmp_path
+
+
+def test_configured_maxmind_gives_cities_and_as_numbers(maxmind_folder, no_network):
+    configure(
+        {
+            "geoip": {
+                "provider": "maxmind",
+                "maxmind_db_folder": str(maxmind_folder),
+                "asn_db": str(maxmind_folder / "GeoLite2-ASN.mmdb"),
+            }
+        }
+    )
+    df = geoip.lookup_ips(["8.8.8.8", "81.2.69.142", "1.1.1.1", "203.0.113.77"])
+    df = df.set_index("IpAddress")
+    assert df.loc["8.8.8.8", "City"] == "Mountain View"
+    assert df.loc["8.8.8.8", ["Latitude", "Longitude"]].tolist() == [37.386, -122.0838]
+    assert df.loc["8.8.8.8", "Asn"] == 15169 and df.loc["8.8.8.8", "AsnOrg"] == "GOOGLE"
+    assert df.loc["81.2.69.142", "City"] == "London"
+    assert df.loc["81.2.69.142", "CountryCode"] == "GB"
+    assert pd.isna(df.loc["1.1.1.1", "CountryCode"])  # not in this small database
+    assert df.loc["203.0.113.77", "IpClass"] == "documentation"
+    assert df.loc["8.8.8.8", "GeoSource"].startswith("MaxMind GeoLite2 City")
+    assert no_network == []  # a local database and no auto-update: nothing downloaded
+
+
+def test_maxmind_city_with_offline_as_owners(maxmind_folder):
+    configure({"geoip": {"provider": "maxmind", "maxmind_db_folder": str(maxmind_folder)}})
+    row = geoip.lookup_ip("8.8.8.8")
+    assert row["City"] == "Mountain View"
+    assert row["AsnOrg"] == "GOOGLE" and row["Asn"] is None  # from the bundled data

@@ -126,6 +126,10 @@ class OfflineGeoIP:
             source=f"{self.source} (country centre)" if known and not city else self.source,
         )
 
+    def lookup_many(self, ips: list[str]) -> dict[str, GeoRecord]:
+        """Look several public addresses up."""
+        return {ip: self.lookup(ip) for ip in ips}
+
 
 class MaxMindGeoIP:
     """City-level location from msticpy's GeoLiteLookup over a local GeoLite2-City.mmdb."""
@@ -150,20 +154,25 @@ class MaxMindGeoIP:
         )
         self.source = f"MaxMind GeoLite2 City ({folder / self.DB_FILE})"
 
-    def lookup(self, ip: str) -> GeoRecord:
-        """Look one public address up in the local MaxMind database."""
-        _, entities = self._lookup.lookup_ip(ip_address=ip)
-        location = getattr(entities[0], "Location", None) if entities else None
-        if location is None or not getattr(location, "CountryCode", None):
-            return GeoRecord(source=self.source)
-        return GeoRecord(
-            country_code=location.CountryCode,
-            country_name=getattr(location, "CountryOrRegionName", None) or None,
-            city=getattr(location, "City", None) or None,
-            latitude=_float_or_none(getattr(location, "Latitude", None)),
-            longitude=_float_or_none(getattr(location, "Longitude", None)),
-            source=self.source,
-        )
+    def lookup_many(self, ips: list[str]) -> dict[str, GeoRecord]:
+        """Look public addresses up in the local MaxMind database, in one call."""
+        _, entities = self._lookup.lookup_ip(ip_addr_list=ips)
+        found = {str(e.Address).lower(): getattr(e, "Location", None) for e in entities}
+        out = {}
+        for ip in ips:
+            location = found.get(ip)
+            if location is None or not getattr(location, "CountryCode", None):
+                out[ip] = GeoRecord(source=self.source)  # not in the database
+                continue
+            out[ip] = GeoRecord(
+                country_code=location.CountryCode,
+                country_name=getattr(location, "CountryOrRegionName", None) or None,
+                city=getattr(location, "City", None) or None,
+                latitude=_float_or_none(getattr(location, "Latitude", None)),
+                longitude=_float_or_none(getattr(location, "Longitude", None)),
+                source=self.source,
+            )
+        return out
 
 
 class MaxMindASN:
@@ -213,19 +222,18 @@ class _Resolver:
         self.asn = MaxMindASN(settings.asn_db) if settings.asn_db else None
         self._cache: dict[str, GeoRecord] = {}
 
-    def lookup(self, ip: str) -> GeoRecord:
-        cached = self._cache.get(ip)
-        if cached is not None:
-            return cached
-        record = self.geo.lookup(ip)
-        if self.asn is not None:
-            number, org = self.asn.lookup(ip)
-            record = _replace(record, asn=number, asn_org=org or record.asn_org)
-        elif self.asn_names is not None:
-            record = _replace(record, asn_org=self.asn_names.lookup(ip).asn_org)
-        if len(self._cache) < 1_000_000:  # bound memory on endless streams
-            self._cache[ip] = record
-        return record
+    def lookup_many(self, ips: list[str]) -> dict[str, GeoRecord]:
+        """Records for public addresses (lower-case text), each looked up once per process."""
+        todo = [ip for ip in ips if ip not in self._cache]
+        for ip, record in self.geo.lookup_many(todo).items() if todo else ():
+            if self.asn is not None:
+                number, org = self.asn.lookup(ip)
+                record = _replace(record, asn=number, asn_org=org or record.asn_org)
+            elif self.asn_names is not None:
+                record = _replace(record, asn_org=self.asn_names.lookup(ip).asn_org)
+            if len(self._cache) < 1_000_000:  # bound memory on endless streams
+                self._cache[ip] = record
+        return {ip: self._cache.get(ip) or self.geo.lookup_many([ip])[ip] for ip in ips}
 
 
 def _replace(record: GeoRecord, **changes: Any) -> GeoRecord:
@@ -288,13 +296,11 @@ def lookup_ips(ips: Iterable[str], *, settings: EnrichmentSettings | None = None
     settings = settings or current_settings()
     addresses = _unique_addresses(ips)
     classes = classify_ips(addresses)
+    public = [ip.lower() for ip, c in zip(addresses, classes, strict=True) if c == "public"]
+    records = _resolver(settings.geoip).lookup_many(public) if public else {}
     rows = []
-    resolver = None
     for ip, ip_class in zip(addresses, classes, strict=True):
-        record = GeoRecord()
-        if ip_class == "public":
-            resolver = resolver or _resolver(settings.geoip)
-            record = resolver.lookup(ip.lower())
+        record = records[ip.lower()] if ip_class == "public" else GeoRecord()
         rows.append(
             (
                 ip,
