@@ -138,3 +138,16 @@ def test_every_documentation_address_is_documentation():
     # Whole RFC 5737 ranges, not only the demo's addresses.
     for prefix in ("192.0.2.", "198.51.100.", "203.0.113."):
         assert {classify_ip(f"{prefix}{i}") for i in range(256)} == {"documentation"}
+
+
+def test_package_exports_the_entry_points():
+    import nbcatalog.enrich as enrich
+    from nbcatalog.enrich import geoip, iocs, ti
+
+    assert enrich.classify_ip is classify_ip
+    assert enrich.lookup_ips is geoip.lookup_ips
+    assert enrich.lookup_iocs is ti.lookup_iocs
+    assert enrich.extract_iocs is iocs.extract_iocs
+    assert "lookup_iocs" in dir(enrich)
+    with pytest.raises(AttributeError, match="no attribute 'lookup_ip_addresses'"):
+        enrich.lookup_ip_addresses  # noqa: B018

@@ -14,5 +14,39 @@ Example:
     >>> classify_ip("192.0.2.1")
     'documentation'
 
-Submodules are imported on demand so that a notebook kernel pays only for what it uses.
+The same names are importable from `nbcatalog.enrich` itself; submodules are
+imported on demand so that a notebook kernel pays only for what it uses.
 """
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+# public name -> "module:attribute"; resolved on first use (see the module docstring).
+_EXPORTS = {
+    "classify_ip": "nbcatalog.enrich.ipclass:classify_ip",
+    "lookup_ips": "nbcatalog.enrich.geoip:lookup_ips",
+    "lookup_iocs": "nbcatalog.enrich.ti:lookup_iocs",
+    "extract_iocs": "nbcatalog.enrich.iocs:extract_iocs",
+    "extract_entity_iocs": "nbcatalog.enrich.iocs:extract_entity_iocs",
+    "configure": "nbcatalog.enrich.settings:configure",
+    "EnrichmentError": "nbcatalog.enrich.errors:EnrichmentError",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    try:
+        target = _EXPORTS[name]
+    except KeyError:
+        raise AttributeError(f"module 'nbcatalog.enrich' has no attribute {name!r}") from None
+    module_name, attr = target.split(":")
+    value = getattr(importlib.import_module(module_name), attr)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))
