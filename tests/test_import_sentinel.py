@@ -59,9 +59,13 @@ def test_msticpy_projection_infers_its_table(tmp_path, db):
     path.write_text(
         "TimeGenerated,Computer,TargetUserName,LogonType,IpAddress,SubjectLogonId\n"
         "2026-11-27T10:00:00+01:00,WKSTN-042,bob,10,203.0.113.77,0x3e7\n"
+        ",WKSTN-042,alice,3,10.0.0.8,0x3e7\n"
     )
     report = import_paths([path], db=db)
     assert report.files[0].tables == {"SecurityEvent": 1}
+    assert [(r.line, r.reason) for r in report.files[0].rejections] == [
+        (3, "no TimeGenerated (every Sentinel row has one)")
+    ]
     row = table(db, "SELECT * FROM SecurityEvent").iloc[0]
     assert row["TimeGenerated"] == pd.Timestamp("2026-11-27T09:00:00Z")
     assert row["TargetUserName"] == "bob"

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 
 from nbcatalog.data.importers import ledger
 from nbcatalog.data.importers.batch import Batch
@@ -196,6 +197,10 @@ def _import_file(store: Store, planned: PlannedFile, table: str | None) -> FileR
 
 def _store_batch(store: Store, batch: Batch, report: FileReport) -> None:
     frame, bad = coerce_frame(batch.table, batch.frame)
+    # Every Sentinel row has a time; a row without one could never be found by a query.
+    times = frame["TimeGenerated"] if "TimeGenerated" in frame else pd.Series([pd.NaT] * len(frame))
+    for pos in (p for p, missing in enumerate(times.isna().tolist()) if missing):
+        bad.setdefault(pos, "no TimeGenerated (every Sentinel row has one)")
     for pos in sorted(bad):
         report.reject(batch.lines[pos], bad[pos])
     good = [pos for pos in range(len(frame)) if pos not in bad]
