@@ -91,14 +91,8 @@ def _now() -> str:
 
 
 def _record_history(run_dir: Path) -> None:
-    # TODO(SCHEDULE): nbcatalog.history.record_run is written by engineer SCHEDULE;
-    # until it lands a missing module is skipped here. Remove the guard once it exists.
-    try:
-        from nbcatalog import history
-    except ModuleNotFoundError as exc:
-        if exc.name != "nbcatalog.history":
-            raise
-        return
+    from nbcatalog import history
+
     try:
         history.record_run(run_dir)
     except Exception as exc:  # the run itself is saved; do not lose it over the index

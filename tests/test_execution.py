@@ -65,6 +65,19 @@ def test_secret_reaches_the_kernel_but_is_never_saved():
     assert nb.metadata.papermill.parameters["api_token"] == "<redacted>"
 
 
+def test_every_run_lands_in_the_history():
+    from nbcatalog import history
+
+    res = ok_run()
+    raised = failed_run("fixture_raises")
+    runs = {r.run_dir: r for r in history.list_runs(output_root())}
+    ok_row = runs[f"fixture_ok/{res.run_dir.name}"]
+    assert ok_row.status == "ok" and ok_row.labels == {"case": "INC-1"}
+    assert ok_row.parameters["api_token"] == "<redacted>"
+    failed_row = runs[f"fixture_raises/{raised.notebook_path.parent.name}"]
+    assert failed_row.status == "failed" and "planted failure" in failed_row.error
+
+
 def test_no_temporary_files_left_in_run_folder():
     res = ok_run()
     leftovers = [p.name for p in res.run_dir.rglob(".*")]
