@@ -244,3 +244,16 @@ def alert_summary(alerts: pd.DataFrame) -> pd.DataFrame:
         .sort_values(["Count", "LastSeen"], ascending=[False, False])
     )
     return out.reset_index(drop=True)
+
+
+def alert_timeline(alerts: pd.DataFrame, title: str = "Alerts"):
+    """A timeline of alerts by name, placed at each alert's start time.
+
+    Example (in a template):
+        glue("alert_timeline", nblib.alerts.alert_timeline(related_alerts.data))
+    """
+    from nbcatalog.nblib.plots import timeline
+
+    alerts = normalize_alerts(alerts)
+    time = "StartTimeUtc" if "StartTimeUtc" in alerts.columns else "TimeGenerated"
+    return timeline(alerts, time=time, group="AlertDisplayName", colour_by="Severity", title=title)

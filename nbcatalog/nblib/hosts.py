@@ -56,7 +56,7 @@ def known_hosts(inv: Any) -> dict[str, str | None] | None:
 
 def find_host(inv: Any, host: str) -> HostMatch:
     """Resolve `host` to one host name; notes list the candidates or closest names."""
-    found = HostMatch("Host")
+    found = HostMatch("Matching hosts")
     host = (host or "").strip()
     if not host:
         found.note(

@@ -21,6 +21,7 @@ from __future__ import annotations
 import io
 
 import matplotlib
+import matplotlib.dates as mdates
 import pandas as pd
 from IPython.display import Image
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -88,8 +89,8 @@ def timeline(
         colours = matplotlib.colormaps["tab10"]
         for i, lane in enumerate(order):
             pts = frame[frame["lane"] == lane]
-            # Failures drawn last so they stay visible on top of successes.
-            for hue in sorted(pts["hue"].unique(), key=lambda h: (h == "Failure", h)):
+            # Failures and high severities drawn last, so they stay visible on top.
+            for hue in sorted(pts["hue"].unique(), key=lambda h: (h in ("Failure", "High"), h)):
                 part = pts[pts["hue"] == hue]
                 # Times as naive UTC: matplotlib's date axis then labels them in UTC.
                 ax.scatter(
@@ -101,19 +102,35 @@ def timeline(
                 )
         if palette:
             handles = {h.get_label(): h for h in ax.collections}
-            ax.legend(handles.values(), handles.keys(), loc="upper left", fontsize=8)
+            ax.legend(
+                handles.values(),
+                handles.keys(),
+                loc="upper left",
+                bbox_to_anchor=(1.01, 1.0),  # outside the axes: never hides a point
+                fontsize=8,
+            )
+        locator = mdates.AutoDateLocator()
+        ax.xaxis.set_major_locator(locator)
+        ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+        ax.margins(x=0.04)  # keep the first and last points whole
         ax.set_yticks(range(len(order)), labels=order)
         ax.set_ylim(-0.7, len(order) - 0.3)
         ax.invert_yaxis()
         ax.set_xlabel("time (UTC)")
         ax.set_title(_short(title))
         ax.grid(axis="x", color="#eee")
-        fig.autofmt_xdate()
     return _png(fig)
 
 
 def _palette(values: list[str]) -> dict[str, str]:
-    fixed = {"Failure": "#d62728", "Success": "#2ca02c"}
+    fixed = {
+        "Failure": "#d62728",
+        "Success": "#2ca02c",
+        "High": "#d62728",
+        "Medium": "#ff7f0e",
+        "Low": "#1f77b4",
+        "Informational": "#7f7f7f",
+    }
     colours = matplotlib.colormaps["tab10"]
     others = [v for v in sorted(values) if v not in fixed]
     return {

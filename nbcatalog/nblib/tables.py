@@ -22,8 +22,13 @@ _STYLE = (
     "border-collapse:collapse;font-size:12px;margin:4px 0 10px 0;"
     "font-family:system-ui,-apple-system,'Segoe UI',sans-serif"
 )
-_CELL = "border:1px solid #ddd;padding:3px 6px;text-align:left;vertical-align:top;"
-_HEAD = _CELL + "background:#f3f3f3;"
+_BASE = "border:1px solid #ddd;padding:3px 6px;text-align:left;vertical-align:top;"
+# Long command lines and base64 blobs wrap anywhere instead of widening the page;
+# short values (times, names, addresses) stay on one line.
+_WRAP = _BASE + "overflow-wrap:anywhere;max-width:48em;"
+_NOWRAP = _BASE + "white-space:nowrap;"
+_HEAD = _NOWRAP + "background:#f3f3f3;"
+_SHORT = 24
 _MAX_CELL_CHARS = 400
 
 
@@ -61,7 +66,8 @@ def _cell(value: Any) -> str:
     text = format_value(value)
     if len(text) > _MAX_CELL_CHARS:
         text = text[:_MAX_CELL_CHARS] + " …"
-    return html.escape(text, quote=True)
+    style = _NOWRAP if len(text) <= _SHORT else _WRAP
+    return f'<td style="{style}">{html.escape(text, quote=True)}</td>'
 
 
 def html_table(
@@ -85,7 +91,7 @@ def html_table(
     head = "".join(f'<th style="{_HEAD}">{html.escape(str(c))}</th>' for c in shown.columns)
     parts.append(f"<thead><tr>{head}</tr></thead><tbody>")
     for row in shown.itertuples(index=False, name=None):
-        cells = "".join(f'<td style="{_CELL}">{_cell(v)}</td>' for v in row)
+        cells = "".join(_cell(v) for v in row)
         parts.append(f"<tr>{cells}</tr>")
     parts.append("</tbody></table>")
     if len(data) > len(shown):
