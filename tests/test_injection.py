@@ -233,3 +233,25 @@ def test_kql_escape_round_trips():
     for value in HOSTILE:
         code, literals = split_kql('T | where C has "' + kql_escape(value) + '"')
         assert code == "T | where C has <S>" and literals == [value]
+
+
+def test_msticpy_localdata_runs_queries_end_to_end(tmp_path):
+    """MsticpySource.query through msticpy's LocalData environment (files, no network)."""
+    from nbcatalog.data.source import MsticpySource
+
+    frame = pd.DataFrame(
+        {"TimeGenerated": ["2024-05-01T12:00:00Z"], "Computer": ["WKSTN-042"], "EventID": [4624]}
+    )
+    frame.to_pickle(tmp_path / "host_logons.pkl")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        src = MsticpySource("LocalData", data_paths=[str(tmp_path)])
+        # LocalData queries take no parameters: the embedded store's are accepted and
+        # ignored (as msticpy does); names neither knows are refused.
+        got = src.query("WindowsSecurity.list_host_logons", host_name="x' or '1'='1", **WINDOW)
+    assert got["Computer"].tolist() == ["WKSTN-042"]
+    assert str(got["TimeGenerated"].dt.tz) == "UTC"
+    with pytest.raises(DataSourceError, match="no parameter 'hostname'"):
+        src.query("WindowsSecurity.list_host_logons", hostname="x")
+    with pytest.raises(DataSourceError, match="no query"):
+        src.query("WindowsSecurity.list_host_logonz")
