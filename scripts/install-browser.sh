@@ -1,9 +1,20 @@
 #!/usr/bin/env bash
 # Install what the browser tests need: Debian's chromium (never a browser download)
 # and Playwright's Python package (used only as a driver, with chromium's path set).
-# Idempotent and quiet: each step is skipped when already done.
+# Idempotent and quiet: each step is skipped when already done; output is shown
+# only when a step fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+
+quietly() {
+  if ! "$@" >"$log" 2>&1; then
+    cat "$log" >&2
+    echo "install-browser: failed: $*" >&2
+    exit 1
+  fi
+}
 
 if ! command -v chromium >/dev/null 2>&1; then
   if [ "$(id -u)" -ne 0 ]; then
@@ -11,16 +22,16 @@ if ! command -v chromium >/dev/null 2>&1; then
     exit 1
   fi
   export DEBIAN_FRONTEND=noninteractive
-  # Only refresh the package lists when apt does not know the package yet.
+  # Refresh the package lists only when apt does not know the package yet.
   if ! apt-cache show chromium >/dev/null 2>&1; then
-    apt-get update -qq >/dev/null
+    quietly apt-get update -qq
   fi
-  apt-get install -y -qq --no-install-recommends chromium fonts-dejavu-core >/dev/null
+  quietly apt-get install -y -qq --no-install-recommends chromium fonts-dejavu-core
 fi
 
 PY=.venv/bin/python
 [ -x "$PY" ] || PY=python3
-if ! "$PY" -c "import playwright" >/dev/null 2>&1; then
-  # The pip package brings its own driver; browsers come from Debian, not from it.
-  "$PY" -m pip install -q "playwright>=1.45"
+if ! "$PY" -c "import playwright.sync_api" >/dev/null 2>&1; then
+  # The pip package brings its own driver; the browser is Debian's, not Playwright's.
+  quietly "$PY" -m pip install -q "playwright>=1.45"
 fi

@@ -1,0 +1,247 @@
+"""The HTML a user opens, checked in headless Chromium (Debian's package, driven by Playwright).
+
+Reports of each notebooklet and output/index.html are produced by the scheduler
+(``nbcatalog schedule run-due``) from the demo store, then opened from disk with
+every network request blocked. A page passes when it logs no console error,
+raises no dialog, fetches nothing, shows every section heading, renders its
+tables and charts, and shows the planted ``<script>alert("nbcatalog")</script>``
+command line as text.
+
+Chromium missing: skipped on a developer machine, a failure in CI (CI=true).
+`scripts/install-browser.sh` installs it. Set NBCATALOG_SCREENSHOT=PATH to also
+save a screenshot of the host summary report there (README's docs/report.png).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+import pytest
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+PLANTED = '<script>alert("nbcatalog")</script>'
+NOTEBOOKLETS = ("host_summary", "account_summary")
+
+
+def _browser_or_skip() -> str:
+    """Chromium's path; skip (developer machine) or fail (CI) when it or Playwright is missing."""
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        chromium = None
+    if chromium is None:
+        message = "Debian's chromium and Playwright are needed: run scripts/install-browser.sh"
+        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return chromium
+
+
+@pytest.fixture(scope="module")
+def chromium_path() -> str:
+    return _browser_or_skip()
+
+
+@pytest.fixture(scope="module")
+def output(chromium_path, demo_db, tmp_path_factory) -> Path:
+    """An output root holding scheduled reports of each notebooklet, a failed run, the index."""
+    from run_helpers import fixture_path
+
+    work = tmp_path_factory.mktemp("browser")
+    (work / "schedules.yaml").write_text(
+        f"""
+jobs:
+  - name: jump-host
+    notebooklet: host_summary
+    parameters: {{host: WKSTN-042}}
+    cron: "0 * * * *"
+    covers: 7d
+  - name: bob-daily
+    notebooklet: account-summary
+    parameters: {{account: bob}}
+    cron: "0 * * * *"
+    covers: 7d
+  - name: broken
+    notebooklet: {fixture_path("fixture_raises")}
+    cron: "0 * * * *"
+""",
+        encoding="utf-8",
+    )
+    env = dict(
+        os.environ,
+        NBCATALOG_SOURCE=f"duckdb:{demo_db}",
+        NBCATALOG_OUTPUT=str(work / "output"),
+        NBCATALOG_SCHEDULES=str(work / "schedules.yaml"),
+        NBCATALOG_CONFIG=str(work / "no-config.toml"),
+    )
+    hour = datetime.now(timezone.utc).replace(minute=0, second=0, microsecond=0)
+    for now in (hour - timedelta(minutes=5), hour + timedelta(minutes=1)):
+        subprocess.run(
+            [sys.executable, "-m", "nbcatalog.cli.main", "schedule", "run-due", "--now"]
+            + [now.isoformat()],
+            env=env,
+            cwd=work,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+    return work / "output"
+
+
+@pytest.fixture(scope="module")
+def browser(chromium_path):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        # --no-sandbox: CI and these machines run as root, where Chromium's sandbox refuses.
+        browser = pw.chromium.launch(executable_path=chromium_path, args=["--no-sandbox"])
+        yield browser
+        browser.close()
+
+
+class Visit:
+    """A page opened from disk with the network blocked, and what it did meanwhile."""
+
+    def __init__(self, browser, path: Path):
+        self.errors: list[str] = []
+        self.dialogs: list[str] = []
+        self.blocked: list[str] = []
+        self.context = browser.new_context(viewport={"width": 1280, "height": 900})
+        self.context.route("**/*", self._route)
+        self.page = self.context.new_page()
+        self.page.on("console", self._console)
+        self.page.on("pageerror", lambda exc: self.errors.append(f"page error: {exc}"))
+        self.page.on("dialog", self._dialog)
+        self.page.goto(path.resolve().as_uri(), wait_until="load")
+
+    def _route(self, route) -> None:
+        url = route.request.url
+        if url.startswith(("file:", "data:", "blob:", "about:")):
+            route.continue_()
+        else:
+            self.blocked.append(url)
+            route.abort()
+
+    def _console(self, message) -> None:
+        if message.type == "error":
+            self.errors.append(message.text)
+
+    def _dialog(self, dialog) -> None:
+        self.dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    def assert_clean(self) -> None:
+        """No console errors, no dialog, nothing fetched from the network."""
+        assert self.errors == []
+        assert self.dialogs == []
+        assert self.blocked == []
+
+    def assert_tables_rendered(self, at_least: int) -> None:
+        tables = self.page.locator("table")
+        assert tables.count() >= at_least
+        for i in range(tables.count()):
+            table = tables.nth(i)
+            table.scroll_into_view_if_needed()
+            assert table.is_visible()
+            assert table.locator("tr").count() >= 2  # a header and at least one row
+            box = table.bounding_box()
+            assert box and box["width"] > 0 and box["height"] > 0
+
+    def assert_images_rendered(self, at_least: int) -> None:
+        images = self.page.locator("img")
+        assert images.count() >= at_least
+        for i in range(images.count()):
+            image = images.nth(i)
+            image.scroll_into_view_if_needed()
+            # Decoded pixels, not a broken-image icon.
+            assert image.evaluate("img => img.complete && img.naturalWidth > 0")
+            assert image.is_visible()
+
+    def close(self) -> None:
+        self.context.close()
+
+
+def _reports(output: Path) -> dict[str, Path]:
+    reports = {}
+    for name in NOTEBOOKLETS:
+        found = sorted(output.glob(f"{name}/*/report.html"))
+        assert found, f"no report of {name} in {output}: {list(output.rglob('run.json'))}"
+        reports[name] = found[-1]
+    return reports
+
+
+@pytest.mark.parametrize("name", NOTEBOOKLETS)
+def test_report_renders_offline_with_log_text_escaped(browser, output, name):
+    from nbcatalog.catalog import get_template
+
+    report = _reports(output)[name]
+    visit = Visit(browser, report)
+    try:
+        visit.assert_clean()
+        page = visit.page
+        for section in get_template(name).sections:
+            heading = page.get_by_role("heading", name=section.title, exact=True).first
+            heading.scroll_into_view_if_needed()
+            assert heading.is_visible(), f"section heading {section.title!r} not visible"
+        visit.assert_tables_rendered(at_least=3)
+        visit.assert_images_rendered(at_least=1)  # the timeline / activity charts
+        assert page.locator("script", has_text="alert(").count() == 0
+        if name == "host_summary":
+            # The planted command line is on the page as text, and no dialog opened.
+            cell = page.get_by_text(PLANTED, exact=False).first
+            cell.scroll_into_view_if_needed()
+            assert cell.is_visible()
+            assert PLANTED in page.inner_text("body")
+            shot = os.environ.get("NBCATALOG_SCREENSHOT")
+            if shot:
+                page.evaluate("window.scrollTo(0, 0)")
+                page.screenshot(path=shot, full_page=True)
+            png = page.screenshot()
+            assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 10_000
+        assert visit.dialogs == [] and visit.errors == []
+    finally:
+        visit.close()
+
+
+def test_index_lists_runs_by_job_and_notebooklet_with_working_links(browser, output):
+    history = json.loads(
+        subprocess.run(
+            [sys.executable, "-m", "nbcatalog.cli.main", "history", "--json"]
+            + ["--output", str(output)],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    )
+    assert sorted(r["job"] for r in history) == ["bob-daily", "broken", "jump-host"]
+    visit = Visit(browser, output / "index.html")
+    try:
+        visit.assert_clean()
+        page = visit.page
+        for heading in ("By job", "By notebooklet", "jump-host", "bob-daily", "broken"):
+            assert page.get_by_role("heading", name=heading, exact=True).first.is_visible()
+        for name in NOTEBOOKLETS:
+            assert page.get_by_role("heading", name=name, exact=True).first.is_visible()
+        visit.assert_tables_rendered(at_least=6)
+        assert page.locator(".status-failed").first.is_visible()
+        assert page.get_by_role("link", name="partial notebook").count() == 2
+        hrefs = page.locator("a[href]").evaluate_all("links => links.map(a => a.href)")
+        files = [Path(unquote(urlparse(h).path)) for h in hrefs if h.startswith("file:")]
+        assert len(files) >= 3 * 2 and all(f.exists() for f in files)
+        # Following a report link opens that report, still offline and clean.
+        page.get_by_role("link", name="report").first.click()
+        page.wait_for_load_state("load")
+        assert page.url.endswith("/report.html")
+        assert page.get_by_role("heading").count() > 2
+        visit.assert_clean()
+    finally:
+        visit.close()
