@@ -10,6 +10,7 @@ import json
 import multiprocessing
 import subprocess
 import sys
+import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -341,3 +342,23 @@ def test_manual_run_of_a_job(tmp_path):
     run_due(schedule, now=at("2026-03-03T06:00:00"), output_dir=tmp_path, run=fake)
     ran = [r for r in fake.runs() if r[0] == "crown-jewels"]
     assert sorted(ran) == jewels("2026-03-03T06:00:00Z")
+
+
+def test_heartbeat_keeps_a_claim_alive_and_silence_makes_it_stale(tmp_path):
+    schedule = hourly("latest")
+    pset = schedule.jobs[0].parameter_sets
+    conn = history.connect(tmp_path)
+    fire = at("2026-01-01T01:00:00")
+    # Claimed by a process on another machine: only its heartbeat says it is alive.
+    remote = claimlib.Owner("other-host", 4242, "remote")
+    (claim,) = claimlib.claim_due(conn, "hourly", lambda mark: ([fire], fire), pset, owner=remote)
+    me = claimlib.new_owner()
+    assert claimlib.reclaim_stale(conn, "hourly", owner=me, stale_after=0.5) == []
+    with claimlib.Heartbeat(history.history_path(tmp_path), claim, every=0.05):
+        time.sleep(0.8)  # longer than stale_after, but the heartbeat keeps it fresh
+        assert claimlib.reclaim_stale(conn, "hourly", owner=me, stale_after=0.5) == []
+    time.sleep(0.6)  # the heartbeat stopped: the claim goes stale
+    (taken,) = claimlib.reclaim_stale(conn, "hourly", owner=me, stale_after=0.5)
+    assert taken.recovered and taken.fire_time == fire
+    assert claimlib.claim_rows(conn)[0]["owner"] == str(me)
+    conn.close()
