@@ -51,6 +51,7 @@ OPTIONAL_META = {
     "required": list,
     "example": dict,
     "results": dict,
+    "pickers": dict,  # parameter -> {result, column, ...}: choose one of several matches
 }
 STANDARD_PARAMS = ("start", "end", "data_source")
 KNOWN_TYPES = {"str", "int", "float", "bool", "list", "dict", "DataFrame"}
@@ -340,7 +341,7 @@ def _check_parameters(cell_source: str, meta: dict, index: int) -> tuple[list[st
         elif list(names["options"].default or []) != list(options.get("default", [])):
             msgs.append(f"options default {names['options'].default!r} differs from metadata "
                         f"options.default {options.get('default', [])!r}")  # fmt: skip
-    for field in ("entity_kinds", "example"):
+    for field in ("entity_kinds", "example", "pickers"):
         mapping = meta.get(field) if isinstance(meta.get(field), dict) else {}
         for pname in mapping:
             if pname not in names:
@@ -429,6 +430,11 @@ def check_template(path: str | os.PathLike) -> list[Problem]:
                 add(index, f"glue name {name!r} is already used in {where}; names must be unique")
             else:
                 glued_at[name] = index
+    pickers = meta.get("pickers") if isinstance(meta.get("pickers"), dict) else {}
+    for pname, picker in pickers.items():
+        result = picker.get("result") if isinstance(picker, dict) else None
+        if result is not None and result not in glued_at:
+            add(None, f"metadata pickers[{pname!r}] reads result {result!r}, which no cell glues")
     described = meta.get("results") if isinstance(meta.get("results"), dict) else {}
     for name in described:
         if name not in glued_at:

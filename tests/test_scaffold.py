@@ -149,6 +149,10 @@ def _split_section(nb):
     nb.cells[6].metadata["tags"] = ["section:summary"]
 
 
+def _bad_picker(nb):
+    nb.metadata["nbcatalog"]["pickers"] = {"hots": {"result": "matches", "column": "Host"}}
+
+
 def _options_default_differs(nb):
     nb.metadata["nbcatalog"]["options"]["default"] = ["details"]
     nb.metadata["nbcatalog"]["options"]["other"] = []
@@ -172,6 +176,8 @@ def _options_default_differs(nb):
         (_unglued_result, "metadata results names 'ghost', which no cell glues"),
         (_split_section, "cell 6: section 'summary' continues after other cells"),
         (_options_default_differs, "cell 1: options default [] differs from metadata"),
+        (_bad_picker, "cell 1: metadata pickers names 'hots', which is not a parameter"),
+        (_bad_picker, "metadata pickers['hots'] reads result 'matches', which no cell glues"),
     ],
 )
 def test_check_names_the_cell_and_the_problem(tmp_path, change, expected):
