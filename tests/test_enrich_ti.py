@@ -283,6 +283,32 @@ def test_thousands_of_iocs_in_one_call(spec):
     assert res.loc[0, "Ioc"] == "203.0.113.77" and res["Result"].sum() == 1
 
 
+def test_many_hits_in_a_large_indicator_table(tmp_path):
+    ips = [f"198.18.{i // 256}.{i % 256}" for i in range(10_000)]
+    path = tmp_path / "big.duckdb"
+    with Store.open(path) as store:
+        store.append(
+            "ThreatIntelligenceIndicator",
+            pd.DataFrame(
+                {
+                    "TimeGenerated": NOW - timedelta(hours=1),
+                    "IndicatorId": [f"big-{i}" for i in range(len(ips))],
+                    "NetworkIP": ips,
+                    "ConfidenceScore": 70.0,
+                }
+            ),
+        )
+    wanted = ips[::4]
+    with Store.open(path, read_only=True) as store:
+        for source in (f"duckdb:{path}", store):  # the query library, and bound SQL
+            started = time.perf_counter()
+            res = lookup_iocs(wanted, data_source=source)
+            assert time.perf_counter() - started < 10
+            assert len(res) == len(wanted)
+            assert res["Result"].all(), res["Details"].iloc[0]
+            assert set(res["Severity"]) == {"warning"}
+
+
 def run_guarded(code: str, env: dict[str, str]) -> dict:
     """Run `code` in a fresh interpreter with sockets blocked; it prints one JSON line last."""
     script = NETWORK_GUARD_PRELUDE + textwrap.dedent(code)

@@ -227,7 +227,8 @@ class _TableReader:
     @staticmethod
     def _sql(columns, values, start, end) -> tuple[str, dict[str, Any]]:
         # Column names come from _QUERIES (code), every value is a bound parameter.
-        tests = " OR ".join(f'list_contains($values, lower("{c}"))' for c in columns)
+        # IN (unnest ...) is a hash semi-join: fast for thousands of values.
+        tests = " OR ".join(f'lower("{c}") IN (SELECT unnest($values))' for c in columns)
         text = (
             f'SELECT * FROM "{TABLE}" WHERE "TimeGenerated" >= $start '  # noqa: S608
             f'AND "TimeGenerated" <= $end AND ({tests})'
@@ -285,16 +286,22 @@ def _rate(row: Any, now: datetime) -> tuple[str, str | None]:
     return max(ratings, key=SEVERITY_RANK.__getitem__), None
 
 
-def _summarise(item: _Item, hits: pd.DataFrame, now: datetime) -> dict[str, Any]:
-    ratings = [_rate(row, now) for row in hits.to_dict("records")]
+def _text_values(hits: list[dict[str, Any]], column: str) -> list[str]:
+    return [v for v in (h.get(column) for h in hits) if isinstance(v, str) and v]
+
+
+def _summarise(item: _Item, hits: list[dict[str, Any]], now: datetime) -> dict[str, Any]:
+    ratings = [_rate(row, now) for row in hits]
     current = [sev for sev, why in ratings if why is None]
     severity = max(current or [sev for sev, _ in ratings], key=SEVERITY_RANK.__getitem__)
-    threat_types = sorted({str(t) for t in hits.get("ThreatType", []) if isinstance(t, str) and t})
+    threat_types = sorted(set(_text_values(hits, "ThreatType")))
     confidences = [
-        c for c in (_number(v) for v in hits.get("ConfidenceScore", [])) if c is not None
+        c
+        for c in (_number(h.get("ConfidenceScore", h.get("Confidence"))) for h in hits)
+        if c is not None
     ]
-    descriptions = sorted({d for d in hits.get("Description", []) if isinstance(d, str) and d})
-    ids = [str(i) for i in hits.get("IndicatorId", []) if isinstance(i, str) and i]
+    descriptions = sorted(set(_text_values(hits, "Description")))
+    ids = _text_values(hits, "IndicatorId")
     parts = [f"{len(hits)} indicator{'s' if len(hits) != 1 else ''}"]
     if threat_types:
         parts.append("threat type " + ", ".join(threat_types))
@@ -363,19 +370,19 @@ def _table_rows(
 
 
 def _match_group(kind, group, frame, end, days) -> list[dict[str, Any]]:
-    import pandas as pd
-
     columns = [c for c in _GENERIC_VALUE_COLUMNS + _QUERIES[kind][2] if c in frame.columns]
-    keys = (
-        frame[columns].apply(lambda row: {_cell_key(kind, v) for v in row}, axis=1)
-        if columns and not frame.empty
-        else pd.Series([], dtype=object)
-    )
+    # value -> positions of the rows holding it in any indicator column
+    positions: dict[str, set[int]] = {}
+    for column in columns:
+        for pos, cell in enumerate(frame[column].tolist()):
+            key = _cell_key(kind, cell)
+            if key is not None:
+                positions.setdefault(key, set()).add(pos)
+    records = frame.to_dict("records")  # once: per-IoC pandas indexing is slow
     rows = []
     for item in group:
-        wanted = _cell_key(kind, item.value)
-        hits = frame[[wanted in k for k in keys]] if len(keys) else frame.iloc[0:0]
-        if hits.empty:
+        hits = [records[p] for p in sorted(positions.get(_cell_key(kind, item.value), ()))]
+        if not hits:
             rows.append(
                 _row(
                     item.value,
@@ -450,13 +457,19 @@ def _msticpy_rows(items: list[_Item], providers: tuple[str, ...]) -> list[dict[s
                 rec.get("IocType"),
                 str(rec.get("Provider")),
                 result=bool(rec.get("Result")),
-                severity=str(rec.get("Severity") or "unknown").lower(),
+                severity=_severity_name(rec.get("Severity")),
                 details=shorten(rec.get("Details"), 500).strip("'\""),
                 reference=str(rec.get("Reference") or ""),
                 status=int(rec.get("Status") or 0),
             )
         )
     return rows
+
+
+def _severity_name(value: Any) -> str:
+    # msticpy gives a ResultSeverity enum or its name, depending on the version.
+    name = str(getattr(value, "name", value) or "unknown").lower()
+    return name if name in SEVERITY_RANK else "unknown"
 
 
 # ---------------------------------------------------------------- public API
