@@ -42,7 +42,8 @@ def secret_envvar(name: str) -> str:
 
 
 def _parameter_option(spec: ParamSpec) -> click.Option:
-    default = "" if spec.secret else f" [default: {spec.default!r}]"
+    shown = not spec.secret and spec.default not in (None, "", [], {})
+    default = f" [default: {spec.default!r}]" if shown else ""
     help_text = (spec.help or spec.name) + default
     if spec.entity_kind:
         help_text += f" ({spec.entity_kind})"
