@@ -253,5 +253,5 @@ def test_msticpy_localdata_runs_queries_end_to_end(tmp_path):
     assert str(got["TimeGenerated"].dt.tz) == "UTC"
     with pytest.raises(DataSourceError, match="no parameter 'hostname'"):
         src.query("WindowsSecurity.list_host_logons", hostname="x")
-    with pytest.raises(DataSourceError, match="no query"):
+    with pytest.raises(DataSourceError, match="unknown query"):
         src.query("WindowsSecurity.list_host_logonz")

@@ -274,7 +274,7 @@ class MsticpySource(DataSource):
             close = _closest(name, names)
             hint = f"; did you mean {', '.join(close)}?" if close else ""
             raise DataSourceError(
-                f"msticpy {self.environment} has no query {name!r}{hint}"
+                f"unknown query {name!r} in msticpy {self.environment}{hint}"
             ) from None
 
     def render_query(self, name: str, **params: Any) -> str:
