@@ -159,3 +159,56 @@ def test_caller_notebook_embeds_sections(tmp_path):
 
     silent = [o for o in saved.cells[3].outputs if o.output_type in ("display_data",)]
     assert not any("text/markdown" in o.get("data", {}) for o in silent)
+
+
+def test_show_brings_the_loader_a_plot_needs():
+    from nbcatalog.results import Results
+
+    nb = nbformat.v4.new_notebook()
+    setup = nbformat.v4.new_code_cell("output_notebook(INLINE)")
+    setup.outputs = [
+        nbformat.v4.new_output(
+            "display_data",
+            data={
+                "application/vnd.bokehjs_load.v0+json": "/* BokehJS */",
+                "application/javascript": "/* BokehJS */",
+                "text/html": "<div>loading BokehJS</div>",
+            },
+        )
+    ]
+    heading = nbformat.v4.new_markdown_cell("## Timeline")
+    plot = nbformat.v4.new_code_cell("show(fig)")
+    plot.outputs = [
+        nbformat.v4.new_output(
+            "display_data",
+            data={
+                "text/html": '<div id="p1"></div><script>embed("p1")</script>',
+                "application/vnd.bokehjs_exec.v0+json": "",
+            },
+        )
+    ]
+    table = nbformat.v4.new_code_cell("alerts")
+    table.outputs = [nbformat.v4.new_output("display_data", data={"text/html": "<table/>"})]
+    for cell in (heading, plot):
+        cell.metadata["tags"] = ["section:timeline"]
+    table.metadata["tags"] = ["section:alerts"]
+    nb.cells = [setup, heading, plot, table]
+    res = Results(
+        template="t",
+        data={},
+        displays={},
+        sections={"timeline": "Timeline", "alerts": "Alerts"},
+        notebook=nb,
+        parameters={},
+        run_dir=Path("."),
+        notebook_path=Path("nb.ipynb"),
+        report_path=None,
+        status="ok",
+        duration=1.0,
+    )
+    bundles = [data for data, _ in res.section_bundles("timeline")]
+    assert "application/vnd.bokehjs_load.v0+json" in bundles[0]  # the loader comes first
+    assert bundles[1]["text/markdown"] == "## Timeline"
+    assert "application/vnd.bokehjs_exec.v0+json" in bundles[2]
+    # A section without scripts does not drag the loader along.
+    assert [list(d) for d, _ in res.section_bundles("alerts")] == [["text/html"]]
