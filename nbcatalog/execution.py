@@ -227,7 +227,8 @@ def execute(
     try:
         pm.execute_notebook(
             nb,
-            str(partial),
+            # papermill runs str.format on the output path: keep braces in folder names.
+            str(partial).replace("{", "{{").replace("}", "}}"),
             kernel_name=KERNEL_NAME,
             language="python",
             progress_bar=progress,
