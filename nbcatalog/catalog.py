@@ -55,6 +55,7 @@ class TemplateSource:
 
     origin: str
     root: Path
+    error: str | None = None  # why the folder could not be found (a broken plug-in)
 
 
 @dataclass(frozen=True)
@@ -104,10 +105,12 @@ def _entry_point_sources() -> list[TemplateSource]:
                 root = Path(str(resources.files(package.strip())))
                 if sub.strip():
                     root = root / sub.strip()
-        except (ModuleNotFoundError, TypeError, ValueError):
+        except (ImportError, TypeError, ValueError) as exc:
             # A broken plug-in must not hide the rest of the catalogue; it is
             # reported by catalog_problems() instead.
-            root = Path(f"<entry point {ep.name}: cannot import {value}>")
+            error = f"entry point {ep.name!r} = {value!r}: cannot import it: {exc}"
+            sources.append(TemplateSource(label, Path(value), error))
+            continue
         sources.append(TemplateSource(label, root))
     return sources
 
@@ -150,6 +153,9 @@ def _scan() -> tuple[dict[str, Template], list[CatalogProblem]]:
     found: dict[str, Template] = {}
     problems: list[CatalogProblem] = []
     for source in template_sources():
+        if source.error:
+            problems.append(CatalogProblem(source.root, f"{source.origin}: {source.error}"))
+            continue
         if source.origin != BUILT_IN and not source.root.is_dir():
             problems.append(CatalogProblem(source.root, f"{source.origin}: not a folder"))
             continue

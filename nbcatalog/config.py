@@ -6,8 +6,8 @@ Precedence, highest first:
 - environment: ``NBCATALOG_SOURCE``, ``NBCATALOG_OUTPUT``,
 - the config file (``$NBCATALOG_CONFIG``, else ``~/.config/nbcatalog/config.toml``)::
 
-      data_source = "duckdb:/data/soc.duckdb"
-      output_dir = "~/soc-reports"      # relative paths are relative to this file
+      data_source = "duckdb:/data/soc.duckdb"   # a relative path: relative to this file
+      output_dir = "~/soc-reports"              # likewise
 
       [enrichment]                      # read by nbcatalog.enrich
       ...
@@ -133,6 +133,10 @@ def default_data_source() -> str:
         return normalize_data_source(env)
     configured = load_config().get("data_source")
     if configured:
+        kind, _, rest = configured.partition(":")
+        if kind == "duckdb" and rest and not Path(rest).expanduser().is_absolute():
+            # Like output_dir: a relative store path is relative to the config file.
+            configured = f"duckdb:{config_path().parent / rest}"
         return normalize_data_source(configured)
     from nbcatalog.data.store import default_db_path
 

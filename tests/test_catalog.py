@@ -240,3 +240,19 @@ def test_user_folder_with_flat_notebooks_and_checkpoints_ignored(tmp_path):
     names = {t.name for t in cat.catalog() if t.origin != cat.BUILT_IN}
     assert names == {"nested_probe", "flat_probe"}
     assert cat.catalog_problems() == []
+
+
+def test_a_broken_plug_in_is_reported_and_the_rest_still_listed(monkeypatch, tmp_path):
+    site = tmp_path / "site"
+    dist = site / "nbcat_broken_pkg-1.0.dist-info"
+    dist.mkdir(parents=True)
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: nbcat-broken-pkg\nVersion: 1.0\n")
+    (dist / "entry_points.txt").write_text("[nbcatalog.templates]\nbroken = no_such_module_xyz\n")
+    monkeypatch.syspath_prepend(str(site))
+    monkeypatch.setenv("NBCATALOG_PATH", str(FIXTURES))
+    assert "ip_fixture" in {t.name for t in cat.catalog()}
+    (problem,) = [p for p in cat.catalog_problems() if "nbcat-broken-pkg" in p.message]
+    assert "entry point 'broken' = 'no_such_module_xyz': cannot import it" in problem.message
+    listed = CliRunner().invoke(main, ["list"])
+    assert listed.exit_code == 0 and "ip_fixture" in listed.stdout
+    assert "nbcat-broken-pkg" in listed.stderr

@@ -83,3 +83,9 @@ def test_enrichment_table_is_reserved_for_enrich(tmp_path):
 def test_missing_file_means_no_settings(tmp_path):
     assert config.load_config() == {}
     assert config.enrichment_settings() == {}
+
+
+def test_relative_store_path_in_config_is_relative_to_the_file(tmp_path, monkeypatch):
+    write_config(tmp_path, 'data_source = "duckdb:stores/soc.duckdb"\n')
+    monkeypatch.chdir("/")
+    assert config.default_data_source() == f"duckdb:{tmp_path / 'stores' / 'soc.duckdb'}"
