@@ -118,7 +118,7 @@ def indicator_frame(seed: int, window: Window, scale: float = 1.0) -> pd.DataFra
     """Background ThreatIntelligenceIndicator rows (scanners, phishing domains, malware)."""
     rng = stream(seed, "ThreatIntelligenceIndicator")
     n = max(4, int(INDICATORS_PER_SCALE * scale))
-    times = sample_times(rng, n, window, "flat") - pd.Timedelta(days=2)
+    times = sample_times(rng, n, window, "flat")
     ids = uuids(rng, n)
     scanners = noise_ips()
     rows = []

@@ -138,7 +138,7 @@ def _ssh_sessions(window: Window, scale: float, rng: np.random.Generator) -> pd.
     frames = []
 
     def add(t, fac, proc, p, msg):
-        keep = t < window.end.value
+        keep = (t < window.end.value) & (t >= window.start.value)
         frames.append(
             syslog_frame(
                 t[keep], host[keep], fac, "info", proc, p[keep], msg.filter(pa.array(keep))

@@ -93,8 +93,9 @@ def heartbeat_frame(seed: int, window: Window) -> pd.DataFrame:
 
 
 def _intervals(rng: np.random.Generator, n: int, window: Window, profile: str) -> pd.DatetimeIndex:
-    t = sample_times(rng, n, window, profile).floor("10min")
-    return t.where(t >= window.start, window.start.ceil("10min"))
+    # Flow analytics land about 15 minutes after their 10-minute interval starts.
+    reported = Window(window.start.ceil("10min"), window.end - pd.Timedelta(minutes=15))
+    return sample_times(rng, n, reported, profile).floor("10min")
 
 
 def flow_frames(seed: int, window: Window, scale: float = 1.0) -> list[pd.DataFrame]:

@@ -341,7 +341,7 @@ def _logons(s: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
     return security_frame(4624, pd.to_datetime(s["start"], utc=True), s["host"], fields)
 
 
-def _typos(s: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
+def _typos(s: pd.DataFrame, rng: np.random.Generator, window: Window) -> pd.DataFrame:
     """Honest mistakes: a wrong password a few seconds before some desk logons."""
     fields = _logon_fields(s, rng)
     fields.update(
@@ -354,7 +354,8 @@ def _typos(s: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
         }
     )
     times = s["start"].to_numpy() - rng.integers(4, 40, len(s)) * 1_000_000_000
-    return security_frame(4625, pd.to_datetime(times, utc=True), s["host"], fields)
+    frame = security_frame(4625, pd.to_datetime(times, utc=True), s["host"], fields)
+    return frame[times >= window.start.value].reset_index(drop=True)
 
 
 def _logoffs(s: pd.DataFrame, window: Window) -> pd.DataFrame:
@@ -477,7 +478,7 @@ def security_chunks(seed: int, window: Window, scale: float = 1.0) -> Iterator[p
         s = _sessions(rng, n, window)
         yield _logons(s, rng)
         desk = s[s["kind"].isin(["interactive", "unlock"])]
-        yield _typos(desk[rng.random(len(desk)) < 0.03], rng)
+        yield _typos(desk[rng.random(len(desk)) < 0.03], rng, window)
         yield _logoffs(s, window)
         yield _privileges(s[s["kind"].isin(["service", "rdp_admin"])])
         yield _processes(s, rng, window)

@@ -69,12 +69,12 @@ def _check_target(path: Path) -> None:
         return
     try:
         duckdb.connect(str(path)).close()
-    except duckdb.IOException as exc:
-        raise DataSourceError(
-            f"cannot replace {path}: another process has it open ({exc}). "
-            "Close the notebook or program using it, or choose another --db path."
-        ) from None
     except duckdb.Error as exc:
+        if "lock" in str(exc).lower():
+            raise DataSourceError(
+                f"cannot replace {path}: another process has it open ({exc}). "
+                "Close the notebook or program using it, or choose another --db path."
+            ) from None
         raise DataSourceError(
             f"{path} exists but is not a DuckDB store ({exc}); "
             "refusing to overwrite it. Choose another --db path."
@@ -84,7 +84,12 @@ def _check_target(path: Path) -> None:
 def _as_now(now: datetime | str | None) -> pd.Timestamp:
     if now is None:
         return pd.Timestamp.now(tz="UTC")
-    ts = pd.Timestamp(now)
+    try:
+        ts = pd.Timestamp(now)
+    except (ValueError, TypeError):
+        raise UsageError(
+            f"now={now!r} is not a time; give ISO-8601 UTC such as '2026-01-10T12:00:00Z'"
+        ) from None
     if ts.tzinfo is None:
         raise UsageError(
             f"now={now!r} has no time zone; give a UTC time such as '2026-01-10T12:00Z'"

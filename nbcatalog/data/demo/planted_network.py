@@ -82,7 +82,7 @@ def network_incident(
     ]
     beacons = pd.date_range(
         (ssh + pd.Timedelta(minutes=SPRAY_MINUTES + 4)).ceil("10min"),
-        end - pd.Timedelta(minutes=10),
+        end - pd.Timedelta(minutes=25),
         freq="10min",
     )
     frames.append(

@@ -73,11 +73,13 @@ def sample_times(
 ) -> pd.DatetimeIndex:
     """`n` random UTC times in `window` following a daily rhythm `profile`."""
     hours, weights = _hour_weights(window, profile)
+    # The first and last hours are only partly inside the window: weigh and draw
+    # within the part that is.
+    lo = np.maximum(hours.asi8, window.start.value)
+    hi = np.minimum(hours.asi8 + 3_600_000_000_000, window.end.value)
+    weights = weights * np.clip(hi - lo, 0, None) / 3_600_000_000_000
     idx = rng.choice(len(hours), size=n, p=weights / weights.sum())
-    offsets = rng.random(n) * 3600.0
-    ns = hours.asi8[idx] + (offsets * 1e9).astype(np.int64)
-    # Clip into the window (first/last partial hour).
-    ns = np.clip(ns, window.start.value, window.end.value - 1_000_000_000)
+    ns = lo[idx] + (rng.random(n) * (hi[idx] - lo[idx])).astype(np.int64)
     return pd.DatetimeIndex(pd.to_datetime(ns, utc=True))
 
 
