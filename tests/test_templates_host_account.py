@@ -28,14 +28,8 @@ def runner(demo_db, tmp_path_factory):
     def run(name: str, **params):
         key = (name, json.dumps(params, sort_keys=True, default=str))
         if key not in cache:
-            cache[key] = nbcatalog.run(
-                name,
-                data_source=f"duckdb:{demo_db}",
-                output_dir=out,
-                silent=True,
-                quiet=True,
-                **params,
-            )
+            settings = {"data_source": f"duckdb:{demo_db}", "silent": True, "quiet": True}
+            cache[key] = nbcatalog.run(name, output_dir=out, **{**settings, **params})
         return cache[key]
 
     return run
@@ -156,10 +150,20 @@ def test_account_summary_on_bob(runner):
     assert "account_id=" in _outputs_text(res, "accounts")  # how to pick one
 
 
-def test_account_summary_selects_one_account(runner):
-    res = runner("account_summary", account="bob", account_id="linux:bob")
-    assert res["selected_accounts"] == ["linux:bob"]
-    assert res["account_activity"]["Source"].tolist() == ["Linux logons"]
+def test_account_picker_reruns_for_the_chosen_account(runner):
+    from nbcatalog.nblib.pickers import picker
+
+    res = runner("account_summary", account="bob")
+    box = picker(res, "account_id", run=runner)
+    values = [value for _, value in box.dropdown.options]
+    assert values == sorted(res["accounts"]["AccountId"])
+    box.dropdown.value = "linux:bob"
+    box.pick()  # what the Show button does
+    chosen = box.last_results
+    assert chosen.parameters["account_id"] == "linux:bob"
+    assert chosen.parameters["start"] == res.parameters["start"]  # same time range
+    assert chosen["selected_accounts"] == ["linux:bob"]
+    assert chosen["account_activity"]["Source"].tolist() == ["Linux logons"]
 
 
 def test_account_summary_alice_has_no_alerts(runner):
