@@ -129,12 +129,22 @@ class Template:
     def has_options(self) -> bool:
         return bool(self.all_options) or any(p.name == "options" for p in self.parameters)
 
+    def _cell_options(self) -> list[str]:
+        # Without metadata options, the options cell's own default is the whole list.
+        spec = next((p for p in self.parameters if p.name == "options"), None)
+        default = spec.default if spec is not None else None
+        return [str(o) for o in default] if isinstance(default, list) else []
+
     @property
     def default_options(self) -> list[str]:
+        if not self.metadata.get("options"):
+            return self._cell_options()
         return list(self.metadata.get("options", {}).get("default", []))
 
     @property
     def all_options(self) -> list[str]:
+        if not self.metadata.get("options"):
+            return self._cell_options()
         opts = self.metadata.get("options", {})
         return list(opts.get("default", [])) + list(opts.get("other", []))
 

@@ -313,3 +313,15 @@ def test_resolve_on_fixture_template_files():
         resolve(template, {"data_source": SOURCE})
     values = resolve(template, {"ip": "203.0.113.77", "data_source": SOURCE}).values
     assert values["options"] == ["flows"]
+
+
+def test_options_default_from_the_cell_when_metadata_has_none(tmp_path):
+    params = (
+        'start: str = ""  # s\nend: str = ""  # e\ndata_source: str = ""  # d\n'
+        'options: list = ["a", "b"]  # parts\n'
+    )
+    template = load_template(write_template(tmp_path, "cell_opts", parameters=params, options={}))
+    assert resolve(template, {"data_source": SOURCE}).values["options"] == ["a", "b"]
+    assert resolve(template, {"options": "-a", "data_source": SOURCE}).values["options"] == ["b"]
+    with pytest.raises(ParameterError, match="accepted: a, b"):
+        resolve(template, {"options": ["c"], "data_source": SOURCE})
