@@ -351,3 +351,18 @@ def test_demo_flows_and_threat_intel(demo_source):
     )["IoC"].tolist() == ["malicious.example"]
     heartbeat = demo_source.query("Network.get_heartbeat_for_host", host_name="wkstn-042")
     assert heartbeat["Computer"].tolist() == ["WKSTN-042"]
+
+
+def test_sql_reads_the_store_and_nothing_else(src, tmp_path):
+    target = tmp_path / "leak.csv"
+    for text in (
+        f"COPY (SELECT 1) TO '{target}'",
+        "SELECT * FROM read_csv('/etc/passwd')",
+        f"ATTACH '{tmp_path / 'other.duckdb'}'",
+        "SET enable_external_access = true",
+        'DELETE FROM "SecurityEvent"',
+    ):
+        with pytest.raises(DataSourceError):
+            src.sql(text)
+    assert not target.exists()
+    assert src.sql('SELECT count(*) AS n FROM "SecurityEvent"')["n"].item() == 8

@@ -131,6 +131,10 @@ class DuckDBSource(DataSource):
         try:
             for macro in self.library.macros:
                 store.con.execute(macro)
+            # Queries read the store and nothing else: no files, no extensions, and
+            # no way to turn that back on from SQL.
+            store.con.execute("SET enable_external_access = false")
+            store.con.execute("SET lock_configuration = true")
             yield store.con
         finally:
             store.close()
