@@ -226,7 +226,7 @@ def test_corrupt_record_is_rejected_and_its_neighbours_kept(tmp_path, db):
     data = bytearray(evtx_bytes(_events()[:3]))
     first = 0x1000 + 0x200
     second = first + int.from_bytes(data[first + 4 : first + 8], "little")
-    # Overwrite the Event element's token inside record 2's template with garbage.
+    # Corrupt a substitution descriptor (a value's size) in record 2's substitution array.
     data[second + 0x18 + 4 + 10 + 24 + 4] = 0x7F
     path = tmp_path / "corrupt.evtx"
     path.write_bytes(bytes(data))
@@ -235,3 +235,17 @@ def test_corrupt_record_is_rejected_and_its_neighbours_kept(tmp_path, db):
     assert f.rejections[0].line == 2
     names = table(db, 'SELECT TargetUserName FROM SecurityEvent ORDER BY "TimeGenerated"')
     assert names["TargetUserName"].tolist() == ["user0", "user2"]
+
+
+def test_template_cache_renders_exactly_what_python_evtx_renders(tmp_path):
+    from Evtx.Evtx import Evtx
+
+    from nbcatalog.data.importers.evtx_render import TemplateCache
+
+    path = tmp_path / "mixed.evtx"
+    path.write_bytes(evtx_bytes(_events() * 3, records_per_chunk=7))  # shared + new templates
+    renderer = TemplateCache()
+    with Evtx(str(path)) as log:
+        records = list(log.records())
+        assert len(records) == 18
+        assert [renderer.xml(r) for r in records] == [r.xml() for r in records]

@@ -5,8 +5,10 @@ Follows the documented layout (libevtx's "Windows XML Event Log format"): a
 ("ElfChnk", CRC32 of the event records and of the chunk header), and event
 records ("**\\0\\0", size, record id, FILETIME, binary XML, size again). Each
 record carries a template instance with its template definition resident, and
-the event's values as typed substitutions, as Windows writes them. String and
-template hash tables are left empty, which readers do not need.
+the event's values as typed substitutions, as Windows writes them: the first
+event of a shape (same EventData names) in a chunk carries the template
+definition, later ones refer back to it. String and template hash tables are
+left empty, which readers do not need.
 
 Example:
     >>> from datetime import datetime, timezone
@@ -118,14 +120,22 @@ def _substitutions(ev: EvtxEvent, record_id: int) -> list[tuple[int, bytes]]:
     return subs + [text(v) for v in ev.data.values()]
 
 
-def _record_xml(ev: EvtxEvent, record_id: int, base: int) -> bytes:
-    """Fragment header, template instance, resident template, substitution array."""
+def _record_xml(ev: EvtxEvent, record_id: int, base: int, templates: dict) -> bytes:
+    """Fragment header, template instance (+ definition if new in the chunk), substitutions."""
     frag = _Fragment(base)
     frag.buf += b"\x0f\x01\x01\x00"
+    shape = tuple(ev.data)
+    if shape in templates:
+        template_id, template_offset = templates[shape]
+        frag.buf += struct.pack("<BBII", 0x0C, 0x01, template_id, template_offset)
+        _append_substitutions(frag, ev, record_id)
+        return bytes(frag.buf)
     template_offset = frag.pos() + 10
-    frag.buf += struct.pack("<BBII", 0x0C, 0x01, record_id & 0xFFFFFFFF, template_offset)
+    template_id = len(templates) + 1
+    templates[shape] = (template_id, template_offset)
+    frag.buf += struct.pack("<BBII", 0x0C, 0x01, template_id, template_offset)
     header_at = len(frag.buf)
-    frag.buf += struct.pack("<I", 0) + struct.pack("<I", record_id) + b"\x11" * 12 + b"\0\0\0\0"
+    frag.buf += struct.pack("<II", 0, template_id) + b"\x11" * 12 + b"\0\0\0\0"
     body_start = len(frag.buf)
     frag.buf += b"\x0f\x01\x01\x00"
 
@@ -151,17 +161,21 @@ def _record_xml(ev: EvtxEvent, record_id: int, base: int) -> bytes:
     frag.element("Event", [("xmlns", ("text", EVENT_NS))], event)
     frag.buf += b"\x00"
     struct.pack_into("<I", frag.buf, header_at + 20, len(frag.buf) - body_start)
+    _append_substitutions(frag, ev, record_id)
+    return bytes(frag.buf)
+
+
+def _append_substitutions(frag: _Fragment, ev: EvtxEvent, record_id: int) -> None:
     subs = _substitutions(ev, record_id)
     frag.buf += struct.pack("<I", len(subs))
     for typ, value in subs:
         frag.buf += struct.pack("<HBB", len(value), typ, 0)
     for _, value in subs:
         frag.buf += value
-    return bytes(frag.buf)
 
 
-def _record(ev: EvtxEvent, record_id: int, chunk_offset: int) -> bytes:
-    xml = _record_xml(ev, record_id, chunk_offset + 0x18)
+def _record(ev: EvtxEvent, record_id: int, chunk_offset: int, templates: dict) -> bytes:
+    xml = _record_xml(ev, record_id, chunk_offset + 0x18, templates)
     size = 0x18 + len(xml) + 4
     head = struct.pack("<IIQQ", 0x00002A2A, size, record_id, _filetime(ev.time))
     return head + xml + struct.pack("<I", size)
@@ -170,8 +184,9 @@ def _record(ev: EvtxEvent, record_id: int, chunk_offset: int) -> bytes:
 def _chunk(events: list[EvtxEvent], first_id: int) -> bytes:
     body = bytearray()
     last_offset = CHUNK_HEADER
+    templates: dict = {}  # EventData shape -> (template id, chunk offset of its definition)
     for i, ev in enumerate(events):
-        record = _record(ev, first_id + i, CHUNK_HEADER + len(body))
+        record = _record(ev, first_id + i, CHUNK_HEADER + len(body), templates)
         if CHUNK_HEADER + len(body) + len(record) > CHUNK:
             raise ValueError("too many events for one chunk; use records_per_chunk")
         last_offset = CHUNK_HEADER + len(body)

@@ -23,6 +23,7 @@ from Evtx.Evtx import ChunkHeader, FileHeader, Record
 
 from nbcatalog.data.importers.batch import Batch
 from nbcatalog.data.importers.errors import UnreadableFileError
+from nbcatalog.data.importers.evtx_render import TemplateCache
 from nbcatalog.data.importers.report import FileReport
 from nbcatalog.data.importers.winevents import WinEvent, to_row
 
@@ -60,6 +61,7 @@ def _record_xml(path: Path, buf: mmap.mmap, report: FileReport):
     if header.checksum() != header.calculate_checksum():
         report.warn("file header checksum does not match (records read anyway)")
     offset, index = FILE_HEADER, 0
+    renderer = TemplateCache()
     while offset + CHUNK_HEADER <= size:
         partial = offset + CHUNK > size
         if buf[offset : offset + 8] != b"ElfChnk\x00":
@@ -76,7 +78,7 @@ def _record_xml(path: Path, buf: mmap.mmap, report: FileReport):
         for record in _records(chunk, offset, size):
             last = record.record_num()
             try:
-                yield last, record.xml()
+                yield last, renderer.xml(record)
             except Exception as exc:  # python-evtx raises many types on damaged records
                 report.reject(last, f"unreadable record: {type(exc).__name__}: {exc}")
         if partial:
