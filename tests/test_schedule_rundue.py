@@ -362,3 +362,26 @@ def test_heartbeat_keeps_a_claim_alive_and_silence_makes_it_stale(tmp_path):
     assert taken.recovered and taken.fire_time == fire
     assert claimlib.claim_rows(conn)[0]["owner"] == str(me)
     conn.close()
+
+
+def test_a_run_failing_while_stopping_is_handed_back_and_rerun_once(tmp_path):
+    schedule = hourly("latest")
+    stop = {"now": False}
+
+    def interrupted(name, params, labels):
+        stop["now"] = True  # as when Ctrl-C reaches the kernel too
+        return True
+
+    run_due(schedule, now=at("2026-01-01T00:59:00"), output_dir=tmp_path, run=FakeRunner())
+    (first,) = run_due(
+        schedule,
+        now=at("2026-01-01T01:00:00"),
+        output_dir=tmp_path,
+        run=FakeRunner(fail=interrupted),
+        should_stop=lambda: stop["now"],
+    )
+    assert first.status == "released"
+    fake = FakeRunner()
+    (second,) = run_due(schedule, now=at("2026-01-01T01:00:30"), output_dir=tmp_path, run=fake)
+    assert (second.status, second.attempts, second.fire_time) == ("ok", 2, at("2026-01-01T01:00"))
+    assert [c["labels"]["attempt"] for c in fake.calls] == [2]

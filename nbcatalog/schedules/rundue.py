@@ -222,8 +222,9 @@ class Executor:
                 if self.should_stop():
                     break
         if claim is not None:
-            if outcome.status != "ok" and self.should_stop() and outcome.attempts < last:
-                # Stopping mid-retries: hand the claim back so the next call finishes it.
+            if outcome.status != "ok" and self.should_stop():
+                # Stopping (the failure may be the interrupt itself): hand the claim back
+                # so the next call finishes it, with one more attempt at most.
                 claimlib.release(conn, claim)
                 outcome.status = "released"
             else:
