@@ -144,3 +144,17 @@ def test_python_api_matches_cli(tmp_path, auth_log):
     report = import_paths([auth_log], db=tmp_path / "api.duckdb")
     assert report.rows_read == report.rows_stored + report.rows_rejected + report.rows_duplicate
     assert report.files[0].tables == {"Syslog": 3}
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [("Security.evtx", b""), ("export.csv", b""), ("auth.log", b"\n\r\n  \n"),
+     ("beats.json", b"\xff\xfe"), ("conn.log", b"")],
+)  # fmt: skip
+def test_empty_files_import_nothing_with_a_warning(tmp_path, name, content):
+    path = tmp_path / name
+    path.write_bytes(content)
+    report = import_paths([path], db=tmp_path / "s.duckdb")
+    f = report.files[0]
+    assert (f.rows_read, f.rows_stored, f.rows_rejected) == (0, 0, 0)
+    assert f.warnings == ["empty file: nothing to import"]

@@ -43,7 +43,7 @@ from nbcatalog.data.importers.sentinel import (
     read_pickle,
 )
 from nbcatalog.data.importers.syslog import read_syslog
-from nbcatalog.data.importers.textio import read_head
+from nbcatalog.data.importers.textio import HEAD_BYTES, read_head
 from nbcatalog.data.importers.winjson import read_windows_json
 from nbcatalog.data.importers.zeek import read_zeek
 from nbcatalog.data.store import Store, default_db_path
@@ -90,7 +90,7 @@ def plan(paths: Iterable[str | os.PathLike], fmt: str | None = None, table: str 
             head = read_head(path)
         except OSError as exc:
             raise UnreadableFileError(f"cannot read {path}: {exc.strerror or exc}") from None
-        if not head:
+        if _blank(head):
             planned.append(PlannedFile(path, forced or "empty", True))
             continue
         found = forced or detect_format(path, head)
@@ -108,6 +108,11 @@ def plan(paths: Iterable[str | os.PathLike], fmt: str | None = None, table: str 
     if not planned:
         raise ImportFormatError("no files to import")
     return planned
+
+
+def _blank(head: bytes) -> bool:
+    """True for a file holding nothing but blanks, line ends or a byte-order mark."""
+    return len(head) < HEAD_BYTES and not head.strip(b" \t\r\n\x00\xef\xbb\xbf\xff\xfe")
 
 
 def _expand(paths: Iterable[str | os.PathLike]) -> list[Path]:
