@@ -103,7 +103,8 @@ def test_junk_and_hostile_values_become_invalid_rows(no_network):
 
 
 def test_blanks_are_skipped_repeats_kept_once_in_first_seen_order():
-    df = geoip.lookup_ips(["8.8.8.8", None, float("nan"), "", "  ", "10.0.0.1", " 8.8.8.8 "])
+    values = ["8.8.8.8", None, float("nan"), pd.NA, pd.NaT, "", "  ", "10.0.0.1", " 8.8.8.8 "]
+    df = geoip.lookup_ips(pd.Series(values, dtype=object))
     assert df["IpAddress"].tolist() == ["8.8.8.8", "10.0.0.1"]
     assert geoip.lookup_ips("1.1.1.1")["IpAddress"].tolist() == ["1.1.1.1"]  # one string
     assert geoip.lookup_ips([]).columns.tolist()[:9] == INTERFACE_COLUMNS

@@ -200,7 +200,8 @@ def test_ioc_type_forces_a_type(spec):
 
 
 def test_blank_values_skipped_and_repeats_looked_up_once(spec):
-    res = lookup_iocs(["203.0.113.77", None, "", float("nan"), " 203.0.113.77 "], data_source=spec)
+    values = ["203.0.113.77", None, "", float("nan"), pd.NA, " 203.0.113.77 "]
+    res = lookup_iocs(pd.Series(values, dtype=object), data_source=spec)
     assert res["Ioc"].tolist() == ["203.0.113.77"]
     assert lookup_iocs("203.0.113.77", data_source=spec)["Ioc"].tolist() == ["203.0.113.77"]
     empty = lookup_iocs([], data_source=spec)

@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from nbcatalog.enrich.errors import EnrichmentError
+from nbcatalog.enrich.iocs import is_missing
 from nbcatalog.enrich.ipclass import classify_ips
 from nbcatalog.enrich.settings import EnrichmentSettings, GeoIPSettings, current_settings
 
@@ -270,11 +271,8 @@ def _unique_addresses(ips: Iterable[Any]) -> list[str]:
         ips = [ips]
     seen: dict[str, None] = {}
     for value in ips:
-        if value is None or (isinstance(value, float) and math.isnan(value)):
-            continue
-        text = str(value).strip()
-        if text:
-            seen.setdefault(text, None)
+        if not is_missing(value):
+            seen.setdefault(str(value).strip(), None)
     return list(seen)
 
 

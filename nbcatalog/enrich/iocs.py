@@ -114,6 +114,23 @@ def _suffix_extractor():
     return tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
 
 
+def is_missing(value: Any) -> bool:
+    """True for the empty values log columns hold: None, NaN, pandas NA/NaT, blank text.
+
+    Example:
+        >>> [is_missing(v) for v in (None, float("nan"), "  ", "8.8.8.8", 0)]
+        [True, True, True, False, False]
+    """
+    if value is None:
+        return True
+    if isinstance(value, str):
+        return not value.strip()
+    try:
+        return bool(value != value)  # NaN and NaT are not equal to themselves
+    except TypeError:  # pandas.NA refuses to be a bool
+        return True
+
+
 def canonical_type(ioc_type: str) -> str:
     """The msticpy name for a type or alias ("domain" -> "dns"); "ip"/"hash" stay generic.
 

@@ -35,7 +35,7 @@ from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
 from nbcatalog.enrich.errors import EnrichmentError, shorten
-from nbcatalog.enrich.iocs import normalize_ioc
+from nbcatalog.enrich.iocs import is_missing, normalize_ioc
 from nbcatalog.enrich.settings import EnrichmentSettings, current_settings
 
 if TYPE_CHECKING:
@@ -128,9 +128,7 @@ def _prepare(iocs: Iterable[Any], ioc_type: str | None) -> list[_Item]:
     items: list[_Item] = []
     seen: set[tuple[str, str]] = set()
     for raw in iocs:
-        if raw is None or (isinstance(raw, float) and math.isnan(raw)):
-            continue
-        if isinstance(raw, str) and not raw.strip():
+        if is_missing(raw):
             continue
         try:
             value, kind = normalize_ioc(raw, ioc_type)
