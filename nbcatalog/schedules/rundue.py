@@ -322,12 +322,14 @@ def run_job_now(
         >>> run_job_now(load_schedule(), "dc-daily")      # doctest: +SKIP
     """
     from nbcatalog.schedules.index import write_index
+    from nbcatalog.schedules.retention import apply_retention
 
     job = schedule.job(job_name)
     fire = _utc(now or datetime.now(timezone.utc)).replace(microsecond=0)
     root = Path(output_dir) if output_dir is not None else history.output_root()
     executor = Executor(root, run=run, sleep=sleep)
     outcomes = [executor.execute(job, fire, pset, trigger="manual") for pset in job.parameter_sets]
+    apply_retention(root, job, now=fire)
     write_index(root)
     return outcomes
 
