@@ -74,6 +74,7 @@ def test_host_summary_on_wkstn_042(runner, demo_source):
     for text in alerts["Entities"]:
         hosts = {e.get("HostName", "").upper() for e in json.loads(text) if e.get("Type") == "host"}
         assert "WKSTN-042" in hosts
+    assert sorted(res["alert_names"]) == sorted(set(alerts["AlertDisplayName"]))
     assert len(res["related_bookmarks"]) > 0
     assert all("WKSTN-042" in r.upper() for r in res["related_bookmarks"]["QueryResultRow"])
 

@@ -246,6 +246,26 @@ def alert_summary(alerts: pd.DataFrame) -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
+_SEVERITY_RANK = {"high": 0, "medium": 1, "low": 2, "informational": 3}
+
+
+def alert_names(alerts: pd.DataFrame) -> list[str]:
+    """Distinct alert names, most severe first (a short answer for `--json` summaries).
+
+    Example:
+        >>> alert_names(pd.DataFrame({"AlertDisplayName": ["b", "a", "b"],
+        ...                           "Severity": ["Low", "High", "Low"]}))
+        ['a', 'b']
+    """
+    alerts = normalize_alerts(alerts)
+    if alerts.empty or "AlertDisplayName" not in alerts.columns:
+        return []
+    severity = alerts.get("Severity", pd.Series("", index=alerts.index)).astype(str)
+    rank = severity.str.lower().map(_SEVERITY_RANK).fillna(9)
+    ordered = alerts.assign(_rank=rank).sort_values(["_rank", "AlertDisplayName"])
+    return list(dict.fromkeys(str(n) for n in ordered["AlertDisplayName"].dropna()))
+
+
 def alert_timeline(alerts: pd.DataFrame, title: str = "Alerts"):
     """A timeline of alerts by name, placed at each alert's start time.
 
