@@ -255,3 +255,10 @@ def test_msticpy_localdata_runs_queries_end_to_end(tmp_path):
         src.query("WindowsSecurity.list_host_logons", hostname="x")
     with pytest.raises(DataSourceError, match="unknown query"):
         src.query("WindowsSecurity.list_host_logonz")
+
+
+def test_msticpy_list_queries_offers_entity_parameters_only(sentinel):
+    listing = sentinel.list_queries().set_index("name")
+    params = listing.loc["WindowsSecurity.list_host_logons", "parameters"]
+    assert "host_name" in params and "start" in params
+    assert "add_query_items" not in params and "table" not in params

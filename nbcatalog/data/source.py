@@ -242,6 +242,15 @@ def connect(spec: str | None = None) -> DataSource:
     return MsticpySource(arg)
 
 
+def _caller_parameter(template: str, name: str, ptype: str) -> bool:
+    """Whether a caller may set msticpy parameter `name` (not a bare KQL fragment)."""
+    if ptype in ("list", "datetime", "int"):
+        return True
+    return "quoted" in kql.placeholder_contexts(template, name) and "bare" not in (
+        kql.placeholder_contexts(template, name)
+    )
+
+
 class MsticpySource(DataSource):
     """msticpy's QueryProvider for a data environment (`MSSentinel`, `LocalData`, ...).
 
@@ -348,9 +357,7 @@ class MsticpySource(DataSource):
             params = [
                 p if "default" not in spec else f"[{p}]"
                 for p, spec in source.params.items()
-                if "{" + p + "}" in source.query
-                and not kql.placeholder_contexts(source.query, p) <= {"bare"}
-                or spec.get("type") in ("list", "datetime")
+                if _caller_parameter(source.query, p, spec.get("type", "str"))
             ]
             rows.append(
                 {"name": name, "description": source.description, "parameters": ", ".join(params)}
