@@ -366,7 +366,8 @@ def test_online_providers_only_when_configured(ti_store, tmp_path):
         f"""
         import json
         from nbcatalog.enrich import ti
-        res = ti.lookup_iocs(["10.0.0.5", "203.0.113.77", "8.8.8.8"],
+        res = ti.lookup_iocs(["10.0.0.5", "203.0.113.77", "8.8.8.8", "http://10.1.1.1/a",
+                              "dc01.contoso.local", "http://malicious.example/payload.ps1"],
                              data_source="duckdb:{ti_store}")
         rows = res[res["Provider"] == "OTX"].set_index("Ioc")
         print(json.dumps({{
@@ -382,6 +383,9 @@ def test_online_providers_only_when_configured(ti_store, tmp_path):
     # Non-public addresses never leave the machine; a public one is sent (and blocked here).
     assert out["otx"]["10.0.0.5"] == [1, "not sent: private address"]
     assert out["otx"]["203.0.113.77"] == [1, "not sent: documentation address"]
+    assert out["otx"]["http://10.1.1.1/a"] == [1, "not sent: private address"]
+    assert out["otx"]["dc01.contoso.local"] == [1, "not sent: local is a local or reserved name"]
+    assert out["otx"]["http://malicious.example/payload.ps1"][0] == 1
     assert out["otx"]["8.8.8.8"][0] == 3
     assert "look-up failed" in out["otx"]["8.8.8.8"][1]
     assert any("otx.alienvault.com" in a for a in out["attempts"])

@@ -6,7 +6,8 @@ Default provider: the data source's ThreatIntelligenceIndicator table, read thro
 is not in the library, the table is read with bound SQL. No network is used.
 msticpy's TILookup providers (VirusTotal, OTX, ...) are added only when named in
 `[enrichment.ti] providers` (see `nbcatalog.enrich.settings`); addresses that are
-not public are never sent to them.
+not public, and names under local or reserved top-level domains (.local,
+.internal, .example, ...), are never sent to them.
 
 The result has msticpy TILookup's columns, so code written for TILookup reads it:
 Ioc, IocType, Provider, Result (bool), Severity ("high" / "warning" / "information"
@@ -398,14 +399,35 @@ def _match_group(kind, group, frame, end, days) -> list[dict[str, Any]]:
 # ---------------------------------------------------------------- msticpy providers
 
 
-def _msticpy_rows(items: list[_Item], providers: tuple[str, ...]) -> list[dict[str, Any]]:
+# Names that exist only inside a network or a test: never worth sending outside.
+_UNSENDABLE_TLDS = frozenset({"local", "internal", "example", "test", "invalid", "localhost"})
+
+
+def _withheld(item: _Item) -> str | None:
+    """Why an indicator must not go to an online provider, or None if it may."""
+    from urllib.parse import urlsplit
+
     from nbcatalog.enrich.ipclass import classify_ip
 
+    host = item.value
+    if item.ioc_type == "url":
+        host = urlsplit(item.value).hostname or ""
+    elif item.ioc_type not in ("ipv4", "ipv6", "dns"):
+        return None
+    try:
+        ip_class = classify_ip(host)
+    except ValueError:  # a name, not an address
+        tld = host.rstrip(".").rsplit(".", 1)[-1].lower()
+        return f"{tld} is a local or reserved name" if tld in _UNSENDABLE_TLDS else None
+    return None if ip_class == "public" else f"{ip_class} address"
+
+
+def _msticpy_rows(items: list[_Item], providers: tuple[str, ...]) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     send: list[_Item] = []
     for item in items:
-        ip_class = classify_ip(item.value) if item.ioc_type in ("ipv4", "ipv6") else "public"
-        if ip_class == "public":
+        reason = _withheld(item)
+        if reason is None:
             send.append(item)
         else:
             rows.extend(
@@ -413,7 +435,7 @@ def _msticpy_rows(items: list[_Item], providers: tuple[str, ...]) -> list[dict[s
                     item.value,
                     item.ioc_type,
                     name,
-                    details=f"not sent: {ip_class} address",
+                    details=f"not sent: {reason}",
                     status=STATUS_NOT_SUPPORTED,
                 )
                 for name in providers
