@@ -154,3 +154,19 @@ def test_durations():
     for bad in ("", "24", "h", "1.5h", "-1h", True):
         with pytest.raises(ValueError, match="not a duration"):
             parse_duration(bad)
+
+
+def test_the_readme_example_schedule_is_valid():
+    import re
+    from pathlib import Path
+
+    from nbcatalog.schedules.spec import check_against_catalog
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    block = re.search(r"## Scheduled HTML reports.*?```yaml\n(.*?)```", readme, re.S)
+    assert block, "README lost its example schedule file"
+    import yaml
+
+    schedule = parse_schedule(yaml.safe_load(block.group(1)), source="README.md")
+    assert [j.name for j in schedule.jobs] == ["crown-jewels", "bob-activity"]
+    assert check_against_catalog(schedule) == []
