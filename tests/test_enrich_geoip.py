@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import time
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -221,3 +222,16 @@ def test_maxmind_city_with_offline_as_owners(maxmind_folder):
     row = geoip.lookup_ip("8.8.8.8")
     assert row["City"] == "Mountain View"
     assert row["AsnOrg"] == "GOOGLE" and row["Asn"] is None  # from the bundled data
+
+
+def test_switching_geoip2fast_data_files_and_back():
+    import geoip2fast
+
+    country_only = Path(geoip2fast.__file__).parent / "geoip2fast.dat.gz"  # no ASN data
+    configure({"geoip": {"data_file": str(country_only)}})
+    row = geoip.lookup_ip("8.8.8.8")
+    assert row["CountryCode"] == "US" and row["AsnOrg"] is None
+    configure(None)  # back to the bundled country + ASN file: its tables are reloaded
+    geoip.lookup_ips(["8.8.8.8"])
+    row = geoip.lookup_ip("9.9.9.9")  # not in any cache yet
+    assert row["CountryCode"] is not None and "QUAD9" in row["AsnOrg"].upper()

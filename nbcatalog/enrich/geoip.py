@@ -249,10 +249,14 @@ _resolvers: dict[GeoIPSettings, _Resolver] = {}
 
 
 def _offline(data_file: Path | None) -> OfflineGeoIP:
-    # geoip2fast keeps its tables in module globals: load each file once per process.
+    # geoip2fast keeps its tables in module globals, so one file is loaded at a time:
+    # loading another replaces the tables under every older instance, which are dropped.
     with _lock:
         if data_file not in _offline_dbs:
-            _offline_dbs[data_file] = OfflineGeoIP(data_file)
+            loaded = OfflineGeoIP(data_file)
+            _offline_dbs.clear()
+            _resolvers.clear()
+            _offline_dbs[data_file] = loaded
         return _offline_dbs[data_file]
 
 
