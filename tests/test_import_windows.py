@@ -249,3 +249,13 @@ def test_template_cache_renders_exactly_what_python_evtx_renders(tmp_path):
         records = list(log.records())
         assert len(records) == 18
         assert [renderer.xml(r) for r in records] == [r.xml() for r in records]
+
+
+def test_control_characters_in_event_data_do_not_lose_the_record(tmp_path, db):
+    ev = EvtxEvent(4688, T0, "WKSTN-042", data={"CommandLine": "cmd\x01 /c \x1b[31mred"})
+    path = tmp_path / "ctrl.evtx"
+    path.write_bytes(evtx_bytes([ev]))
+    f = import_paths([path], db=db).files[0]
+    assert (f.rows_stored, f.rows_rejected) == (1, 0)
+    line = table(db, "SELECT CommandLine FROM SecurityEvent")["CommandLine"][0]
+    assert line == "cmd /c [31mred"  # python-evtx drops what XML cannot carry

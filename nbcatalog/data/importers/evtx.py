@@ -132,7 +132,7 @@ def _parse(xml: str, number: int, report: FileReport) -> WinEvent | None:
         return None
     try:
         root = ET.fromstring(xml)
-    except ET.ParseError as exc:
+    except (ET.ParseError, ValueError) as exc:
         report.reject(number, f"record XML does not parse: {exc}")
         return None
     system = _child(root, "System")
