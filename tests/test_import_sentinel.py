@@ -51,7 +51,8 @@ def test_portal_csv_export_round_trips_with_types_and_rejections(tmp_path, db):
     assert rows["TimeGenerated"].dt.tz is not None  # stored tz-aware
     assert rows["Account"].tolist() == ["CONTOSO\\bob", "CONTOSO\\bob", "CONTOSO\\Zoë"]
     assert rows["LogonType"].iloc[0] == 10
-    assert pd.isna(rows["IpAddress"].iloc[2])  # empty CSV field is NULL
+    assert rows["IpAddress"].iloc[2] == ""  # empty text stays empty, as in Log Analytics
+    assert pd.isna(rows["LogonType"].iloc[2])  # an empty number is NULL
 
 
 def test_msticpy_projection_infers_its_table(tmp_path, db):

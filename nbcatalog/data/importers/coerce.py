@@ -1,10 +1,12 @@
 """Turning raw values (text, JSON, pandas objects) into the store's column types.
 
 A value that cannot be read as its column's type rejects its whole row, with the
-column and the value in the reason; it is never silently turned into NULL. Empty
-strings are NULL (Log Analytics does not tell an empty string from a missing
-one, and CSV cannot). Nested JSON values (Sentinel `dynamic` columns) are stored
-as compact JSON text. Timestamps without a zone are UTC, as Sentinel exports are.
+column and the value in the reason; it is never silently turned into NULL. Text
+columns keep empty strings as they are: a Log Analytics string is never null but
+empty, exports write it so, and the demo store does the same. In columns of other
+types an empty value is NULL. Nested JSON values (Sentinel `dynamic` columns) are
+stored as compact JSON text. Timestamps without a zone are UTC, as Sentinel
+exports are.
 
 Example:
     >>> import pandas as pd
@@ -91,7 +93,7 @@ def _texts(name: str, values: list[Any], bad: dict[int, str]) -> list[str | None
     out: list[str | None] = []
     for pos, value in enumerate(values):
         if type(value) is str and len(value) <= MAX_FIELD_CHARS and value.isascii():
-            out.append(None if not value or value.isspace() else value)
+            out.append(value)
             continue
         try:
             out.append(_convert(value, "VARCHAR"))
@@ -111,7 +113,7 @@ _DTYPES = {
 
 
 def is_null(value: Any) -> bool:
-    """None, NaN, NaT, pandas NA and the empty string are all NULL."""
+    """None, NaN, NaT, pandas NA and (outside text columns) blank strings are NULL."""
     if value is None or value is pd.NA or value is pd.NaT:
         return True
     if isinstance(value, float) and math.isnan(value):
@@ -127,6 +129,8 @@ def _show(value: Any) -> str:
 def _convert(value: Any, typ: str) -> Any:
     if isinstance(value, np.generic):
         value = value.item()
+    if typ == "VARCHAR" and isinstance(value, str):
+        return _text(value)
     if is_null(value):
         return None
     if typ == "VARCHAR":
