@@ -183,3 +183,20 @@ def test_account_summary_options_and_empty_account(runner):
     empty = runner("account_summary")
     assert empty.status == "ok" and empty["accounts"].empty
     assert "pass account=" in _outputs_text(empty, "accounts")
+
+
+def test_templates_explain_missing_tables(runner, tmp_path_factory):
+    from nbcatalog.data.store import Store
+
+    bare = tmp_path_factory.mktemp("bare") / "partial.duckdb"
+    with Store.open(bare) as store:  # an estate without agents, Linux, Entra ID or bookmarks
+        for table in ("Heartbeat", "Syslog", "SigninLogs", "HuntingBookmark"):
+            store.con.execute(f'DROP TABLE "{table}"')
+    host = runner("host_summary", host="WKSTN-042", data_source=f"duckdb:{bare}")
+    assert host.status == "ok" and host["related_alerts"].empty
+    assert host["host_matches"]["HostName"].tolist() == []  # no host table left to search
+    assert "no Heartbeat or Syslog table" in _outputs_text(host, "host")
+    account = runner("account_summary", account="bob", data_source=f"duckdb:{bare}")
+    assert account.status == "ok" and account["accounts"].empty
+    text = _outputs_text(account, "accounts")
+    assert "no SigninLogs table" in text and "no Syslog table" in text

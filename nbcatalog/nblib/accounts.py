@@ -77,16 +77,24 @@ class AccountMatches(Finding):
         return list(dict.fromkeys(rows["Account"]))
 
 
+def _col(frame: pd.DataFrame, *names: str) -> pd.Series:
+    """The first of `names` that `frame` has (sources differ), else an empty column."""
+    for name in names:
+        if name in frame.columns:
+            return frame[name]
+    return pd.Series(None, index=frame.index, dtype=object)
+
+
 def _signin_events(frame: pd.DataFrame) -> pd.DataFrame:
-    result = frame.get("ResultType", pd.Series("", index=frame.index)).astype(str)
+    result = _col(frame, "ResultType").fillna("").astype(str)
     return pd.DataFrame(
         {
-            "TimeGenerated": frame.get("TimeGenerated"),
-            "Account": frame.get("UserPrincipalName"),
-            "Host": frame.get("AppDisplayName"),
-            "IpAddress": frame.get("IPAddress"),
+            "TimeGenerated": _col(frame, "TimeGenerated"),
+            "Account": _col(frame, "UserPrincipalName"),
+            "Host": _col(frame, "AppDisplayName"),
+            "IpAddress": _col(frame, "IPAddress"),
             "Result": result.map(lambda r: "Success" if r in ("0", "") else "Failure"),
-            "Detail": frame.get("Location"),
+            "Detail": _col(frame, "Location"),
         }
     )
 
@@ -95,27 +103,23 @@ def _windows_events(frame: pd.DataFrame) -> pd.DataFrame:
     if "Account" in frame.columns:
         names = frame["Account"]
     else:
-        names = (
-            frame.get("TargetDomainName", "").astype(str)
-            + "\\"
-            + frame.get("TargetUserName", "").astype(str)
-        )
-    event_id = pd.to_numeric(frame.get("EventID"), errors="coerce")
+        domain = _col(frame, "TargetDomainName").fillna("").astype(str)
+        names = domain + "\\" + _col(frame, "TargetUserName").fillna("").astype(str)
+    event_id = pd.to_numeric(_col(frame, "EventID"), errors="coerce")
     return pd.DataFrame(
         {
-            "TimeGenerated": frame.get("TimeGenerated"),
+            "TimeGenerated": _col(frame, "TimeGenerated"),
             "Account": names,
-            "Host": frame.get("Computer"),
-            "IpAddress": frame.get("IpAddress"),
+            "Host": _col(frame, "Computer"),
+            "IpAddress": _col(frame, "IpAddress"),
             "Result": event_id.map({4624: "Success", 4625: "Failure"}).fillna("Other"),
-            "Detail": frame.get("LogonTypeName", frame.get("LogonType")),
+            "Detail": _col(frame, "LogonTypeName", "LogonType"),
         }
     )
 
 
 def _linux_events(frame: pd.DataFrame) -> pd.DataFrame:
-    names = frame["AccountName"] if "AccountName" in frame.columns else frame.get("User")
-    messages = frame.get("SyslogMessage", pd.Series("", index=frame.index)).astype(str)
+    messages = _col(frame, "SyslogMessage").fillna("").astype(str)
     if "LogonResult" in frame.columns:
         result = frame["LogonResult"]
     else:
@@ -123,12 +127,12 @@ def _linux_events(frame: pd.DataFrame) -> pd.DataFrame:
     ip = frame["SourceIP"] if "SourceIP" in frame.columns else messages.map(_ssh_source)
     return pd.DataFrame(
         {
-            "TimeGenerated": frame.get("TimeGenerated"),
-            "Account": names,
-            "Host": frame.get("Computer"),
+            "TimeGenerated": _col(frame, "TimeGenerated"),
+            "Account": _col(frame, "AccountName", "User"),
+            "Host": _col(frame, "Computer"),
             "IpAddress": ip,
             "Result": result,
-            "Detail": frame.get("ProcessName"),
+            "Detail": _col(frame, "ProcessName"),
         }
     )
 

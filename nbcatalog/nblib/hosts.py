@@ -24,7 +24,7 @@ import pandas as pd
 
 from nbcatalog.nblib.entities import HostName, closest, host_matches, resolve_host
 from nbcatalog.nblib.findings import Finding
-from nbcatalog.nblib.queries import known_values
+from nbcatalog.nblib.queries import has_table, known_values
 
 # Where host names live, and what a host seen there runs.
 _HOST_TABLES = (("Heartbeat", None), ("SecurityEvent", "Windows"), ("Syslog", "Linux"))
@@ -94,6 +94,11 @@ def find_host(inv: Any, host: str) -> HostMatch:
         if not host_matches(host, found.name):
             found.note("info", f"{host!r} matched the host {found.name}")
     elif not found.candidates:
+        absent = [t for t, _ in _HOST_TABLES if has_table(inv.source, t) is False]
+        if absent:
+            found.note(
+                "missing", f"no {' or '.join(absent)} table in this data source to find hosts in"
+            )
         near = closest(host, known or {})
         hint = f"; closest names: {', '.join(near)}" if near else ""
         found.note("warning", f"no host named {host!r} in this data source{hint}")

@@ -48,6 +48,8 @@ _MISSING_TABLE = re.compile(
     re.IGNORECASE,
 )
 
+_NAMED_TABLE = re.compile(r"Table with name \"?([A-Za-z_][\w]*)\"? does not exist")
+
 
 @lru_cache(maxsize=1)
 def _library_tables() -> dict[str, str]:
@@ -78,7 +80,8 @@ def query_table(name: str) -> str | None:
 _TABLES: weakref.WeakKeyDictionary[Any, frozenset[str]] = weakref.WeakKeyDictionary()
 
 
-def _has_table(source: Any, table: str) -> bool | None:
+def has_table(source: Any, table: str) -> bool | None:
+    """Whether `source` has `table`; None when the source cannot say."""
     try:
         known = _TABLES.get(source)
         if known is None:
@@ -95,7 +98,7 @@ def run_query(source: Any, name: str, title: str = "", **params: Any) -> Finding
     """
     finding = Finding(title or name)
     table = query_table(name)
-    if table and _has_table(source, table) is False:
+    if table and has_table(source, table) is False:
         finding.note("missing", f"no {table} table in this data source, so {name} returned nothing")
         return finding
     try:
@@ -117,6 +120,8 @@ def _missing_reason(exc: Exception, name: str, table: str | None) -> str | None:
     if isinstance(exc, DataSourceError) and "unknown query" in str(exc).lower():
         return f"this data source has no query {name} ({text})"
     if _MISSING_TABLE.search(str(exc)):
+        named = _NAMED_TABLE.search(str(exc))
+        table = named.group(1) if named else table
         where = f"the {table} table" if table else "a table it reads"
         return f"{name} could not run: {where} is missing ({text})"
     return None
