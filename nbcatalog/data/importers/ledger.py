@@ -94,9 +94,12 @@ def row_keys(table: str, frame: pd.DataFrame) -> list[str]:
     rendered = pd.Series([table] * len(frame), index=frame.index, dtype=object)
     for name in sorted(frame.columns):
         column = frame[name]
-        # NULLs are left out, so adding an all-NULL column keeps keys stable.
-        text = ("\x1f" + name + "\x1e") + column.astype(str)
-        rendered = rendered + text.where(column.notna(), "")
+        # NULLs and empty strings are left out (Kusto's isempty: CSV cannot tell them
+        # apart), so the same rows from CSV and Parquet, or with an extra all-NULL
+        # column, get the same keys.
+        as_text = column.astype(str)
+        text = ("\x1f" + name + "\x1e") + as_text
+        rendered = rendered + text.where(column.notna() & (as_text != ""), "")
     seen: Counter[str] = Counter()
     keys = []
     for content in rendered.tolist():
