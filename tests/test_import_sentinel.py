@@ -148,6 +148,7 @@ def test_parquet_and_pickle_round_trip(tmp_path, db, kind):
     assert f.format == f"sentinel-{kind}"
     assert f.tables == {"SecurityAlert": 2}
     assert any("Score" in w for w in f.warnings)
+    assert f.columns_kept_out == {"SecurityAlert": ["Score"]}
     rows = table(db, 'SELECT * FROM SecurityAlert ORDER BY "TimeGenerated"')
     assert rows["AlertName"].tolist() == ["RDP brute force", "SSH spray"]
     assert rows["IsIncident"].tolist() == [True, False]

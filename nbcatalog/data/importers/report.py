@@ -61,6 +61,7 @@ class FileReport:
     tables: dict[str, int] = field(default_factory=dict)
     already_imported: str | None = None  # description of the earlier import, if skipped
     rows_rejected: int = 0
+    columns_kept_out: dict[str, list[str]] = field(default_factory=dict)  # table -> columns
 
     def reject(self, line: int | None, reason: str) -> None:
         """Record one rejected row; the first `KEPT_REJECTIONS` keep their details."""

@@ -246,6 +246,7 @@ def split_by_table(
         keep = [c for c in frame.columns if c in TABLES[name].column_names]
         extra = [c for c in frame.columns if c not in keep]
         if extra:
+            report.columns_kept_out[name] = [str(c) for c in extra]
             report.warn(
                 f"{len(extra)} column(s) not in {name} kept out: {', '.join(map(str, extra))}"
             )
