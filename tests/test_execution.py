@@ -173,3 +173,20 @@ def test_atomic_write_keeps_old_file_when_write_fails(tmp_path, monkeypatch):
         write_json(target, {"status": "overwritten"})
     assert json.loads(target.read_text()) == {"status": "ok"}
     assert [p.name for p in tmp_path.iterdir()] == ["run.json"]
+
+
+def test_progress_bar_only_for_a_terminal_and_never_when_quiet(monkeypatch):
+    import io
+    import sys
+
+    from nbcatalog.runner import show_progress
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    monkeypatch.setattr(sys, "stderr", Terminal())
+    assert show_progress(quiet=False) is True
+    assert show_progress(quiet=True) is False
+    monkeypatch.setattr(sys, "stderr", io.StringIO())  # piped: no bar
+    assert show_progress(quiet=False) is False
