@@ -146,3 +146,12 @@ def test_a_missing_table_is_a_note_not_an_exception(tmp_path):
     assert "SecurityAlert" in " ".join(found.messages())
     assert hosts.find_host(bare, "WKSTN-042").name is None
     assert run_query(connect(f"duckdb:{db}"), "No.such_query").missing
+
+
+def test_notable_commands_on_lnx_web01_show_the_payload_download(inv):
+    from nbcatalog.data.demo.estate import MALICIOUS_URL
+
+    found = processes.notable_processes(inv, "LNX-WEB01", "Linux")
+    download = found.data[found.data["CommandLine"].str.contains(MALICIOUS_URL, regex=False)]
+    assert download["Account"].tolist() == ["deploy"]
+    assert "download cradle" in download["Reasons"].iloc[0]

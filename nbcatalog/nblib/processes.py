@@ -38,6 +38,9 @@ RULES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("credential dumping", r"mimikatz|sekurlsa|procdump.+lsass|comsvcs.+minidump"),
         ("remote process creation", r"wmic.+process\s+call\s+create|psexec"),
         ("hidden or bypassed PowerShell", r"-w(indowstyle)?\s+hidden|-exec(utionpolicy)?\s+bypass"),
+        ("runs from a temporary folder", r"(^|[\s\"'=])(/tmp|/var/tmp|/dev/shm)/\S+"),
+        ("reverse shell", r"/dev/tcp/|\bnc(at)?\b.*\s-e\s|\bbash\s+-i\b"),
+        ("decodes base64 into a shell", r"base64\s+(-d|--decode).*\|\s*(ba)?sh\b"),
     )
 )
 
@@ -58,19 +61,37 @@ def suspicious_reasons(command_line: Any) -> list[str]:
     return [reason for reason, rx in RULES if rx.search(command_line)]
 
 
-def notable_processes(inv: Any, host: str | None) -> Finding:
-    """Process creations on `host` whose command lines match a rule, with the reasons."""
+def notable_processes(inv: Any, host: str | None, os_family: str | None = None) -> Finding:
+    """Commands run on `host` whose command lines match a rule, with the reasons.
+
+    Windows: process creations (event 4688, `WindowsSecurity.list_host_processes`);
+    Linux: commands that sudo and shells logged to syslog (`LinuxSyslog.all_syslog`).
+    An unknown OS family tries both.
+    """
     title = "Processes with suspicious command lines"
+    finding = Finding(title, columns=PROCESS_COLUMNS)
     if not host:
-        finding = Finding(title)
         finding.note("skipped", "no single host selected")
         return finding
-    finding = inv.query("WindowsSecurity.list_host_processes", title=title, host_name=host)
-    finding.columns = PROCESS_COLUMNS
-    data = finding.data
-    if data.empty or "CommandLine" not in data.columns:
+    families = [os_family] if os_family in ("Windows", "Linux") else ["Windows", "Linux"]
+    frames = []
+    for family in families:
+        if family == "Windows":
+            result = inv.query("WindowsSecurity.list_host_processes", title=title, host_name=host)
+            data = result.data if "CommandLine" in result.data.columns else pd.DataFrame()
+        else:
+            result = inv.query("LinuxSyslog.all_syslog", title=title, host_name=host)
+            data = linux_commands(result.data)
+        if os_family is not None:  # for an unknown OS, a missing table is expected
+            finding.notes += result.notes
+        if not data.empty:
+            frames.append(data)
+    data = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    if data.empty:
         if not finding.notes:
-            finding.note("info", f"no process creation events for {host} in {inv.period}")
+            finding.note(
+                "info", f"no process creations or logged commands for {host} in {inv.period}"
+            )
         finding.data = pd.DataFrame(columns=PROCESS_COLUMNS)
         return finding
     total = len(data)
@@ -80,12 +101,51 @@ def notable_processes(inv: Any, host: str | None) -> Finding:
         data = data.sort_values("TimeGenerated")
     finding.data = data.reset_index(drop=True)
     if finding.empty:
-        finding.note("info", f"none of {total} process creations on {host} matched a rule")
+        finding.note("info", f"none of {total} commands run on {host} matched a rule")
     else:
-        finding.note(
-            "finding", f"{len(data)} of {total} process creations on {host} look suspicious"
-        )
+        finding.note("finding", f"{len(data)} of {total} commands run on {host} look suspicious")
     return finding
+
+
+# sudo: "  deploy : TTY=pts/1 ; PWD=/home/deploy ; USER=root ; COMMAND=/bin/bash"
+_SUDO = re.compile(r"^\s*(?P<user>[^\s:]+)\s*:.*?COMMAND=(?P<cmd>.*)$")
+# a shell's audit line: "deploy: curl -fsSL http://..."
+_SHELL = re.compile(r"^\s*(?P<user>[\w.@-]+):\s+(?P<cmd>.+)$")
+_SHELLS = ("bash", "sh", "zsh", "dash")
+
+
+def linux_commands(syslog: pd.DataFrame) -> pd.DataFrame:
+    """Commands in syslog lines from sudo and shells, as process-like rows.
+
+    Example:
+        >>> rows = linux_commands(pd.DataFrame({"TimeGenerated": [1, 2],
+        ...     "ProcessName": ["bash", "sshd"],
+        ...     "SyslogMessage": ["deploy: curl -fsSL http://x/p", "Accepted password"]}))
+        >>> rows[["Account", "CommandLine"]].values.tolist()
+        [['deploy', 'curl -fsSL http://x/p']]
+    """
+    rows = []
+    if syslog is None or syslog.empty or "SyslogMessage" not in syslog.columns:
+        return pd.DataFrame(columns=PROCESS_COLUMNS)
+    for rec in syslog.to_dict("records"):
+        process = str(rec.get("ProcessName") or "")
+        if process == "sudo":
+            match = _SUDO.match(str(rec.get("SyslogMessage") or ""))
+        elif process in _SHELLS:
+            match = _SHELL.match(str(rec.get("SyslogMessage") or ""))
+        else:
+            continue
+        if match:
+            rows.append(
+                {
+                    "TimeGenerated": rec.get("TimeGenerated"),
+                    "Account": match["user"],
+                    "NewProcessName": process,
+                    "CommandLine": match["cmd"].strip(),
+                    "ParentProcessName": None,
+                }
+            )
+    return pd.DataFrame(rows, columns=PROCESS_COLUMNS[:-1])
 
 
 def notable_events(inv: Any, host: str | None, os_family: str | None = None) -> Finding:
