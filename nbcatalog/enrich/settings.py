@@ -17,6 +17,11 @@ The file is nbcatalog's config file (`$NBCATALOG_CONFIG`, else
     lookback_days = 365           # how far back indicators count
     providers = ["VirusTotal"]    # msticpy TILookup providers (keys in msticpyconfig.yaml)
 
+    [enrichment.url]              # online look-ups of a URL's host (all off by default)
+    dns = false                   # resolve the host name with the system resolver
+    whois = false                 # whois/RDAP of the host's addresses (msticpy)
+    screenshot = false            # a screenshot via msticpy (Browshot key in msticpyconfig)
+
 `configure({...})` sets the same structure for this Python session only (it wins
 over the file), which is how a notebook or a test switches a provider on.
 
@@ -61,11 +66,21 @@ class TISettings:
 
 
 @dataclass(frozen=True)
+class UrlSettings:
+    """Online look-ups of a URL's host; each runs only when switched on."""
+
+    dns: bool = False
+    whois: bool = False
+    screenshot: bool = False
+
+
+@dataclass(frozen=True)
 class EnrichmentSettings:
     """The whole `[enrichment]` table, checked."""
 
     geoip: GeoIPSettings = field(default_factory=GeoIPSettings)
     ti: TISettings = field(default_factory=TISettings)
+    url: UrlSettings = field(default_factory=UrlSettings)
 
 
 _session_override: dict[str, Any] | None = None
@@ -165,7 +180,7 @@ def parse_settings(table: dict[str, Any], *, origin: str = "settings") -> Enrich
         >>> parse_settings({"ti": {"providers": ["OTX"]}}).ti.providers
         ('OTX',)
     """
-    _check_keys(table, ("geoip", "ti"), origin)
+    _check_keys(table, ("geoip", "ti", "url"), origin)
     geo = table.get("geoip", {})
     _check_keys(
         geo,
@@ -205,4 +220,12 @@ def parse_settings(table: dict[str, Any], *, origin: str = "settings") -> Enrich
         lookback_days=days,
         providers=tuple(providers),
     )
-    return EnrichmentSettings(geoip=geoip, ti=ti)
+    url_table = table.get("url", {})
+    _check_keys(url_table, ("dns", "whois", "screenshot"), f"{origin} url")
+    url = UrlSettings(
+        **{
+            k: _flag(url_table.get(k, False), f"{origin} url.{k}")
+            for k in ("dns", "whois", "screenshot")
+        }
+    )
+    return EnrichmentSettings(geoip=geoip, ti=ti, url=url)
