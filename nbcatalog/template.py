@@ -198,7 +198,9 @@ def _help_comments(source: str) -> dict[int, str]:
     comments = {}
     for tok in tokenize.generate_tokens(io.StringIO(source).readline):
         if tok.type == tokenize.COMMENT:
-            comments[tok.start[0]] = tok.string.lstrip("#").strip()
+            # A trailing linter directive (noqa, e.g. on a quoted annotation) is not help.
+            text = re.sub(r"\s*#\s*noqa\b.*$", "", tok.string, flags=re.IGNORECASE)
+            comments[tok.start[0]] = text.lstrip("#").strip()
     return comments
 
 
