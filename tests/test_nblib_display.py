@@ -63,6 +63,18 @@ def test_timeline_is_a_png_even_with_mathtext_and_markup_in_labels():
     assert 1000 < len(image.data) < 300_000
 
 
+def test_timeline_with_glyphs_the_font_lacks_warns_nothing(recwarn):
+    frame = pd.DataFrame(
+        {
+            "TimeGenerated": pd.to_datetime(["2024-05-01"], utc=True),
+            "AlertDisplayName": ["攻撃 \U0001f6a8 \x00\x07 line\nbreak"],
+        }
+    )
+    image = plots.timeline(frame, group="AlertDisplayName")
+    assert image.data[:4] == b"\x89PNG"
+    assert [str(w.message) for w in recwarn] == []
+
+
 def test_timeline_and_bar_say_why_nothing_is_drawn():
     assert isinstance(plots.timeline(pd.DataFrame(), title="Alerts"), Note)
     assert isinstance(plots.bar(pd.Series(dtype=int), title="Events"), Note)

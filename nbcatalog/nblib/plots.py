@@ -19,6 +19,7 @@ Example:
 from __future__ import annotations
 
 import io
+import warnings
 
 import matplotlib
 import matplotlib.dates as mdates
@@ -36,14 +37,18 @@ _RC = {"text.parse_math": False, "text.usetex": False, "font.size": 9}
 
 def _short(label: object) -> str:
     text = "" if label is None or (isinstance(label, float) and pd.isna(label)) else str(label)
-    text = " ".join(text.split())  # newlines in hostile labels would break the layout
+    # Newlines and control characters in hostile labels would break the layout.
+    text = " ".join("".join(ch if ch.isprintable() else " " for ch in text).split())
     return text if len(text) <= _LABEL_CHARS else text[: _LABEL_CHARS - 1] + "…"
 
 
 def _png(fig: Figure) -> Image:
     buf = io.BytesIO()
     FigureCanvasAgg(fig)
-    with matplotlib.rc_context(_RC):
+    with matplotlib.rc_context(_RC), warnings.catch_warnings():
+        # Log text in scripts the font lacks (CJK, emoji) draws as boxes; the warning
+        # matplotlib gives for each glyph would land in the report as noise.
+        warnings.simplefilter("ignore", UserWarning)
         fig.savefig(buf, format="png", dpi=100, bbox_inches="tight")
     return Image(data=buf.getvalue(), format="png")
 
