@@ -1,0 +1,608 @@
+"""Logon attempts on a host, Windows or Linux, as one `logon_sessions` frame.
+
+Windows logons come from SecurityEvent 4624 (success) and 4625 (failure); Linux logons
+from the sshd, su and login lines of Syslog / auth.log. Both become one row per
+attempt with the same columns (`LOGON_COLUMNS`), so the rest of a notebooklet (the
+timeline, the logon matrix, the brute-force finding) never asks which OS it is on.
+Linux messages are parsed here rather than trusted from a query's extra columns, so
+the same rows come out of the embedded store, a Sentinel workspace or a DataFrame the
+analyst passes in.
+
+Example:
+    >>> import pandas as pd
+    >>> raw = pd.DataFrame({
+    ...     "TimeGenerated": pd.to_datetime(["2024-05-01 10:00"], utc=True),
+    ...     "Computer": ["web01"], "ProcessName": ["sshd"], "Facility": ["auth"],
+    ...     "SyslogMessage": ["Failed password for root from 198.51.100.9 port 4022 ssh2"]})
+    >>> row = linux_logons(raw).iloc[0]
+    >>> row["Account"], row["LogonResult"], row["SourceIP"], row["LogonType"]
+    ('root', 'Failure', '198.51.100.9', 'password')
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from nbcatalog.nblib.entities import host_matches
+from nbcatalog.nblib.findings import Finding
+
+LOGON_COLUMNS = [
+    "TimeGenerated",
+    "Computer",
+    "Account",
+    "LogonResult",
+    "LogonType",
+    "LogonTypeName",
+    "SourceIP",
+    "SourcePort",
+    "LogonProcessName",
+    "TargetLogonId",
+    "Platform",
+    "Detail",
+]
+# Windows logon type numbers as Windows names them (4624/4625 LogonType).
+WINDOWS_LOGON_TYPES = {
+    0: "System",
+    2: "Interactive",
+    3: "Network",
+    4: "Batch",
+    5: "Service",
+    7: "Unlock",
+    8: "NetworkCleartext",
+    9: "NewCredentials",
+    10: "RemoteInteractive",
+    11: "CachedInteractive",
+    12: "CachedRemoteInteractive",
+    13: "CachedUnlock",
+}
+_NO_ADDRESS = {"", "-", "::1", "127.0.0.1", "0.0.0.0", "localhost"}  # noqa: S104 - compared, not bound
+
+# Linux auth lines that are logon attempts: (result, process, pattern). The first
+# pattern that matches a line decides; other lines (session bookkeeping,
+# disconnects, pam lines that repeat an sshd line) are not attempts.
+_IP = r"(?P<ip>[0-9A-Fa-f:.]+)"
+_LINUX_PATTERNS: tuple[tuple[str, str, str, re.Pattern[str]], ...] = tuple(
+    (result, process, method, re.compile(pattern))
+    for result, process, method, pattern in (
+        (
+            "Success",
+            "sshd",
+            "",
+            rf"^Accepted (?P<method>\S+) for (?P<user>\S+) from {_IP} port (?P<port>\d+)",
+        ),
+        (
+            "Failure",
+            "sshd",
+            "",
+            r"^Failed (?P<method>\S+) for (?:invalid user )?(?P<user>\S*) "
+            rf"from {_IP} port (?P<port>\d+)",
+        ),
+        (
+            "Failure",
+            "sshd",
+            "invalid user",
+            rf"^Invalid user (?P<user>\S*) from {_IP}(?: port (?P<port>\d+))?",
+        ),
+        (
+            "Failure",
+            "su",
+            "su",
+            r"^pam_unix\(su(?:-l)?:auth\): authentication failure;.*?ruser=(?P<ruser>\S*)"
+            r".*?(?:user=(?P<user>\S+))?\s*$",
+        ),
+        (
+            "Success",
+            "su",
+            "su",
+            r"^pam_unix\(su(?:-l)?:session\): session opened for user (?P<user>[^\s(]+)",
+        ),
+        (
+            "Failure",
+            "login",
+            "login",
+            r"^FAILED LOGIN \(\d+\) on '?(?P<tty>[^' ]+)'? FOR '?(?P<user>[^', ]+)",
+        ),
+        (
+            "Success",
+            "login",
+            "login",
+            r"^pam_unix\(login:session\): session opened for user (?P<user>[^\s(]+)",
+        ),
+    )
+)
+
+
+def _col(frame: pd.DataFrame, *names: str) -> pd.Series:
+    """The first of `names` that `frame` has, else an empty column."""
+    for name in names:
+        if name in frame.columns:
+            return frame[name]
+    return pd.Series(None, index=frame.index, dtype=object)
+
+
+def _text(series: pd.Series) -> pd.Series:
+    return series.astype("string").fillna("").str.strip()
+
+
+def _address(series: pd.Series) -> pd.Series:
+    text = _text(series)
+    return text.where(~text.isin(_NO_ADDRESS), "")
+
+
+def _empty() -> pd.DataFrame:
+    frame = pd.DataFrame({c: pd.Series(dtype="string") for c in LOGON_COLUMNS})
+    frame["TimeGenerated"] = pd.Series(dtype="datetime64[ns, UTC]")
+    return frame
+
+
+def _finish(frame: pd.DataFrame) -> pd.DataFrame:
+    frame["TimeGenerated"] = pd.to_datetime(frame["TimeGenerated"], utc=True, errors="coerce")
+    for column in LOGON_COLUMNS[1:]:
+        frame[column] = _text(frame[column])
+    return frame[LOGON_COLUMNS].sort_values("TimeGenerated", kind="stable").reset_index(drop=True)
+
+
+def windows_logons(frame: pd.DataFrame) -> pd.DataFrame:
+    """SecurityEvent 4624/4625 rows as `logon_sessions` rows (other event IDs dropped).
+
+    Example:
+        >>> raw = pd.DataFrame({"EventID": [4625, 4688], "TimeGenerated": ["2024-05-01"] * 2,
+        ...                     "TargetDomainName": ["CONTOSO"] * 2,
+        ...                     "TargetUserName": ["bob"] * 2, "LogonType": [10, None]})
+        >>> windows_logons(raw)[["Account", "LogonResult", "LogonTypeName"]].values.tolist()
+        [['CONTOSO\\\\bob', 'Failure', 'RemoteInteractive']]
+    """
+    if frame is None or frame.empty or "EventID" not in frame.columns:
+        return _empty()
+    event_id = pd.to_numeric(frame["EventID"], errors="coerce")
+    frame = frame[event_id.isin([4624, 4625])]
+    event_id = event_id[frame.index]
+    user = _text(_col(frame, "TargetUserName"))
+    domain = _text(_col(frame, "TargetDomainName"))
+    account = (domain + "\\" + user).where((domain != "") & (domain != "-"), user)
+    account = account.where(user != "", _text(_col(frame, "Account")))
+    logon_type = pd.to_numeric(_col(frame, "LogonType"), errors="coerce")
+    names = _text(_col(frame, "LogonTypeName")).str.replace(r"^\d+\s*-\s*", "", regex=True)
+    names = names.where(names != "", logon_type.map(WINDOWS_LOGON_TYPES).astype("string"))
+    status = _text(_col(frame, "FailureReason", "SubStatus", "Status"))
+    out = pd.DataFrame(
+        {
+            "TimeGenerated": _col(frame, "TimeGenerated"),
+            "Computer": _col(frame, "Computer"),
+            "Account": account,
+            "LogonResult": event_id.map({4624: "Success", 4625: "Failure"}),
+            "LogonType": logon_type.astype("Int64").astype("string"),
+            "LogonTypeName": names,
+            "SourceIP": _address(_col(frame, "IpAddress", "SourceIP")),
+            "SourcePort": _text(_col(frame, "IpPort")),
+            "LogonProcessName": _col(frame, "LogonProcessName"),
+            "TargetLogonId": _col(frame, "TargetLogonId"),
+            "Platform": "Windows",
+            "Detail": status,
+        },
+        index=frame.index,
+    )
+    return _finish(out)
+
+
+def parse_linux_message(message: Any, process: Any = "") -> dict[str, str] | None:
+    """The logon attempt one auth line records, or None when it is not one.
+
+    Example:
+        >>> parse_linux_message("Accepted password for deploy from 198.51.100.23 port 51234 ssh2")
+        {'LogonResult': 'Success', 'LogonProcessName': 'sshd', 'Account': 'deploy', \
+'SourceIP': '198.51.100.23', 'SourcePort': '51234', 'LogonType': 'password'}
+        >>> parse_linux_message("Received disconnect from 10.0.0.1 port 22:11: bye") is None
+        True
+    """
+    if not isinstance(message, str):
+        return None
+    text = message.strip()
+    for result, proc, default_method, pattern in _LINUX_PATTERNS:
+        match = pattern.search(text)
+        if not match:
+            continue
+        parts = match.groupdict()
+        method = parts.get("method") or default_method
+        return {
+            "LogonResult": result,
+            "LogonProcessName": proc,
+            "Account": parts.get("user") or "",
+            "SourceIP": parts.get("ip") or "",
+            "SourcePort": parts.get("port") or "",
+            "LogonType": method,
+        }
+    return None
+
+
+def linux_logons(frame: pd.DataFrame) -> pd.DataFrame:
+    """Syslog sshd/su/login lines as `logon_sessions` rows, one per attempt.
+
+    sshd writes several lines for one failed attempt ("Invalid user x from ..." then
+    "Failed password for invalid user x from ..."): the "Invalid user" line counts
+    only when no Failed/Accepted line names the same address and port.
+    """
+    if frame is None or frame.empty or "SyslogMessage" not in frame.columns:
+        return _empty()
+    parsed = [
+        parse_linux_message(m, p)
+        for m, p in zip(frame["SyslogMessage"], _col(frame, "ProcessName"), strict=True)
+    ]
+    keep = [i for i, p in zip(frame.index, parsed, strict=True) if p is not None]
+    if not keep:
+        return _empty()
+    rows = pd.DataFrame([p for p in parsed if p is not None], index=keep)
+    rows["TimeGenerated"] = frame.loc[keep, "TimeGenerated"]
+    rows["Computer"] = _col(frame, "Computer").loc[keep]
+    rows["LogonTypeName"] = rows["LogonProcessName"] + " " + rows["LogonType"]
+    rows["LogonTypeName"] = rows["LogonTypeName"].where(
+        rows["LogonProcessName"] != rows["LogonType"], rows["LogonProcessName"]
+    )
+    rows["Detail"] = _col(frame, "SyslogMessage").loc[keep].astype(str)
+    rows["TargetLogonId"] = ""
+    rows["Platform"] = "Linux"
+    invalid_only = rows["Detail"].str.startswith("Invalid user")
+    with_port = rows[~invalid_only & (rows["SourcePort"] != "")]
+    answered = set(
+        zip(with_port["Computer"], with_port["SourceIP"], with_port["SourcePort"], strict=True)
+    )
+    duplicate = invalid_only & pd.Series(
+        [
+            (c, ip, port) in answered
+            for c, ip, port in zip(
+                rows["Computer"], rows["SourceIP"], rows["SourcePort"], strict=True
+            )
+        ],
+        index=rows.index,
+    )
+    rows = rows[~duplicate]
+    rows["SourceIP"] = _address(rows["SourceIP"])
+    return _finish(rows)
+
+
+def normalise_logons(frame: pd.DataFrame | None) -> pd.DataFrame:
+    """Any logon frame (Windows events, Syslog lines, or already normalised) as `logon_sessions`.
+
+    Mixed frames work: rows with an EventID are read as Windows events, rows with a
+    SyslogMessage as Linux lines.
+    """
+    if frame is None or frame.empty:
+        return _empty()
+    if set(LOGON_COLUMNS) <= set(frame.columns):
+        return _finish(frame.copy())
+    parts = []
+    if "EventID" in frame.columns:
+        parts.append(windows_logons(frame[frame["EventID"].notna()]))
+        frame = frame[frame["EventID"].isna()]
+    if "SyslogMessage" in frame.columns:
+        parts.append(linux_logons(frame))
+    parts = [p for p in parts if not p.empty]
+    if not parts:
+        return _empty()
+    return _finish(pd.concat(parts, ignore_index=True))
+
+
+@dataclass
+class LogonSessions(Finding):
+    """The logon attempts (`data`, LOGON_COLUMNS) of one host or of a given frame."""
+
+    hosts: list[str] = field(default_factory=list)
+
+
+# platform -> (query, title) of the logon attempts of one host.
+_HOST_QUERIES = {
+    "Windows": ("WindowsSecurity.list_all_logons_by_host", "Windows logons"),
+    "Linux": ("LinuxSyslog.list_logons_for_host", "Linux logons"),
+}
+
+
+def host_logons(
+    inv: Any, host: str | None, os_family: str | None = None, data: pd.DataFrame | None = None
+) -> LogonSessions:
+    """Every logon attempt on `host` in the investigation's time range (Windows and Linux).
+
+    With `data` (a frame the analyst already has) nothing is queried: the frame is
+    normalised, and limited to `host` when one is given. An unknown OS family asks
+    both sources (a missing table is then expected and not reported).
+    """
+    title = f"Logon attempts on {host}" if host else "Logon attempts"
+    sessions = LogonSessions(title, _empty())
+    if data is not None:
+        frame = normalise_logons(data)
+        if host and not frame.empty:
+            frame = frame[[host_matches(host, c) for c in frame["Computer"]]]
+            if frame.empty:
+                sessions.note("warning", f"none of the {len(data)} rows passed in are from {host}")
+        elif frame.empty:
+            sessions.note(
+                "warning",
+                f"none of the {len(data)} rows passed in are logon attempts "
+                "(expected SecurityEvent 4624/4625 rows or Syslog sshd/su/login lines)",
+            )
+        sessions.data = frame.reset_index(drop=True)
+    elif not host:
+        sessions.note("skipped", "no single host selected (see above)")
+        return sessions
+    else:
+        families = [os_family] if os_family in _HOST_QUERIES else list(_HOST_QUERIES)
+        frames = []
+        for family in families:
+            query, label = _HOST_QUERIES[family]
+            found = inv.query(query, title=label, host_name=host)
+            if os_family is not None or len(families) == 1:
+                sessions.notes += found.notes
+            raw = found.data
+            if not raw.empty and "Computer" in raw.columns:
+                raw = raw[[host_matches(host, str(c)) for c in raw["Computer"]]]
+            frames.append(normalise_logons(raw))
+        frames = [f for f in frames if not f.empty]
+        if frames:
+            sessions.data = _finish(pd.concat(frames, ignore_index=True))
+        if sessions.empty and not sessions.missing:
+            sessions.note("info", f"no logon attempts on {host} in {inv.period}")
+    sessions.hosts = sorted(set(sessions.data["Computer"]) - {""})
+    sessions.columns = [c for c in LOGON_COLUMNS if c not in ("Detail", "SourcePort")]
+    if not sessions.empty:
+        counts = sessions.data["LogonResult"].value_counts()
+        sessions.note(
+            "info",
+            f"{len(sessions.data)} logon attempts: {counts.get('Success', 0)} succeeded, "
+            f"{counts.get('Failure', 0)} failed",
+        )
+    return sessions
+
+
+def success_rate(sessions: pd.DataFrame, by: str | list[str]) -> pd.DataFrame:
+    """Successes, failures and success rate (%) per value of `by`, most attempts first.
+
+    Example:
+        >>> s = pd.DataFrame({"Account": ["a", "a", "b"],
+        ...                   "LogonResult": ["Success", "Failure", "Failure"]})
+        >>> success_rate(s, "Account").values.tolist()
+        [['a', 1, 1, 2, 50.0], ['b', 0, 1, 1, 0.0]]
+    """
+    keys = [by] if isinstance(by, str) else list(by)
+    columns = [*keys, "Success", "Failure", "Total", "SuccessRate"]
+    if sessions is None or sessions.empty:
+        return pd.DataFrame(columns=columns)
+    table = (
+        pd.crosstab([sessions[k] for k in keys], sessions["LogonResult"])
+        .reindex(columns=["Success", "Failure"], fill_value=0)
+        .reset_index()
+    )
+    table.columns.name = None
+    table["Total"] = table["Success"] + table["Failure"]
+    table["SuccessRate"] = (100.0 * table["Success"] / table["Total"]).round(1)
+    return table.sort_values(["Total", *keys], ascending=[False] + [True] * len(keys))[
+        columns
+    ].reset_index(drop=True)
+
+
+def logon_matrix(sessions: pd.DataFrame) -> pd.DataFrame:
+    """Attempts per account x logon process x logon type x result (msticnb's `logon_matrix`).
+
+    Example:
+        >>> s = pd.DataFrame({"Account": ["a", "a"], "LogonProcessName": ["sshd", "sshd"],
+        ...                   "LogonTypeName": ["sshd password"] * 2,
+        ...                   "LogonResult": ["Failure", "Failure"]})
+        >>> logon_matrix(s).values.tolist()
+        [['a', 'sshd', 'sshd password', 'Failure', 2]]
+    """
+    keys = ["Account", "LogonProcessName", "LogonTypeName", "LogonResult"]
+    if sessions is None or sessions.empty:
+        return pd.DataFrame(columns=[*keys, "Count"])
+    return (
+        sessions.groupby(keys, dropna=False)
+        .size()
+        .rename("Count")
+        .reset_index()
+        .sort_values(["Count", *keys], ascending=[False, True, True, True, True])
+        .reset_index(drop=True)
+    )
+
+
+FAILED_SUCCESS_COLUMNS = [
+    "SourceIP",
+    "Failures",
+    "AccountsTried",
+    "FirstFailure",
+    "LastFailure",
+    "Successes",
+    "SucceededAs",
+    "FirstSuccess",
+]
+
+
+def failed_success(sessions: pd.DataFrame) -> pd.DataFrame:
+    """Source addresses with failed logons that later succeeded, and as whom.
+
+    One row per address; `SucceededAs` lists the accounts that logged on after
+    the first failure. Logons without a remote address are not compared.
+
+    Example:
+        >>> s = pd.DataFrame({"SourceIP": ["198.51.100.23"] * 2, "Account": ["root", "deploy"],
+        ...                   "LogonResult": ["Failure", "Success"],
+        ...                   "TimeGenerated": pd.to_datetime(["2024-05-01 10:00",
+        ...                                                    "2024-05-01 10:05"], utc=True)})
+        >>> failed_success(s)[["SourceIP", "Failures", "SucceededAs"]].values.tolist()
+        [['198.51.100.23', 1, 'deploy']]
+    """
+    if sessions is None or sessions.empty:
+        return pd.DataFrame(columns=FAILED_SUCCESS_COLUMNS)
+    remote = sessions[sessions["SourceIP"].fillna("") != ""]
+    fails = remote[remote["LogonResult"] == "Failure"]
+    rows = []
+    for ip, failed in fails.groupby("SourceIP"):
+        first_failure = failed["TimeGenerated"].min()
+        wins = remote[
+            (remote["SourceIP"] == ip)
+            & (remote["LogonResult"] == "Success")
+            & (remote["TimeGenerated"] >= first_failure)
+        ]
+        if wins.empty:
+            continue
+        rows.append(
+            {
+                "SourceIP": ip,
+                "Failures": len(failed),
+                "AccountsTried": failed["Account"].nunique(),
+                "FirstFailure": first_failure,
+                "LastFailure": failed["TimeGenerated"].max(),
+                "Successes": len(wins),
+                "SucceededAs": ", ".join(sorted(set(wins["Account"]))),
+                "FirstSuccess": wins["TimeGenerated"].min(),
+            }
+        )
+    table = pd.DataFrame(rows, columns=FAILED_SUCCESS_COLUMNS)
+    return table.sort_values("Failures", ascending=False).reset_index(drop=True)
+
+
+ATTACK_COLUMNS = [
+    "SourceIP",
+    "Kind",
+    "Failures",
+    "Accounts",
+    "FailuresPerAccount",
+    "FirstFailure",
+    "LastFailure",
+    "SucceededAs",
+    "Finding",
+]
+
+
+def attack_findings(
+    sessions: pd.DataFrame,
+    *,
+    min_failures: int = 20,
+    spray_accounts: int = 10,
+    spray_max_per_account: float = 10.0,
+) -> Finding:
+    """Sources whose failures look like a brute force or a password spray, in plain words.
+
+    A source with at least `min_failures` failed logons is reported. It is called a
+    password spray when it tried at least `spray_accounts` accounts with at most
+    `spray_max_per_account` tries each on average (a few passwords across many
+    accounts), otherwise a brute force (many passwords against the accounts).
+    A later success from the same source is named: that is the account to look at.
+
+    Example:
+        >>> t = pd.date_range("2024-05-01", periods=30, freq="min", tz="UTC")
+        >>> s = pd.DataFrame({"SourceIP": "203.0.113.77", "Account": "admin",
+        ...                   "LogonResult": "Failure", "TimeGenerated": t})
+        >>> attack_findings(s).data[["Kind", "Failures"]].values.tolist()
+        [['brute force', 30]]
+    """
+    finding = Finding("Brute force and password spray", pd.DataFrame(columns=ATTACK_COLUMNS))
+    finding.columns = [c for c in ATTACK_COLUMNS if c != "Finding"]
+    if sessions is None or sessions.empty:
+        finding.note("info", "no logon attempts to look at")
+        return finding
+    remote = sessions[sessions["SourceIP"].fillna("") != ""]
+    fails = remote[remote["LogonResult"] == "Failure"]
+    wins = failed_success(sessions).set_index("SourceIP")
+    rows = []
+    for ip, failed in fails.groupby("SourceIP"):
+        if len(failed) < min_failures:
+            continue
+        accounts = failed["Account"].nunique()
+        per_account = len(failed) / max(accounts, 1)
+        kind = (
+            "password spray"
+            if accounts >= spray_accounts and per_account <= spray_max_per_account
+            else "brute force"
+        )
+        first, last = failed["TimeGenerated"].min(), failed["TimeGenerated"].max()
+        succeeded = wins.loc[ip, "SucceededAs"] if ip in wins.index else ""
+        text = (
+            f"{kind.capitalize()} from {ip}: {len(failed)} failed logons on {accounts} "
+            f"account{'s' if accounts != 1 else ''} between {first:%Y-%m-%d %H:%M} and "
+            f"{last:%Y-%m-%d %H:%M} UTC"
+        )
+        if succeeded:
+            when = wins.loc[ip, "FirstSuccess"]
+            text += (
+                f", then a successful logon as {succeeded} at {when:%Y-%m-%d %H:%M} UTC: "
+                "treat that account as compromised"
+            )
+        rows.append(
+            {
+                "SourceIP": ip,
+                "Kind": kind,
+                "Failures": len(failed),
+                "Accounts": accounts,
+                "FailuresPerAccount": round(per_account, 1),
+                "FirstFailure": first,
+                "LastFailure": last,
+                "SucceededAs": succeeded,
+                "Finding": text,
+            }
+        )
+    if rows:
+        table = pd.DataFrame(rows, columns=ATTACK_COLUMNS)
+        table = table.sort_values("Failures", ascending=False).reset_index(drop=True)
+        finding.data = table
+        for text in table["Finding"]:
+            finding.note("finding", text)
+    else:
+        worst = fails["SourceIP"].value_counts()
+        most = f" (at most {worst.iloc[0]} from {worst.index[0]})" if len(worst) else ""
+        finding.note(
+            "info",
+            f"no source address has {min_failures} or more failed logons{most}: "
+            "nothing looks like a brute force or a spray",
+        )
+    return finding
+
+
+def remote_addresses(sessions: pd.DataFrame) -> pd.DataFrame:
+    """Remote source addresses with their attempts, GeoIP location and AS owner.
+
+    Columns: IpAddress, IpClass, CountryCode, CountryName, City, Latitude, Longitude,
+    AsnOrg, Success, Failure, Total, Accounts. Private and documentation addresses
+    are classified but not located (see `nbcatalog.enrich.geoip`).
+    """
+    columns = [
+        "IpAddress",
+        "IpClass",
+        "CountryCode",
+        "CountryName",
+        "City",
+        "Latitude",
+        "Longitude",
+        "AsnOrg",
+        "Success",
+        "Failure",
+        "Total",
+        "Accounts",
+    ]
+    if sessions is None or sessions.empty:
+        return pd.DataFrame(columns=columns)
+    remote = sessions[sessions["SourceIP"].fillna("") != ""]
+    if remote.empty:
+        return pd.DataFrame(columns=columns)
+    from nbcatalog.enrich.geoip import lookup_ips
+
+    counts = success_rate(remote, "SourceIP").rename(columns={"SourceIP": "IpAddress"})
+    counts["Accounts"] = counts["IpAddress"].map(remote.groupby("SourceIP")["Account"].nunique())
+    geo = lookup_ips(counts["IpAddress"].tolist())
+    table = geo.merge(counts, on="IpAddress", how="right")
+    return table[[c for c in columns if c in table.columns]].reset_index(drop=True)
+
+
+def select_host(inv: Any, host: str, data: pd.DataFrame | None = None) -> Any:
+    """The host to look at: `hosts.find_host`, or the frame passed as `data` when no host is given.
+
+    Returns a `hosts.HostMatch`; with `data` and no host its `name` is None and a note
+    says the rows passed in are used as they are.
+    """
+    from nbcatalog.nblib.hosts import HostMatch, find_host
+
+    if data is not None and not (host or "").strip():
+        found = HostMatch("Matching hosts")
+        found.note("info", f"no host given: looking at the {len(data)} rows passed as data")
+        return found
+    return find_host(inv, host)
