@@ -57,7 +57,16 @@ def inv(tmp_path_factory):
             "SecurityAlert",
             pd.DataFrame(
                 [
-                    _alert("a1", "RDP brute force", [_host("WKSTN-042"), _acct("bob")], 0),
+                    _alert(
+                        "a1",
+                        "RDP brute force",
+                        [
+                            _host("WKSTN-042"),
+                            _acct("bob"),
+                            {"Type": "ip", "Address": "203.0.113.77"},
+                        ],
+                        0,
+                    ),
                     _alert("a2", f"Odd {SCRIPT}", [_host("WKSTN-0420"), _acct("bobby.jones")], 5),
                     _alert("a3", "Admin added", [_host("wkstn-042"), _acct("svc_backup")], 10),
                     _alert("a4", "Broken entities", "{not json", 15),
@@ -72,7 +81,13 @@ def inv(tmp_path_factory):
                     "BookmarkId": ["b1", "b2"],
                     "BookmarkName": ["RDP logon", "Other"],
                     "QueryResultRow": [
-                        json.dumps({"Computer": "WKSTN-042", "Account": "CONTOSO\\bob"}),
+                        json.dumps(
+                            {
+                                "Computer": "WKSTN-042",
+                                "Account": "CONTOSO\\bob",
+                                "IpAddress": "203.0.113.77",
+                            }
+                        ),
                         json.dumps({"Computer": "WKSTN-0420", "Account": "bobby.jones"}),
                     ],
                     "SoftDeleted": [False, False],
@@ -179,6 +194,12 @@ def test_related_alerts_keep_only_exact_names(inv):
     assert "&lt;script&gt;" in html and SCRIPT not in html
 
 
+def test_related_alerts_and_bookmarks_for_an_address(inv):
+    assert list(alerts.related_alerts(inv, ip="203.0.113.77").data["SystemAlertId"]) == ["a1"]
+    assert alerts.related_alerts(inv, ip="203.0.113.7").empty  # a prefix is not the address
+    assert list(bookmarks.related_bookmarks(inv, ip="203.0.113.77").data["BookmarkId"]) == ["b1"]
+
+
 def test_related_bookmarks(inv):
     assert list(bookmarks.related_bookmarks(inv, host="WKSTN-042").data["BookmarkId"]) == ["b1"]
     assert list(bookmarks.related_bookmarks(inv, account="bob").data["BookmarkId"]) == ["b1"]
@@ -189,7 +210,7 @@ def test_notable_processes_and_summary(inv):
     assert list(notable.data["CommandLine"]) == [f"cmd.exe /c echo {SCRIPT}"]
     table = summarize({"Suspicious processes": notable, "Alerts": alerts.related_alerts(inv)})
     assert table["Count"].tolist() == [1, 0]
-    assert "no host or account" in table["Note"].iloc[1]
+    assert "no host, account or IP address selected" in table["Note"].iloc[1]
 
 
 def test_accounts_across_sources(inv):

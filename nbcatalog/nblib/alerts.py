@@ -15,6 +15,7 @@ Example:
 
 from __future__ import annotations
 
+import ipaddress
 import json
 from typing import Any
 
@@ -180,29 +181,44 @@ def alert_names_account(alert: dict[str, Any], account: str) -> bool:
     return mentions(others, lambda s: account_matches(account, s))
 
 
-def related_alerts(inv: Any, *, host: str | None = None, account: str | None = None) -> Finding:
-    """Alerts in the time range whose entities name `host` or `account`.
+def related_alerts(
+    inv: Any,
+    *,
+    host: str | None = None,
+    account: str | None = None,
+    ip: str | None = None,
+) -> Finding:
+    """Alerts in the time range whose entities name `host`, `account` or `ip` (give one).
 
     Example (in a template):
         related = nblib.alerts.related_alerts(inv, host="WKSTN-042")
         glue("related_alerts", related.data)
     """
     title = "Related alerts"
-    if not host and not account:
+    wanted = host or account or ip
+    if not wanted:
         finding = Finding(title)
-        finding.note("skipped", "no host or account selected, so no alerts were searched")
+        finding.note(
+            "skipped", "no host, account or IP address selected, so no alerts were searched"
+        )
         return finding
-    params = {"host_name": host or "", "account_name": _bare(account) if account else ""}
-    finding = inv.query("SecurityAlert.list_related_alerts", title=title, **params)
+    if ip:
+        finding = inv.query("SecurityAlert.list_alerts_for_ip", title=title, source_ip_list=ip)
+    else:
+        params = {"host_name": host or "", "account_name": _bare(account) if account else ""}
+        finding = inv.query("SecurityAlert.list_related_alerts", title=title, **params)
     finding.columns = ALERT_COLUMNS
     if finding.empty:
         if not finding.notes:
-            finding.note("info", f"no alerts name {host or account} in {inv.period}")
+            finding.note("info", f"no alerts name {wanted} in {inv.period}")
         return finding
     data = normalize_alerts(finding.data)
+    if "SystemAlertId" in data.columns:  # the IP query can return an alert once per match
+        data = data.drop_duplicates(subset="SystemAlertId")
     keep = [
-        (host is not None and alert_names_host(rec, host))
-        or (account is not None and alert_names_account(rec, account))
+        (bool(host) and alert_names_host(rec, host))
+        or (bool(account) and alert_names_account(rec, account))
+        or (bool(ip) and alert_names_ip(rec, ip))
         for rec in data.to_dict("records")
     ]
     data = data[pd.Series(keep, index=data.index, dtype=bool)]
@@ -211,8 +227,33 @@ def related_alerts(inv: Any, *, host: str | None = None, account: str | None = N
         data = data.sort_values(sort_col)
     finding.data = data.reset_index(drop=True)
     if finding.empty:
-        finding.note("info", f"no alerts name {host or account} in {inv.period}")
+        finding.note("info", f"no alerts name {wanted} in {inv.period}")
     return finding
+
+
+def alert_names_ip(alert: dict[str, Any], ip: str) -> bool:
+    """True when an alert's IP entities, or the addresses in its extended properties, are `ip`.
+
+    Example:
+        >>> alert_names_ip({"Entities": '[{"Type": "ip", "Address": "203.0.113.77"}]'},
+        ...                "203.0.113.77")
+        True
+    """
+    wanted = _ip_text(ip)
+    for entity in parse_entities(alert.get("Entities")):
+        if (
+            str(entity.get("Type", "")).lower() == "ip"
+            and _ip_text(entity.get("Address")) == wanted
+        ):
+            return True
+    return mentions(alert.get("ExtendedProperties"), lambda s: _ip_text(s) == wanted)
+
+
+def _ip_text(value: Any) -> str | None:
+    try:
+        return str(ipaddress.ip_address(str(value).strip()))
+    except ValueError:
+        return None
 
 
 def _bare(account: str) -> str:

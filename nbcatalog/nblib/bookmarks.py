@@ -34,27 +34,37 @@ def bookmark_names(bookmark: dict[str, Any], matcher) -> bool:
     return any(mentions(bookmark.get(f), matcher) for f in _SEARCHED if bookmark.get(f))
 
 
-def related_bookmarks(inv: Any, *, host: str | None = None, account: str | None = None) -> Finding:
-    """Bookmarks in the time range that name `host` or `account`."""
+def related_bookmarks(
+    inv: Any,
+    *,
+    host: str | None = None,
+    account: str | None = None,
+    ip: str | None = None,
+) -> Finding:
+    """Bookmarks in the time range that name `host`, `account` or `ip` (give one)."""
     title = "Related bookmarks"
-    if not host and not account:
-        finding = Finding(title)
-        finding.note("skipped", "no host or account selected, so no bookmarks were searched")
-        return finding
+    query = "AzureSentinel.list_bookmarks_for_entity"
     if host:
-        finding = inv.query("AzureSentinel.list_bookmarks_for_entity", title=title, host_name=host)
+        finding = inv.query(query, title=title, host_name=host)
         matcher = lambda s: host_matches(host, s)  # noqa: E731 - one-line predicate
-    else:
+    elif account:
         bare = AccountName.parse(account).user or account
-        finding = inv.query(
-            "AzureSentinel.list_bookmarks_for_entity", title=title, account_name=bare
-        )
+        finding = inv.query(query, title=title, account_name=bare)
         matcher = lambda s: account_matches(account, s)  # noqa: E731
+    elif ip:
+        finding = inv.query(query, title=title, ip_address=ip)
+        matcher = lambda s: s.strip() == ip.strip()  # noqa: E731
+    else:
+        finding = Finding(title)
+        finding.note(
+            "skipped", "no host, account or IP address selected, so no bookmarks were searched"
+        )
+        return finding
     finding.columns = BOOKMARK_COLUMNS
     if not finding.empty:
         keep = [bookmark_names(rec, matcher) for rec in finding.data.to_dict("records")]
         finding.data = finding.data[pd.Series(keep, index=finding.data.index, dtype=bool)]
         finding.data = finding.data.reset_index(drop=True)
     if finding.empty and not finding.notes:
-        finding.note("info", f"no bookmarks name {host or account} in {inv.period}")
+        finding.note("info", f"no bookmarks name {host or account or ip} in {inv.period}")
     return finding
