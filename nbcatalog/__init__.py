@@ -19,6 +19,7 @@ __version__ = "0.1.0"
 # public name -> "module:attribute"
 _EXPORTS = {
     "run": "nbcatalog.runner:run",
+    "run_many": "nbcatalog.batch:run_many",
     "Results": "nbcatalog.results:Results",
     "RunError": "nbcatalog.errors:RunError",
     "ParameterError": "nbcatalog.errors:ParameterError",
