@@ -102,10 +102,28 @@ def _frames(seed: int, window: Window, scale: float) -> Iterator[tuple[str, pd.D
     yield from planted.generate(window.end).items()
 
 
+COMMIT_ROWS = 500_000
+MEMORY_LIMIT = "1GB"
+
+
 def _write(store: Store, frames: Iterable[tuple[str, pd.DataFrame]]) -> None:
-    with store.transaction():
-        for table, frame in frames:
-            store.append(table, frame)
+    """Append every frame, committing every ~500k rows.
+
+    DuckDB keeps a transaction's uncommitted rows in memory, so one transaction for
+    a 10-million-row build would grow without bound. Committing in batches is safe
+    here because the file being written is private until it is renamed into place.
+    """
+    frames = iter(frames)
+    done = False
+    while not done:
+        written = 0
+        with store.transaction():
+            for table, frame in frames:
+                written += store.append(table, frame)
+                if written >= COMMIT_ROWS:
+                    break
+            else:
+                done = True
 
 
 def build_demo(
@@ -139,6 +157,8 @@ def build_demo(
     try:
         with Store.open(tmp) as store:
             store.con.execute("SET enable_progress_bar = false")  # keep the CLI output clean
+            # Bounded memory however large the scale (the build needs little cache).
+            store.con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
             _write(store, _frames(seed, window, scale))
             store.con.execute("CHECKPOINT")
         # A stale write-ahead log next to the target would be replayed into the new file.
