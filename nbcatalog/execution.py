@@ -31,7 +31,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import nbformat
 from nbformat import NotebookNode
@@ -41,6 +41,9 @@ from nbcatalog.kernel import KERNEL_NAME, ProjectKernelManager
 from nbcatalog.nblib.glue import RUN_DIR_ENV
 from nbcatalog.runfolder import NOTEBOOK, write_notebook
 from nbcatalog.template import SECTION_TAG, Template
+
+if TYPE_CHECKING:
+    from nbcatalog.pool import KernelPool
 
 PARTIAL = ".notebook.partial.ipynb"
 INJECTED_TAG = "injected-parameters"
@@ -181,6 +184,48 @@ def _classify(nb: NotebookNode, exc: BaseException, timeout: float | None) -> Ru
     )
 
 
+def _run_papermill(nb: NotebookNode, output: str, pool: KernelPool | None, **kwargs: Any) -> None:
+    """papermill on a fresh kernel, or on a kernel lent by `pool` (given back after)."""
+    import papermill as pm
+
+    env = kwargs.pop("env")
+    if pool is None:
+        from traitlets.config import Config
+
+        pm.execute_notebook(
+            nb,
+            output,
+            kernel_manager_class=ProjectKernelManager,
+            config=Config({"ProjectKernelManager": {"extra_env": env}}),
+            shutdown_kernel="immediate",
+            **kwargs,
+        )
+        return
+    from nbcatalog.pooled_engine import POOLED_ENGINE
+
+    kernel = pool.checkout(env=env)
+    outcome = None
+    try:
+        pm.execute_notebook(nb, output, engine_name=POOLED_ENGINE, km=kernel.km, **kwargs)
+    except BaseException as exc:
+        outcome = _failure_kind(exc)
+        raise
+    finally:
+        pool.release(kernel, outcome)
+
+
+def _failure_kind(exc: BaseException) -> str:
+    from nbclient.exceptions import CellTimeoutError, DeadKernelError
+
+    if isinstance(exc, CellTimeoutError):
+        return "timeout"
+    if isinstance(exc, DeadKernelError):
+        return "dead-kernel"
+    if isinstance(exc, Exception):
+        return "exception"
+    return "interrupted"  # KeyboardInterrupt: the kernel may still be busy, treat as timeout
+
+
 def execute(
     template: Template,
     values: Mapping[str, Any],
@@ -190,20 +235,19 @@ def execute(
     redacted: Mapping[str, Any] | None = None,
     timeout: float | None = None,
     progress: bool = False,
+    pool: KernelPool | None = None,
 ) -> Execution:
     """Run `template` with `values` in `run_dir`; return the saved notebook and any failure.
 
     `timeout` (seconds) bounds the whole run: the cell running when it is reached
     fails with a timeout. `redacted` is what the notebook's metadata records as the
-    parameters (secrets and frames never go into the notebook).
+    parameters (secrets and frames never go into the notebook). With a `pool` the
+    run borrows one of its warm kernels; without, it starts a fresh kernel.
 
     Example:
         >>> ex = execute(t, resolved.values, run_dir=d, secrets=resolved.secrets,
         ...              redacted=resolved.redacted, timeout=600)   # doctest: +SKIP
     """
-    import papermill as pm
-    from traitlets.config import Config
-
     run_dir = Path(run_dir)
     started = time.monotonic()
     nb, env = _inject(template, values, secrets, run_dir)
@@ -213,7 +257,6 @@ def execute(
         for k, v in shown.items()
     }
     env[RUN_DIR_ENV] = str(run_dir)
-    config = Config({"ProjectKernelManager": {"extra_env": env}})
 
     def cell_timeout(cell: NotebookNode) -> float | None:
         if timeout is None:
@@ -225,18 +268,17 @@ def execute(
     failure = None
     error: BaseException | None = None
     try:
-        pm.execute_notebook(
+        _run_papermill(
             nb,
             # papermill runs str.format on the output path: keep braces in folder names.
             str(partial).replace("{", "{{").replace("}", "}}"),
+            pool,
+            env=env,
             kernel_name=KERNEL_NAME,
             language="python",
             progress_bar=progress,
             start_timeout=START_TIMEOUT,
-            kernel_manager_class=ProjectKernelManager,
-            config=config,
             timeout_func=cell_timeout,
-            shutdown_kernel="immediate",
         )
     except Exception as exc:  # classified below; the partial notebook is kept
         error = exc

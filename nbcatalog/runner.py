@@ -123,6 +123,7 @@ def run(
     silent: bool = False,
     quiet: bool = False,
     labels: Mapping[str, Any] | None = None,
+    fresh_kernel: bool = False,
     **params: Any,
 ) -> Results:
     """Run a notebooklet and return its Results; raise RunError if it fails.
@@ -132,6 +133,9 @@ def run(
     range is `start`/`end` or `last` ("24h", "7d"; default 7 days); `options`
     follows msticnb (``["+geo", "-timeline"]``). `timeout` (seconds) bounds the
     run. In a notebook the sections are shown below the cell unless `silent`.
+    The run borrows a warm kernel from this process's pool
+    (`nbcatalog.pool.get_default_pool`); ``fresh_kernel=True`` starts a kernel of
+    its own instead and shuts it down afterwards.
 
     Example:
         >>> res = run("account-summary", account="bob", last="7d", html=True)  # doctest: +SKIP
@@ -192,6 +196,11 @@ def run(
     from nbcatalog.execution import execute
 
     try:
+        pool = None
+        if not fresh_kernel:
+            from nbcatalog.pool import get_default_pool
+
+            pool = get_default_pool()
         execution = execute(
             template,
             resolved.values,
@@ -200,6 +209,7 @@ def run(
             redacted=resolved.redacted,
             timeout=timeout,
             progress=show_progress(quiet),
+            pool=pool,
         )
     except BaseException as exc:  # interrupted or could not run at all: say so in run.json
         info.update(status="failed" if isinstance(exc, Exception) else "interrupted")

@@ -1,0 +1,439 @@
+"""Warm kernels for the runner: started once, heavy modules imported, reset between runs.
+
+A fresh kernel costs about half a second to start plus the imports a template
+needs (pandas, DuckDB, bokeh, nbcatalog's own modules: seconds). A `KernelPool`
+keeps a few of this project's kernels (IPC transport, see `nbcatalog.kernel`) with
+those modules already imported, lends one to a run, and afterwards puts it back to
+the state it had right after the imports (`nbcatalog.kernelstate`: names, working
+directory, environment, options, plotting state, nbcatalog's settings).
+
+A kernel is replaced when it died or did not come back from an interrupt after a
+timeout, and recycled after `max_runs` runs or when its resident memory passes
+`max_memory_mb`. Replacements start in the background, so the next run rarely waits.
+Checkout is thread-safe: batch runs lend kernels to several threads at once.
+
+Example:
+    >>> from nbcatalog.pool import KernelPool
+    >>> pool = KernelPool(size=2, max_runs=50)                   # doctest: +SKIP
+    >>> lease = pool.checkout(env={}, cwd="/tmp")                # doctest: +SKIP
+    >>> lease.km.is_alive()                                      # doctest: +SKIP
+    True
+    >>> pool.release(lease)                                      # doctest: +SKIP
+    >>> pool.shutdown()                                          # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import ast
+import atexit
+import json
+import os
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from jupyter_core.utils import run_sync
+
+from nbcatalog.errors import NbcatalogError
+from nbcatalog.kernel import ProjectKernelManager
+
+# What every template needs, imported once per kernel. nbcatalog packages are
+# imported with all their submodules (see kernelstate.preload).
+DEFAULT_PRELOAD: tuple[str, ...] = (
+    "pandas",
+    "numpy",
+    "pyarrow",
+    "duckdb",
+    "scrapbook",
+    "bokeh.plotting",
+    "bokeh.io",
+    "matplotlib.pyplot",
+    "nbcatalog.data",
+    "nbcatalog.nblib",
+    "nbcatalog.enrich",
+)
+DEFAULT_MAX_RUNS = 200
+DEFAULT_MAX_MEMORY_MB = 2048
+START_TIMEOUT = 60.0  # seconds for a kernel to start and import the preloaded modules
+RESET_TIMEOUT = 30.0
+INTERRUPT_GRACE = 3.0  # seconds a kernel gets to come back after an interrupt
+SECRET_ENV_PREFIX = "NBCATALOG_SECRET_"
+_HISTORY_IN_MEMORY = "--HistoryManager.hist_file=:memory:"
+
+
+class PoolError(NbcatalogError):
+    """A pooled kernel could not be started, reset or reached."""
+
+
+@dataclass
+class PooledKernel:
+    """One kernel of the pool: its manager, process id and how much it has served."""
+
+    km: ProjectKernelManager
+    pid: int
+    launcher_env: dict[str, str]  # variables the kernel's launcher set (kept for runs)
+    started: float = field(default_factory=time.monotonic)
+    runs: int = 0
+
+    def is_alive(self) -> bool:
+        """True while the kernel process runs."""
+        return bool(run_sync(self.km.is_alive)())
+
+    def rss_mb(self) -> float:
+        """Resident memory of the kernel process in MiB (from /proc; 0 when unknown)."""
+        try:
+            with open(f"/proc/{self.pid}/status", encoding="ascii") as status:
+                for line in status:
+                    if line.startswith("VmRSS:"):
+                        return int(line.split()[1]) / 1024
+        except OSError:
+            pass
+        return 0.0
+
+
+def _evaluate(
+    kernel: PooledKernel,
+    code: str,
+    expression: str | None = None,
+    timeout: float = 30.0,
+    *,
+    wait_ready: bool = False,
+) -> Any:
+    """Run management `code` silently in the kernel; return `expression`'s value.
+
+    A new client per call: zmq sockets belong to the thread that uses them, and
+    the pool is used from several threads.
+    """
+    kc = kernel.km.blocking_client()
+    kc.start_channels()
+    try:
+        if wait_ready:  # only a kernel just started; a pooled one answered before
+            kc.wait_for_ready(timeout=timeout)
+        reply = kc.execute_interactive(
+            code,
+            silent=True,
+            store_history=False,
+            user_expressions={"r": expression} if expression else None,
+            timeout=timeout,
+            output_hook=lambda msg: None,
+        )
+    except (TimeoutError, RuntimeError) as exc:
+        raise PoolError(f"kernel {kernel.pid} did not answer within {timeout:g} s") from exc
+    finally:
+        kc.stop_channels()
+    content = reply["content"]
+    if content.get("status") != "ok":
+        raise PoolError(
+            f"kernel {kernel.pid}: {content.get('ename')}: {content.get('evalue')} in pool code"
+        )
+    if not expression:
+        return None
+    result = content["user_expressions"]["r"]
+    if result.get("status") != "ok":
+        raise PoolError(f"kernel {kernel.pid}: {result.get('ename')}: {result.get('evalue')}")
+    return ast.literal_eval(result["data"]["text/plain"])
+
+
+def run_env(extra: Mapping[str, str], launcher_env: Mapping[str, str]) -> dict[str, str]:
+    """The environment a fresh kernel would get now: ours, the launcher's, the run's.
+
+    Secrets meant for other runs (NBCATALOG_SECRET_*) are left out.
+
+    Example:
+        >>> env = run_env({"NBCATALOG_RUN_DIR": "/tmp/r"}, {"JPY_PARENT_PID": "1"})
+        >>> env["NBCATALOG_RUN_DIR"], env["JPY_PARENT_PID"]
+        ('/tmp/r', '1')
+    """
+    env = {k: v for k, v in os.environ.items() if not k.startswith(SECRET_ENV_PREFIX)}
+    env.update(launcher_env)
+    env.update({str(k): str(v) for k, v in extra.items()})
+    return env
+
+
+class KernelPool:
+    """Up to `size` warm kernels lent out one run at a time.
+
+    `max_runs` and `max_memory_mb` decide when a kernel is recycled; `preload`
+    names the modules imported in every kernel before its first run.
+
+    Example:
+        >>> pool = KernelPool(size=1, max_runs=100, max_memory_mb=1024)   # doctest: +SKIP
+        >>> pool.warm()                                                   # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        size: int = 1,
+        *,
+        max_runs: int = DEFAULT_MAX_RUNS,
+        max_memory_mb: float = DEFAULT_MAX_MEMORY_MB,
+        preload: tuple[str, ...] | list[str] = DEFAULT_PRELOAD,
+        start_timeout: float = START_TIMEOUT,
+    ) -> None:
+        if size < 1:
+            raise ValueError(f"size={size!r}: a pool needs at least one kernel")
+        if max_runs < 1:
+            raise ValueError(f"max_runs={max_runs!r}: give a positive number of runs")
+        self.size = size
+        self.max_runs = max_runs
+        self.max_memory_mb = max_memory_mb
+        self.preload = tuple(preload)
+        self.start_timeout = start_timeout
+        self._cond = threading.Condition()
+        self._idle: list[PooledKernel] = []
+        self._live = 0  # idle + lent + starting
+        self._closed = False
+        self._threads: list[threading.Thread] = []
+        self.started_kernels = 0  # counters for tests and benchmarks
+        self.replaced_kernels = 0
+        self.last_error: BaseException | None = None
+
+    # ------------------------------------------------------------- kernels
+
+    def _start_kernel(self) -> PooledKernel:
+        km = ProjectKernelManager()
+        parent_env = dict(os.environ)
+        run_sync(km.start_kernel)(extra_arguments=[_HISTORY_IN_MEMORY], env=parent_env)
+        pid = km.provisioner.process.pid if km.provisioner is not None else 0
+        kernel = PooledKernel(km=km, pid=pid, launcher_env={})
+        try:
+            code = (
+                "import nbcatalog.kernelstate as __nbc_state\n"
+                f"__nbc_state.preload({json.dumps(json.dumps(list(self.preload)))})\n"
+            )
+            kernel_env = json.loads(
+                _evaluate(
+                    kernel,
+                    code,
+                    "__nbc_state.environ()",
+                    timeout=self.start_timeout,
+                    wait_ready=True,
+                )
+            )
+            # Set by the launcher (parent pid, matplotlib backend): a fresh kernel has them too.
+            kernel.launcher_env = {k: v for k, v in kernel_env.items() if parent_env.get(k) != v}
+            _evaluate(
+                kernel,
+                "del __nbc_state\n__import__('nbcatalog.kernelstate').kernelstate.snapshot()",
+                timeout=self.start_timeout,
+            )
+        except BaseException:
+            self._stop(kernel)
+            raise
+        with self._cond:
+            self.started_kernels += 1
+        return kernel
+
+    @staticmethod
+    def _stop(kernel: PooledKernel) -> None:
+        try:
+            run_sync(kernel.km.shutdown_kernel)(now=True)
+        except Exception:  # already gone: only its files are left, removed below
+            try:
+                run_sync(kernel.km.cleanup_resources)()
+            except Exception:
+                pass
+
+    def _start_in_background(self) -> None:
+        """Start one kernel for the idle list (a replacement or a warm-up)."""
+
+        def start() -> None:
+            try:
+                kernel = self._start_kernel()
+            except Exception as exc:
+                with self._cond:
+                    self.last_error = exc  # the next checkout starts one itself and says why
+                    self._live -= 1
+                    self._cond.notify_all()
+                return
+            with self._cond:
+                if not self._closed:
+                    self._idle.append(kernel)
+                    self._cond.notify_all()
+                    return
+                self._live -= 1
+            self._stop(kernel)
+
+        with self._cond:
+            if self._closed or self._live >= self.size:
+                return
+            self._live += 1
+        thread = threading.Thread(target=start, name="nbcatalog-pool-start", daemon=True)
+        self._threads = [t for t in self._threads if t.is_alive()] + [thread]
+        thread.start()
+
+    def warm(self, wait: bool = True) -> None:
+        """Start kernels up to `size` now instead of at the first checkout."""
+        for _ in range(self.size):
+            self._start_in_background()
+        if wait:
+            with self._cond:
+                self._cond.wait_for(lambda: len(self._idle) >= self._live or self._closed)
+
+    def _discard(self, kernel: PooledKernel, *, replace: bool = True) -> None:
+        with self._cond:
+            self._live -= 1
+            self.replaced_kernels += 1
+            self._cond.notify_all()
+        threading.Thread(target=self._stop, args=(kernel,), daemon=True).start()
+        if replace:
+            self._start_in_background()
+
+    # ------------------------------------------------------------- lending
+
+    def checkout(
+        self,
+        env: Mapping[str, str] | None = None,
+        cwd: str | os.PathLike | None = None,
+        *,
+        wait: float | None = None,
+    ) -> PooledKernel:
+        """Lend a clean kernel with the caller's environment (plus `env`) and `cwd`.
+
+        Waits up to `wait` seconds (default: forever) when all kernels are lent out.
+        Give it back with `release`.
+        """
+        deadline = None if wait is None else time.monotonic() + wait
+        for _attempt in range(3):
+            kernel = self._take(deadline)
+            try:
+                if not kernel.is_alive():
+                    raise PoolError(f"kernel {kernel.pid} is gone")
+                self._reset(kernel, run_env(env or {}, kernel.launcher_env), cwd or os.getcwd())
+            except PoolError:
+                self._discard(kernel)
+                continue
+            return kernel
+        raise PoolError("no kernel of the pool could be reset for a run (see the kernel logs)")
+
+    def _take(self, deadline: float | None) -> PooledKernel:
+        with self._cond:
+            while True:
+                if self._closed:
+                    raise PoolError("the kernel pool is shut down")
+                if self._idle:
+                    return self._idle.pop()
+                if self._live < self.size:
+                    self._live += 1
+                    break
+                remaining = None if deadline is None else deadline - time.monotonic()
+                if remaining is not None and remaining <= 0:
+                    raise PoolError(f"no free kernel within the wait; all {self.size} are busy")
+                self._cond.wait(remaining)
+        try:
+            return self._start_kernel()
+        except BaseException:
+            with self._cond:
+                self._live -= 1
+                self._cond.notify_all()
+            raise
+
+    def _reset(self, kernel: PooledKernel, env: Mapping[str, str], cwd: str | os.PathLike) -> None:
+        request = json.dumps({"env": dict(env), "cwd": os.fspath(cwd)})
+        _evaluate(
+            kernel,
+            f"__import__('nbcatalog.kernelstate').kernelstate.restore({request!r})",
+            timeout=RESET_TIMEOUT,
+        )
+
+    def _recovers(self, kernel: PooledKernel) -> bool:
+        """Interrupt a kernel still busy after a timeout; True if it answers again."""
+        try:
+            run_sync(kernel.km.interrupt_kernel)()
+        except Exception:
+            return False
+        deadline = time.monotonic() + INTERRUPT_GRACE
+        while time.monotonic() < deadline:
+            try:
+                _evaluate(kernel, "pass", timeout=max(deadline - time.monotonic(), 0.1))
+                return True
+            except PoolError:
+                time.sleep(0.05)  # a request aborted right after the interrupt: ask again
+        return False
+
+    def release(self, kernel: PooledKernel, outcome: str | None = None) -> None:
+        """Take a kernel back after a run; `outcome` is the failure kind, if any.
+
+        A dead kernel, or one that stays busy after a timeout, is replaced; one
+        that served `max_runs` runs or grew past `max_memory_mb` is recycled; any
+        other is reset (so the run's data is freed now) and lent again.
+        """
+        kernel.runs += 1
+        healthy = kernel.is_alive()
+        if healthy and outcome == "timeout":
+            healthy = self._recovers(kernel)
+        worn = kernel.runs >= self.max_runs or kernel.rss_mb() > self.max_memory_mb
+        if healthy and not worn:
+            try:
+                self._reset(kernel, run_env({}, kernel.launcher_env), os.getcwd())
+            except PoolError:
+                healthy = False
+        if not healthy or worn:
+            self._discard(kernel)
+            return
+        with self._cond:
+            if self._closed:
+                self._live -= 1
+            else:
+                self._idle.append(kernel)
+                self._cond.notify_all()
+                return
+        self._stop(kernel)
+
+    # ------------------------------------------------------------ lifetime
+
+    def stats(self) -> dict[str, Any]:
+        """Counts for tests and benchmarks: live, idle, started, replaced kernels."""
+        with self._cond:
+            return {
+                "size": self.size,
+                "live": self._live,
+                "idle": len(self._idle),
+                "idle_pids": [k.pid for k in self._idle],
+                "started": self.started_kernels,
+                "replaced": self.replaced_kernels,
+            }
+
+    def shutdown(self) -> None:
+        """Stop every idle kernel; lent ones are stopped when given back."""
+        with self._cond:
+            self._closed = True
+            idle, self._idle = self._idle, []
+            self._live -= len(idle)
+            self._cond.notify_all()
+        for kernel in idle:
+            self._stop(kernel)
+        for thread in list(self._threads):
+            thread.join(timeout=self.start_timeout)
+
+    def __enter__(self) -> KernelPool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.shutdown()
+
+
+_default_pool: KernelPool | None = None
+_default_lock = threading.Lock()
+
+
+def get_default_pool() -> KernelPool:
+    """This process's pool (created on first use, shut down at exit).
+
+    Its size is ``NBCATALOG_POOL_SIZE`` (default 1: an interactive session runs one
+    template at a time; batch runs make their own pools).
+
+    Example:
+        >>> from nbcatalog.pool import get_default_pool
+        >>> get_default_pool() is get_default_pool()
+        True
+    """
+    global _default_pool
+    with _default_lock:
+        if _default_pool is None or _default_pool._closed:
+            size = int(os.environ.get("NBCATALOG_POOL_SIZE", "1") or 1)
+            _default_pool = KernelPool(size=max(size, 1))
+            atexit.register(_default_pool.shutdown)
+        return _default_pool
