@@ -209,9 +209,28 @@ def lookup_alert_iocs(inv: Any, iocs: pd.DataFrame, alerts: pd.DataFrame | None 
     if "AlertDisplayName" not in merged.columns:
         merged["AlertDisplayName"] = ""
     finding.data = rank_results(merged) if not merged.empty else merged.reset_index(drop=True)
+    note_failures(finding, ti)
     if not finding.empty and not finding.data["Result"].any():
         finding.note("info", f"none of the {len(distinct)} indicators matched any TI source")
     return finding
+
+
+def note_failures(finding: Finding, ti: pd.DataFrame) -> None:
+    """Add a note when TI look-ups failed (a missing table, a provider error).
+
+    Example:
+        >>> f = Finding("TI")
+        >>> note_failures(f, pd.DataFrame({"Ioc": ["a"], "Status": [3], "Details": ["boom"]}))
+        >>> f.messages()
+        ['missing: TI look-up failed for 1 indicator(s): boom']
+    """
+    if ti is None or ti.empty or "Status" not in ti.columns:
+        return
+    failed = ti[ti["Status"] == 3]  # enrich.ti.STATUS_QUERY_FAILED
+    if not failed.empty:
+        first = str(failed["Details"].iloc[0]).splitlines()[0][:300]
+        count = failed["Ioc"].nunique()
+        finding.note("missing", f"TI look-up failed for {count} indicator(s): {first}")
 
 
 def _risk(ti_rows: pd.DataFrame) -> tuple[str, int, list[str]]:

@@ -85,7 +85,10 @@ def _suffixes():
     import tldextract
 
     # The bundled snapshot only: no download of the public-suffix list, no cache files.
-    return tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
+    # Private suffixes (blogspot.com, github.io) count: each blog has its own owner.
+    return tldextract.TLDExtract(
+        suffix_list_urls=(), cache_dir=None, include_psl_private_domains=True
+    )
 
 
 def split_domain(host: str) -> dict[str, str]:
@@ -192,6 +195,7 @@ def ti_targets(parts: dict[str, Any]) -> list[str]:
 def url_ti(inv: Any, parts: dict[str, Any]) -> Finding:
     """TI results for the URL, its host (name or address) and its registered domain."""
     from nbcatalog.enrich.ti import lookup_iocs
+    from nbcatalog.nblib.alert_ti import note_failures
     from nbcatalog.nblib.queries import has_table
 
     finding = Finding("Threat-intelligence matches")
@@ -199,6 +203,7 @@ def url_ti(inv: Any, parts: dict[str, Any]) -> Finding:
     if has_table(inv.source, "ThreatIntelligenceIndicator") is False:
         finding.note("missing", "no ThreatIntelligenceIndicator table in this data source")
     finding.data = lookup_iocs(ti_targets(parts), data_source=inv.source, end=inv.end)
+    note_failures(finding, finding.data)
     hits = finding.data[finding.data["Result"]] if not finding.empty else finding.data
     if not hits.empty:
         pairs = hits[["Ioc", "Severity"]].itertuples(index=False)
