@@ -42,5 +42,6 @@ def generate(seed: int, window: Window, scale: float) -> Iterator[tuple[str, pd.
     yield "SigninLogs", bg_cloud.signin_frame(seed, window, scale)
     yield "OfficeActivity", bg_cloud.office_frame(seed, window, scale)
     yield "AzureActivity", bg_cloud.azure_activity_frame(seed, window, scale)
+    yield "AuditLogs", bg_cloud.audit_frame(seed, window, scale)
     yield "SecurityAlert", bg_detections.alert_frame(seed, window, scale)
     yield "ThreatIntelligenceIndicator", bg_detections.indicator_frame(seed, window, scale)

@@ -20,13 +20,20 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from nbcatalog.data.demo.cloudrows import APPS, azure_activity_rows, office_row, signin_row
+from nbcatalog.data.demo.cloudrows import (
+    APPS,
+    azure_activity_rows,
+    dumps,
+    office_row,
+    signin_row,
+)
 from nbcatalog.data.demo.estate import (
     ADMINS,
     OFFICE_CITY,
     OFFICE_EGRESS_IP,
     RESOURCE_GROUP_ID,
     SUBSCRIPTION_ID,
+    TENANT_ID,
     USERS,
     USERS_BY_NAME,
 )
@@ -35,6 +42,14 @@ from nbcatalog.data.demo.timeline import Window, sample_times, stream, uuids
 SIGNINS_PER_SCALE = 1_400
 OFFICE_PER_SCALE = 5_000
 AZURE_OPS_PER_SCALE = 160
+AUDIT_PER_SCALE = 120
+DIRECTORY_OPS = [
+    ("Add member to group", "GroupManagement"),
+    ("Update user", "UserManagement"),
+    ("Reset user password", "UserManagement"),
+    ("Add registered owner to device", "Device"),
+    ("Update group", "GroupManagement"),
+]
 
 SITES = {
     "https://contoso.sharepoint.com/sites/Finance/": "Shared Documents/Reports",
@@ -152,6 +167,58 @@ def office_frame(seed: int, window: Window, scale: float = 1.0) -> pd.DataFrame:
         ip = user.home_ip if home[i] else OFFICE_EGRESS_IP
         rows.append(
             office_row(times[i], user, ip, OPERATIONS[ops[i]], site, rel, FILES[files[i]], ids[i])
+        )
+    return pd.DataFrame(rows)
+
+
+def audit_frame(seed: int, window: Window, scale: float = 1.0) -> pd.DataFrame:
+    """Background AuditLogs rows: the admins' everyday directory changes."""
+    rng = stream(seed, "AuditLogs")
+    n = max(1, int(AUDIT_PER_SCALE * scale))
+    times = sample_times(rng, n, window, "office")
+    admins = rng.integers(0, len(ADMINS), n)
+    ops = rng.integers(0, len(DIRECTORY_OPS), n)
+    targets = rng.integers(0, len(USERS), n)
+    cids = uuids(rng, n)
+    rows = []
+    for i in range(n):
+        admin = USERS_BY_NAME[ADMINS[admins[i]]]
+        target = USERS[targets[i]]
+        op, category = DIRECTORY_OPS[ops[i]]
+        rows.append(
+            {
+                "TenantId": TENANT_ID,
+                "TimeGenerated": times[i],
+                "SourceSystem": "Azure AD",
+                "OperationName": op,
+                "Category": category,
+                "Result": "success",
+                "ResultReason": "",
+                "ActivityDisplayName": op,
+                "Identity": admin.display_name,
+                "InitiatedBy": dumps(
+                    {
+                        "user": {
+                            "userPrincipalName": admin.upn,
+                            "id": admin.object_id,
+                            "ipAddress": OFFICE_EGRESS_IP,
+                        }
+                    }
+                ),
+                "TargetResources": dumps(
+                    [
+                        {
+                            "userPrincipalName": target.upn,
+                            "id": target.object_id,
+                            "type": "User",
+                            "displayName": target.display_name,
+                        }
+                    ]
+                ),
+                "AdditionalDetails": "[]",
+                "CorrelationId": cids[i],
+                "LoggedByService": "Core Directory",
+            }
         )
     return pd.DataFrame(rows)
 

@@ -46,7 +46,8 @@ BROWSER_UA = (
 )
 
 
-def _dumps(value: object) -> str:
+def dumps(value: object) -> str:
+    """Compact JSON, the way Sentinel's dynamic columns read."""
     return json.dumps(value, separators=(",", ":"))
 
 
@@ -85,7 +86,7 @@ def signin_row(
         "ClientAppUsed": "Browser",
         "ConditionalAccessStatus": "failure" if error == 50074 else "success",
         "CorrelationId": correlation_id,
-        "DeviceDetail": _dumps(
+        "DeviceDetail": dumps(
             {
                 "deviceId": "",
                 "displayName": device or "",
@@ -97,7 +98,7 @@ def signin_row(
             }
         ),
         "IPAddress": ip,
-        "LocationDetails": _dumps(
+        "LocationDetails": dumps(
             {
                 "city": name,
                 "state": state,
@@ -105,7 +106,7 @@ def signin_row(
                 "geoCoordinates": {"latitude": lat, "longitude": lon},
             }
         ),
-        "Status": _dumps(status),
+        "Status": dumps(status),
         "UserAgent": user_agent,
         "UserDisplayName": user.display_name,
         "UserId": user.object_id,
@@ -191,8 +192,8 @@ def azure_activity_rows(
                 "CategoryValue": "Administrative",
                 "CorrelationId": correlation_id,
                 "EventSubmissionTimestamp": when + pd.Timedelta(seconds=1),
-                "Properties": _dumps({"eventCategory": "Administrative", **(properties or {})}),
-                "Properties_d": _dumps(properties or {}),
+                "Properties": dumps({"eventCategory": "Administrative", **(properties or {})}),
+                "Properties_d": dumps(properties or {}),
                 "ResourceGroup": RESOURCE_GROUP_ID,
                 "ResourceProvider": provider,
                 "ResourceProviderValue": provider.upper(),
@@ -200,9 +201,9 @@ def azure_activity_rows(
                 "ResourceId": resource_id,
                 "_ResourceId": resource_id.lower(),
                 "SubscriptionId": SUBSCRIPTION_ID,
-                "Authorization": _dumps({"action": operation, "scope": resource_id}),
-                "HTTPRequest": _dumps({"clientIpAddress": ip, "method": "PUT"}),
-                "Claims": _dumps(
+                "Authorization": dumps({"action": operation, "scope": resource_id}),
+                "HTTPRequest": dumps({"clientIpAddress": ip, "method": "PUT"}),
+                "Claims": dumps(
                     {
                         "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/upn": caller.upn,
                         "ipaddr": ip,

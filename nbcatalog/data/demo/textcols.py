@@ -8,8 +8,6 @@ Example:
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -44,11 +42,6 @@ def column(values: object) -> pd.Series:
     """A pandas column backed by a pyarrow string array (cheap to hand to DuckDB)."""
     arr = as_text(values)
     return pd.Series(arr, dtype=pd.ArrowDtype(pa.string()))
-
-
-def json_rows(records: list[dict]) -> list[str]:
-    """JSON text for each record (compact, like Sentinel's dynamic columns)."""
-    return [json.dumps(r, separators=(",", ":")) for r in records]
 
 
 def pick(rng: np.random.Generator, options: list | tuple, n: int) -> np.ndarray:
