@@ -154,6 +154,11 @@ def run_entity(
     return outcome("failed", run_dir, None, error)
 
 
+def _run_task(task: dict[str, Any]) -> RunOutcome:
+    """`run_entity` with its arguments in one mapping (what a Dask task carries)."""
+    return run_entity(**task)
+
+
 def _worker_name() -> str:
     """Where a run ran: the Dask worker's address, else this host and process."""
     try:
@@ -477,7 +482,8 @@ def _run_dask(
         client.run(_warm_pool, per_worker)
         for t in tasks:
             key = f"{t['labels']['batch']}-{t['index']}"
-            future = client.submit(run_entity, **t, pure=False, key=key)
+            # One dict argument: submit() has keywords of its own (retries, workers, ...).
+            future = client.submit(_run_task, t, pure=False, key=key)
             futures[future] = t
         for future in as_completed(futures):
             task = futures[future]
