@@ -16,7 +16,7 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
@@ -56,7 +56,6 @@ class Investigation:
     end: pd.Timestamp
     options: frozenset[str] | None = None  # None: the template has no options
     data_source: str = ""
-    log: list[str] = field(default_factory=list)
 
     @classmethod
     def open(
