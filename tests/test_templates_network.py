@@ -1,0 +1,338 @@
+"""network_flow_summary and ip_summary end to end on the demo store, in real kernels.
+
+Each distinct run happens once per module (kernels are expensive); the tests read
+its Results, its saved notebook and its HTML report the way an analyst would, and
+compare counts with the store's own tables.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+import nbcatalog
+from nbcatalog.catalog import get_template
+from nbcatalog.errors import ParameterError
+
+pytestmark = pytest.mark.slow
+
+NBCATALOG = Path(sys.executable).parent / "nbcatalog"
+C2, C2_PORT = "192.0.2.66", 4444
+ATTACKER = "203.0.113.77"
+WKSTN_042_IP = "10.10.1.52"
+# Anything that would make a browser fetch from the network: src/href/url() to http(s) or //.
+REMOTE_REFERENCE = re.compile(
+    r"""(?:\b(?:src|href|action|poster|data)\s*=\s*["']?\s*|url\(\s*["']?\s*|@import\s+["'])"""
+    r"""(?:https?:)?//""",
+    re.IGNORECASE,
+)
+
+
+@pytest.fixture(scope="module")
+def runner(demo_db, tmp_path_factory):
+    out = tmp_path_factory.mktemp("runs")
+    cache: dict[str, object] = {}
+
+    def run(name: str, **params):
+        key = name + json.dumps(
+            {k: v for k, v in params.items() if k != "data"}, sort_keys=True, default=str
+        )
+        if "data" in params:  # a frame is not a cache key; tests pass one frame
+            key += "+data"
+        if key not in cache:
+            settings = {"data_source": f"duckdb:{demo_db}", "silent": True, "quiet": True}
+            cache[key] = nbcatalog.run(name, output_dir=out, **{**settings, **params})
+        return cache[key]
+
+    return run
+
+
+def _outputs_text(res, section: str | None = None) -> str:
+    """Every HTML / text output of the run's notebook (of one section, if given)."""
+    nb = nbformat.read(res.notebook_path, as_version=4)
+    parts = []
+    for cell in nb.cells:
+        tags = cell.get("metadata", {}).get("tags", [])
+        if section and f"section:{section}" not in tags:
+            continue
+        for out in cell.get("outputs", []):
+            data = out.get("data", {})
+            parts.append(data.get("text/html", "") or data.get("text/plain", ""))
+            parts.append(out.get("text", ""))
+    return "\n".join(parts)
+
+
+def _images(res, section: str) -> int:
+    nb = nbformat.read(res.notebook_path, as_version=4)
+    return sum(
+        "image/png" in out.get("data", {})
+        for cell in nb.cells
+        if f"section:{section}" in cell.get("metadata", {}).get("tags", [])
+        for out in cell.get("outputs", [])
+    )
+
+
+def _assert_offline_report(res, template_name: str) -> str:
+    html = res.report_path.read_text(encoding="utf-8")
+    assert REMOTE_REFERENCE.findall(html) == []
+    assert "leaflet" not in html.lower() and "<iframe" not in html
+    for section in get_template(template_name).sections:
+        assert f">{section.title}<" in html or f">{section.title}</" in html, section.title
+    return html
+
+
+# ------------------------------------------------------------ network_flow_summary
+
+
+def test_network_flow_summary_contract():
+    t = get_template("network-flow-summary")
+    names = [p.name for p in t.parameters]
+    assert names == ["host", "ip", "asn", "data", "start", "end", "data_source", "options"]
+    assert t.parameter("data").type == "DataFrame"
+    assert [s.id for s in t.sections] == [
+        "subject",
+        "flows",
+        "protocols",
+        "ti",
+        "remote",
+        "asn",
+        "map",
+        "summary",
+    ]
+    for name in (
+        "network_flows",
+        "plot_flows_by_protocol",
+        "plot_flows_by_direction",
+        "flow_summary",
+        "flow_index",
+        "ti_results",
+        "geo_map",
+    ):
+        assert name in t.glue_names, name
+
+
+def test_c2_flow_from_lnx_web01_with_its_ti_match(runner, demo_source):
+    res = runner("network_flow_summary", host="LNX-WEB01", html=True)
+    assert res.status == "ok"
+    index = res["flow_index"]
+    c2 = index[(index["RemoteIP"] == C2) & (index["DestPort"] == C2_PORT)]
+    assert c2["Direction"].tolist() == ["outbound"]
+    expected = demo_source.sql(
+        'SELECT sum(AllowedOutFlows_d) FROM "AzureNetworkAnalytics_CL" WHERE VM_s LIKE '
+        "'%/LNX-WEB01' AND DestIP_s = $ip AND DestPort_d = $port "
+        "AND FlowStartTime_t >= $s AND FlowEndTime_t <= $e",
+        {"ip": C2, "port": C2_PORT, "s": res.parameters["start"], "e": res.parameters["end"]},
+    ).iloc[0, 0]
+    assert c2["Flows"].iloc[0] == expected > 0
+
+    ti = res["ti_results"].set_index("Ioc")
+    assert bool(ti.loc[C2, "Result"]) and ti.loc[C2, "Severity"] == "high"
+    assert C2 in res["ti_matches"]
+    summary = res["flow_summary"].set_index("RemoteIP")
+    assert summary.loc[C2, "TISeverity"] == "high"
+    assert summary.loc[C2, "RemoteClass"] == "documentation"
+    assert summary["Flows"].sum() == res["network_flows"]["Flows"].sum()
+    owners = res["asn_summary"]
+    assert owners["Addresses"].sum() == len(summary)  # every address is in one group
+    assert C2 in _outputs_text(res, "ti")
+    # Three charts and the bar of counts, then the map: drawn, inline.
+    assert _images(res, "protocols") == 3 and _images(res, "map") == 1
+
+
+def test_network_flow_summary_report_opens_offline(runner):
+    res = runner("network_flow_summary", host="LNX-WEB01", html=True)
+    html = _assert_offline_report(res, "network_flow_summary")
+    assert html.count("data:image/png;base64") >= 4
+    assert "nf.flow_chart" not in html  # no code in the report
+
+
+def test_options_off_are_honoured(runner):
+    # Only geo on: every other part says it was switched off and glues nothing.
+    res = runner("network_flow_summary", host="LNX-WEB01", options=["geo"])
+    assert res.status == "ok"
+    assert len(res["network_flows"]) > 0  # the flows are always read
+    for section, option in (
+        ("protocols", "plot_flows"),
+        ("remote", "flow_summary"),
+        ("asn", "flow_summary"),
+        ("ti", "ti"),
+        ("map", "geo_map"),
+    ):
+        assert f"option &#x27;{option}&#x27; is off" in _outputs_text(res, section), option
+    assert _images(res, "protocols") == 0 and _images(res, "map") == 0
+    assert res["ti_results"].empty and res["ti_matches"] == []
+    assert res["asn_summary"].empty
+    assert res["flow_summary"]["AsnOrg"].notna().any()  # geo on: owners were looked up
+
+
+def test_flows_passed_as_data_without_geo(runner, demo_source):
+    reference = runner("network_flow_summary", host="LNX-WEB01", html=True)
+    window = {k: reference.parameters[k] for k in ("start", "end")}
+    flows = demo_source.query(
+        "Network.list_azure_network_flows_by_host", host_name="LNX-WEB01", **window
+    )
+    res = runner("network_flow_summary", data=flows, options=["geo_map", "ti"], **window)
+    assert res.status == "ok"
+    assert res["network_flows"]["Flows"].sum() == reference["network_flows"]["Flows"].sum()
+    assert C2 in res["ti_matches"]
+    assert res["flow_summary"]["AsnOrg"].isna().all()  # geo off: nothing looked up
+    assert "option &#x27;geo&#x27; is off" in _outputs_text(res, "map")  # the map needs it
+    assert "DataFrame passed as data" in _outputs_text(res, "flows")
+
+
+def test_pick_an_as_owner(runner):
+    from nbcatalog.nblib.pickers import picker
+
+    res = runner("network_flow_summary", host="LNX-WEB01", html=True)
+    owners = res["asn_summary"]
+    named = owners[~owners["AsnOrg"].str.startswith("(")]
+    box = picker(res, "asn", run=runner)
+    box.dropdown.value = named["AsnOrg"].iloc[0]
+    box.pick()  # what the Show button does
+    chosen = box.last_results
+    assert chosen.parameters["asn"] == named["AsnOrg"].iloc[0]
+    picked = chosen["asn_addresses"]
+    assert len(picked) == named["Addresses"].iloc[0]
+    assert set(picked["AsnOrg"]) == {named["AsnOrg"].iloc[0]}
+    assert f"Remote addresses of {named['AsnOrg'].iloc[0]}" in _outputs_text(chosen, "asn")
+    assert _images(chosen, "map") == 1
+
+
+def test_unknown_host_names_the_closest(runner):
+    res = runner("network_flow_summary", host="LNX-WEB1")
+    assert res.status == "ok"
+    assert res["network_flows"].empty and res["host_matches"].empty
+    assert "closest names: LNX-WEB01" in _outputs_text(res, "subject")
+    assert "did not select one host" in _outputs_text(res, "flows")
+
+
+def test_cli_json_summary_names_the_c2(demo_db, tmp_path):
+    proc = subprocess.run(
+        [
+            str(NBCATALOG),
+            "run",
+            "network-flow-summary",
+            "--host",
+            "LNX-WEB01",
+            "--source",
+            f"duckdb:{demo_db}",
+            "--output",
+            str(tmp_path),
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert proc.returncode == 0, proc.stderr
+    summary = json.loads(proc.stdout)
+    assert summary["status"] == "ok"
+    assert C2 in summary["results"]["ti_matches"]
+    assert summary["results"]["network_flows"]["rows"] > 0
+    assert "RemoteIP" in summary["results"]["flow_index"]["columns"]
+
+
+# ---------------------------------------------------------------------- ip_summary
+
+
+def test_ip_summary_contract_and_bad_addresses():
+    t = get_template("ip-summary")
+    assert [p.name for p in t.parameters] == ["ip", "start", "end", "data_source", "options"]
+    with pytest.raises(ParameterError, match="ip"):
+        nbcatalog.run("ip_summary")  # required: refused before a kernel starts
+    with pytest.raises(ParameterError, match="not a valid ip"):
+        nbcatalog.run("ip_summary", ip="10.0.0.999")
+
+
+def test_ip_summary_on_the_rdp_attacker(runner, demo_source):
+    res = runner("ip_summary", ip=ATTACKER, html=True)
+    assert res.status == "ok"
+    assert res["ip_type"] == "documentation"
+    assert res["ti_matches"] == [ATTACKER]
+    assert res["ip_entity"]["ThreatIntel"] == "listed (high)"
+    assert res["geo"].empty  # documentation range: no location exists
+
+    logons = res["logons"]
+    failures = demo_source.sql(
+        'SELECT count(*) FROM "SecurityEvent" WHERE EventID = 4625 AND IpAddress = $ip '
+        "AND TimeGenerated BETWEEN $s AND $e",
+        {"ip": ATTACKER, "s": res.parameters["start"], "e": res.parameters["end"]},
+    ).iloc[0, 0]
+    windows = logons[logons["Source"] == "Windows"]
+    assert (windows["Result"] == "Failure").sum() == failures >= 300
+    assert (windows["Result"] == "Success").any()
+    assert (logons["Source"] == "Entra ID sign-in").any()
+
+    alerts = res["related_alerts"]
+    assert len(alerts) > 0 and all(ATTACKER in e for e in alerts["Entities"])
+    assert sorted(res["alert_names"]) == sorted(set(alerts["AlertDisplayName"]))
+    assert len(res["related_bookmarks"]) > 0
+    assert set(res["network_flows"]["RemoteIP"]) == {WKSTN_042_IP}
+    assert res["host_entities"].empty
+    assert _images(res, "logons") == 1  # the logon timeline
+
+    summary = res["summary"].set_index("Item")["Count"]
+    assert summary["Logon attempts"] == len(logons)
+    assert summary["Related alerts"] == len(alerts)
+
+
+def test_ip_summary_report_opens_offline(runner):
+    res = runner("ip_summary", ip=ATTACKER, html=True)
+    html = _assert_offline_report(res, "ip_summary")
+    assert "data:image/png;base64" in html
+
+
+def test_ip_summary_on_a_private_address(runner):
+    res = runner("ip_summary", ip=WKSTN_042_IP)
+    assert res.status == "ok"
+    assert res["ip_type"] == "private"
+    hosts = res["host_entities"]
+    assert "WKSTN-042" in set(hosts.loc[hosts["Source"] == "Heartbeat", "HostName"])
+    assert res["geo"].empty and "none was looked up" in _outputs_text(res, "geo")
+    assert res["ti_results"].empty and "internal address" in _outputs_text(res, "ti")
+    assert len(res["network_flows"]) > 0 and len(res["logons"]) > 0
+    assert res["related_alerts"].empty and "no alerts name" in _outputs_text(res, "alerts")
+
+
+def test_ip_summary_options_off(runner):
+    res = runner("ip_summary", ip=ATTACKER, options=[])
+    assert res.status == "ok"
+    assert res["ip_type"] == "documentation"  # the address itself is always described
+    for section, option in (
+        ("hosts", "hosts"),
+        ("geo", "geo"),
+        ("ti", "ti"),
+        ("logons", "logons"),
+        ("alerts", "alerts"),
+        ("alerts", "bookmarks"),
+        ("flows", "flows"),
+    ):
+        assert f"option &#x27;{option}&#x27; is off" in _outputs_text(res, section), option
+    for name in ("logons", "related_alerts", "related_bookmarks", "network_flows", "ti_results"):
+        assert res[name].empty, name
+    assert res["ti_matches"] == [] and _images(res, "logons") == 0
+
+
+def test_ip_summary_on_an_empty_store(tmp_path):
+    from nbcatalog.data.store import Store
+
+    db = tmp_path / "empty.duckdb"
+    Store.open(db).close()
+    res = nbcatalog.run(
+        "ip_summary",
+        ip=ATTACKER,
+        data_source=f"duckdb:{db}",
+        output_dir=tmp_path / "out",
+        silent=True,
+        quiet=True,
+    )
+    assert res.status == "ok"
+    assert res["summary"]["Count"].sum() == 0
+    assert "no logon attempts from" in _outputs_text(res, "logons")
+    assert "no TI provider lists" in _outputs_text(res, "ti")
