@@ -458,7 +458,9 @@ def failed_success(sessions: pd.DataFrame) -> pd.DataFrame:
             }
         )
     table = pd.DataFrame(rows, columns=FAILED_SUCCESS_COLUMNS)
-    return table.sort_values("Failures", ascending=False).reset_index(drop=True)
+    return table.sort_values(["Failures", "SourceIP"], ascending=[False, True]).reset_index(
+        drop=True
+    )
 
 
 ATTACK_COLUMNS = [
@@ -543,9 +545,9 @@ def attack_findings(
         )
     if rows:
         table = pd.DataFrame(rows, columns=ATTACK_COLUMNS)
-        table = table.sort_values("Failures", ascending=False).reset_index(drop=True)
-        finding.data = table
-        for text in table["Finding"]:
+        table = table.sort_values(["Failures", "SourceIP"], ascending=[False, True])
+        finding.data = table.reset_index(drop=True)
+        for text in finding.data["Finding"]:
             finding.note("finding", text)
     else:
         worst = fails["SourceIP"].value_counts()
