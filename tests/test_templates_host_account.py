@@ -68,6 +68,8 @@ def test_host_summary_on_wkstn_042(runner, demo_source):
     assert res.status == "ok"
     assert res["host_entity"]["HostName"] == "WKSTN-042"
     assert HOSTS_BY_NAME["WKSTN-042"].ip in res["host_entity"]["IpAddresses"]
+    ips = res["host_ips"].set_index("IpAddress")
+    assert ips.loc[HOSTS_BY_NAME["WKSTN-042"].ip, "Sources"] == "Heartbeat, Network flows"
 
     alerts = res["related_alerts"]
     assert len(alerts) > 0
@@ -106,7 +108,7 @@ def test_host_summary_options_are_honoured(runner):
     assert res.status == "ok"
     assert res["related_alerts"].empty and res["related_bookmarks"].empty
     assert res["notable_processes"].empty and res["notable_events"].empty
-    assert res["host_ips"]["Source"].unique().tolist() == ["Heartbeat"]  # flows off
+    assert res["host_ips"]["Sources"].tolist() == ["Heartbeat"]  # flows off
     for section, option in (
         ("alerts", "alerts"),
         ("bookmarks", "bookmarks"),

@@ -187,7 +187,9 @@ def host_details(
     `heartbeat` / `flows` follow the template's options of the same names.
     """
     details = HostDetails("Host details")
-    details.data = pd.DataFrame(columns=["IpAddress", "IpClass", "Source", "FirstSeen", "LastSeen"])
+    details.data = pd.DataFrame(
+        columns=["IpAddress", "IpClass", "Sources", "FirstSeen", "LastSeen"]
+    )
     if found.name is None:
         details.note("skipped", "no single host selected (see above)")
         return details
@@ -233,9 +235,14 @@ def host_details(
     if ip_rows:
         ips = pd.DataFrame(ip_rows)
         ips["t"] = pd.to_datetime(ips["t"], utc=True, errors="coerce")
+        # One row per address, naming every source that saw it.
         table = (
-            ips.groupby(["IpAddress", "Source"])
-            .agg(FirstSeen=("t", "min"), LastSeen=("t", "max"))
+            ips.groupby("IpAddress")
+            .agg(
+                Sources=("Source", lambda s: ", ".join(sorted(set(s)))),
+                FirstSeen=("t", "min"),
+                LastSeen=("t", "max"),
+            )
             .reset_index()
         )
         table.insert(1, "IpClass", [ip_class(ip) for ip in table["IpAddress"]])
