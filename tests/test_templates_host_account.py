@@ -53,6 +53,23 @@ def _outputs_text(res, section: str | None = None) -> str:
 # ------------------------------------------------------------------ host_summary
 
 
+@pytest.mark.parametrize("name", ["host_summary", "account_summary"])
+def test_every_listed_option_is_used_and_the_defaults_agree(name):
+    import re
+
+    t = get_template(name)
+    nb = nbformat.read(t.path, as_version=4)
+    code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
+    used = set(re.findall(r"inv\.wants\(\"(\w+)\"\)", code))
+    if "enabled_sources(inv)" in code:  # the account sources, each gated by its option
+        from nbcatalog.nblib.accounts import SOURCES
+
+        used |= set(SOURCES)
+    assert used == set(t.all_options)
+    assert t.parameter("options").default == t.default_options
+    assert set(t.option_descriptions) == set(t.all_options) and all(t.option_descriptions.values())
+
+
 def test_host_summary_contract():
     t = get_template("host-summary")
     assert [p.name for p in t.parameters] == ["host", "start", "end", "data_source", "options"]
