@@ -170,14 +170,18 @@ def _worker_name() -> str:
 
 
 def _warm_pool(size: int) -> None:
-    """Give this process (a batch client or a Dask worker) warm kernels for `size` runs."""
-    try:
-        from nbcatalog import pool
-    except ImportError:
-        return
-    ensure = getattr(pool, "ensure_default_pool", None)
-    if ensure is not None:
-        ensure(size)
+    """Let this process's warm kernel pool lend `size` kernels at once, and start them.
+
+    `nbcatalog.run` borrows from the process's default pool; a batch client runs
+    `workers` threads and a Dask worker process `nthreads` tasks, so the pool
+    grows to that many kernels (it never shrinks here: kernels stay warm).
+    """
+    from nbcatalog.pool import get_default_pool
+
+    pool = get_default_pool()
+    if pool.size < size:
+        pool.size = size
+    pool.warm(wait=False)
 
 
 def results_from_run_dir(run_dir: str | os.PathLike) -> Results:
