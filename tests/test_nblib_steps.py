@@ -240,6 +240,8 @@ def test_account_selection(inv):
         "linux:bob",
         "windows:contoso\\bob",
     }
+    by_id_alone = accounts.find_accounts(inv, "", account_id="windows:CONTOSO\\bob")
+    assert by_id_alone.selected == ["windows:contoso\\bob"]
     only_windows = accounts.find_accounts(inv, "bob", sources=("windows",))
     assert list(only_windows.data["AccountId"]) == ["windows:contoso\\bob"]
 
