@@ -53,10 +53,16 @@ def command_tokens(command_line: Any) -> list[str]:
     if not isinstance(command_line, str):
         return []
     text = command_line.strip().lower()
+    program = ""
+    quoted = re.match(r'^"([^"]*)"(.*)$', text, re.DOTALL)
+    if quoted:  # "C:\Program Files\app.exe" --x: the quoted path is one program
+        program, text = re.split(r"[\\/]", quoted.group(1))[-1], quoted.group(2)
     for pattern, token in _PLACEHOLDERS:
         text = pattern.sub(token, text)
     tokens = [t for t in _SPLIT.split(text) if t]
-    if tokens:
+    if program:
+        tokens.insert(0, program)
+    elif tokens:
         tokens[0] = re.split(r"[\\/]", tokens[0])[-1]
     return tokens
 
