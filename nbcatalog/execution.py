@@ -38,8 +38,8 @@ from nbformat import NotebookNode
 
 from nbcatalog.errors import RunFailure
 from nbcatalog.kernel import KERNEL_NAME, ProjectKernelManager
-from nbcatalog.nblib.glue import RUN_DIR_ENV
 from nbcatalog.runfolder import NOTEBOOK, write_notebook
+from nbcatalog.scraps import RUN_DIR_ENV
 from nbcatalog.template import SECTION_TAG, Template
 
 if TYPE_CHECKING:
@@ -188,6 +188,8 @@ def _run_papermill(nb: NotebookNode, output: str, pool: KernelPool | None, **kwa
     """papermill on a fresh kernel, or on a kernel lent by `pool` (given back after)."""
     import papermill as pm
 
+    from nbcatalog.papermill_engine import ENGINE
+
     env = kwargs.pop("env")
     if pool is None:
         from traitlets.config import Config
@@ -198,15 +200,14 @@ def _run_papermill(nb: NotebookNode, output: str, pool: KernelPool | None, **kwa
             kernel_manager_class=ProjectKernelManager,
             config=Config({"ProjectKernelManager": {"extra_env": env}}),
             shutdown_kernel="immediate",
+            engine_name=ENGINE,
             **kwargs,
         )
         return
-    from nbcatalog.pooled_engine import POOLED_ENGINE
-
     kernel = pool.checkout(env=env)
     outcome = None
     try:
-        pm.execute_notebook(nb, output, engine_name=POOLED_ENGINE, km=kernel.km, **kwargs)
+        pm.execute_notebook(nb, output, engine_name=ENGINE, km=kernel.km, **kwargs)
     except BaseException as exc:
         outcome = _failure_kind(exc)
         raise

@@ -18,7 +18,7 @@ from typing import Any
 
 import scrapbook as sb
 
-from nbcatalog.nblib.glue import reading_from
+from nbcatalog.scraps import reading_from
 
 
 @dataclass
@@ -29,10 +29,14 @@ class Harvest:
     displays: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
-def harvest(notebook_path: str | Path) -> Harvest:
-    """Decode the scraps of an executed notebook; sidecars are read from its folder."""
+def harvest(notebook_path: str | Path, *, lazy: bool = False) -> Harvest:
+    """Decode the scraps of an executed notebook; sidecars are read from its folder.
+
+    With `lazy`, frames kept in sidecar files come back as `SidecarFrame`
+    references that `Results` reads on first access.
+    """
     notebook_path = Path(notebook_path)
-    with reading_from(notebook_path.parent):
+    with reading_from(notebook_path.parent, lazy=lazy):
         book = sb.read_notebook(str(notebook_path))
         scraps = book.scraps
         # Not scraps.data_scraps: it drops values that decode to None.

@@ -1,33 +1,54 @@
-"""A papermill engine that executes on a kernel someone else started (the pool's).
+"""The papermill engine of the runner: fewer notebook saves, and kernels from the pool.
 
-papermill's own nbclient engine already hands a ``km`` keyword to nbclient's
-`NotebookClient`, which then neither starts nor shuts down that kernel (it does not
-own it). What it also does not do is close the client channels it opened on the
-kernel, so every run would leave a set of zmq sockets behind: this engine closes
-them when the run ends. Everything else (papermill's cell bookkeeping, the notebook
-saved after each cell, the exceptions for a failing cell, a timeout or a dead
-kernel) is papermill's and nbclient's, so a pooled run produces the same executed
-notebook and the same failures as a run on a fresh kernel.
+Two changes to papermill's own nbclient engine, nothing else (papermill's cell
+bookkeeping, nbclient's execution and its exceptions for a failing cell, a timeout
+or a dead kernel stay theirs, so every run produces the same notebook and failures):
+
+- papermill writes the whole notebook before and after every cell (about 30 writes
+  of a few hundred KB for a summary template). Here a save is skipped when the last
+  one was less than `SAVE_EVERY` seconds ago; the notebook is still saved when the
+  run ends, fails or stops, and during long runs.
+- With ``km=`` (a kernel the pool started) nbclient neither starts nor shuts down
+  the kernel, but it also never closes the client channels it opened on it: this
+  engine closes them when the run ends.
 
 Example:
     >>> import papermill as pm                                          # doctest: +SKIP
-    >>> pm.execute_notebook(nb, out, engine_name=POOLED_ENGINE, km=kernel.km,
+    >>> pm.execute_notebook(nb, out, engine_name=ENGINE, km=kernel.km,
     ...                     kernel_name="nbcatalog-python")             # doctest: +SKIP
 """
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from papermill.clientwrap import PapermillNotebookClient
 from papermill.engines import NBClientEngine, papermill_engines
 from papermill.log import logger
 
-POOLED_ENGINE = "nbcatalog-pooled"
+ENGINE = "nbcatalog"
+SAVE_EVERY = 2.0  # seconds between saves of the running notebook
 
 
-class PooledKernelEngine(NBClientEngine):
-    """papermill's nbclient engine on a running kernel manager passed as ``km``."""
+def _throttle_saves(nb_man: Any) -> list[bool]:
+    """Make `nb_man.save` skip saves closer than SAVE_EVERY; set flag[0] to save always."""
+    real_save = nb_man.save
+    last = [time.monotonic()]
+    always = [False]
+
+    def save(**kwargs: Any) -> None:
+        now = time.monotonic()
+        if always[0] or now - last[0] >= SAVE_EVERY:
+            real_save(**kwargs)
+            last[0] = now
+
+    nb_man.save = save
+    return always
+
+
+class RunnerEngine(NBClientEngine):
+    """papermill's nbclient engine with throttled saves, on a fresh kernel or ``km``."""
 
     @classmethod
     def execute_managed_notebook(
@@ -41,12 +62,12 @@ class PooledKernelEngine(NBClientEngine):
         execution_timeout: float | None = None,
         **kwargs: Any,
     ) -> Any:
-        """Execute `nb_man`'s notebook on ``kwargs["km"]``, then close the channels."""
-        km = kwargs.pop("km")
+        """Execute `nb_man`'s notebook; on ``kwargs["km"]`` when given."""
         kwargs.pop("input_path", None)
+        always_save = _throttle_saves(nb_man)
         client = PapermillNotebookClient(
             nb_man,
-            km=km,
+            km=kwargs.pop("km", None),
             kernel_name=kernel_name,
             timeout=execution_timeout if execution_timeout else kwargs.pop("timeout", None),
             startup_timeout=start_timeout,
@@ -59,9 +80,11 @@ class PooledKernelEngine(NBClientEngine):
         try:
             return client.execute()
         finally:
-            if client.kc is not None:
+            always_save[0] = True  # the final state is always written
+            nb_man.save()
+            if not client.owns_km and client.kc is not None:
                 client.kc.stop_channels()
                 client.kc = None
 
 
-papermill_engines.register(POOLED_ENGINE, PooledKernelEngine)
+papermill_engines.register(ENGINE, RunnerEngine)

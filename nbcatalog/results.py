@@ -20,13 +20,14 @@ import base64
 import datetime as dt
 import html
 import math
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 from nbformat import NotebookNode
 
 from nbcatalog.errors import UsageError
+from nbcatalog.scraps import SidecarFrame
 from nbcatalog.template import SECTION_TAG
 
 SCRAP_MIME_PREFIX = "application/scrapbook.scrap."
@@ -70,6 +71,10 @@ def json_safe(value: Any) -> Any:
     """
     if value is None or isinstance(value, (bool, str)):
         return value
+    if isinstance(value, SidecarFrame):  # summarised from its reference, file left unread
+        if value.kind == "series":
+            return {"type": "Series", "rows": value.rows, "name": str(value.columns[0])}
+        return {"type": "DataFrame", "rows": value.rows, "columns": value.columns}
     if hasattr(value, "shape") and hasattr(value, "columns"):
         return {
             "type": "DataFrame",
@@ -104,6 +109,43 @@ def json_safe(value: Any) -> Any:
     return None if text in ("NaT", "nan") else text
 
 
+class ResultData(Mapping):
+    """The glued values by name; frames kept in sidecar files are read on first access.
+
+    Behaves as a read-only dict: ``res.data["big"]`` is the DataFrame.
+
+    Example:
+        >>> data = ResultData({"n": 3})
+        >>> data["n"], list(data), len(data)
+        (3, ['n'], 1)
+    """
+
+    def __init__(self, values: Mapping[str, Any]) -> None:
+        self._values = dict(values)
+
+    def __getitem__(self, name: str) -> Any:
+        value = self._values[name]
+        if isinstance(value, SidecarFrame):
+            value = self._values[name] = value.load()
+        return value
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._values  # without reading anything
+
+    def stored(self, name: str) -> Any:
+        """The value without reading a sidecar (a `SidecarFrame` if not yet read)."""
+        return self._values[name]
+
+    def __repr__(self) -> str:
+        return f"ResultData({self._values!r})"
+
+
 class Results:
     """The outcome of one successful run: glued data, sections and files.
 
@@ -114,7 +156,7 @@ class Results:
         self,
         *,
         template: str,
-        data: dict[str, Any],
+        data: Mapping[str, Any],
         displays: dict[str, dict[str, Any]],
         sections: dict[str, str],
         notebook: NotebookNode,
@@ -127,7 +169,7 @@ class Results:
         run_info: dict[str, Any] | None = None,
     ) -> None:
         self.template = template
-        self.data = data
+        self.data = data if isinstance(data, ResultData) else ResultData(data)
         self.displays = displays
         self.sections = sections
         self.notebook = notebook
@@ -264,13 +306,13 @@ class Results:
             "report": str(self.report_path) if self.report_path else None,
             "duration": round(self.duration, 3),
             "parameters": json_safe(self.parameters),
-            "results": {name: json_safe(value) for name, value in self.data.items()},
+            "results": {name: json_safe(self.data.stored(name)) for name in self.data},
         }
 
     def _result_rows(self) -> str:
         rows = []
-        for name, value in self.data.items():
-            shown = json_safe(value)
+        for name in self.data:
+            shown = json_safe(self.data.stored(name))
             if isinstance(shown, dict) and shown.get("type") in ("DataFrame", "Series"):
                 what = f"{shown['type']}, {shown['rows']} rows"
             else:

@@ -228,7 +228,7 @@ def run(
         from nbcatalog.harvest import harvest
 
         try:
-            harvested = harvest(execution.notebook_path)
+            harvested = harvest(execution.notebook_path, lazy=True)
         except Exception as exc:  # a scrap that cannot be decoded: the run failed
             failure = RunFailure("harvest", None, None, type(exc).__name__, str(exc))
     if failure is None and html:
