@@ -50,8 +50,6 @@ DISPLAY_SUFFIX = "_display"
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
-
-
 def _is_data(value: Any) -> bool:
     return FrameEncoder().encodable(value) or ValueEncoder().encodable(value)
 
