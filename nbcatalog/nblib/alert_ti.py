@@ -27,7 +27,7 @@ from nbcatalog.nblib.findings import Finding
 
 # Indicator types looked up (msticpy names); hashes of every length.
 TI_TYPES = ("ipv4", "ipv6", "url", "dns", "md5_hash", "sha1_hash", "sha256_hash")
-IOC_COLUMNS = ["SystemAlertId", "Ioc", "IocType", "EntityType"]
+IOC_COLUMNS = ["SystemAlertId", "AlertDisplayName", "Ioc", "IocType", "EntityType"]
 RISK_ORDER = {"high": 3, "warning": 2, "information": 1, "none": 0}
 _ALERT_SEVERITY = {"high": 3, "medium": 2, "low": 1, "informational": 0}
 RANKED_COLUMNS = [
@@ -133,7 +133,8 @@ def alerts_in_range(inv: Any, entity: str = "") -> Finding:
 
 
 def alert_iocs(alerts: pd.DataFrame, *, decode: bool = True) -> pd.DataFrame:
-    """The indicators in each alert's entities: SystemAlertId, Ioc, IocType, EntityType.
+    """The indicators in each alert's entities: SystemAlertId, AlertDisplayName, Ioc, IocType,
+    EntityType (the kind of entity it was found in).
 
     With `decode`, PowerShell `-EncodedCommand` text in command lines is decoded
     and searched as well (read, never run).
@@ -153,13 +154,14 @@ def alert_iocs(alerts: pd.DataFrame, *, decode: bool = True) -> pd.DataFrame:
         return pd.DataFrame(columns=IOC_COLUMNS)
     alerts = normalize_alerts(alerts)
     ids = alerts.get("SystemAlertId", pd.Series(alerts.index.astype(str), index=alerts.index))
-    for alert_id, entities in zip(ids, alerts["Entities"], strict=True):
+    names = alerts.get("AlertDisplayName", pd.Series("", index=alerts.index))
+    for alert_id, name, entities in zip(ids, names, alerts["Entities"], strict=True):
         # Entities parsed here resolve {"$ref": ...} links before IoCs are searched.
         parsed = [_without_org_names(e) for e in parse_entities(entities)]
         source: Any = parsed if parsed else entities
         found = extract_entity_iocs(source if source else None, types=TI_TYPES, decode=decode)
         for rec in found.to_dict("records"):
-            rows.append({"SystemAlertId": alert_id, **rec})
+            rows.append({"SystemAlertId": alert_id, "AlertDisplayName": name, **rec})
     out = pd.DataFrame(rows, columns=IOC_COLUMNS)
     return out.drop_duplicates(["SystemAlertId", "Ioc", "IocType"]).reset_index(drop=True)
 
@@ -202,7 +204,12 @@ def lookup_alert_iocs(inv: Any, iocs: pd.DataFrame, alerts: pd.DataFrame | None 
             results.append(found)
     ti = pd.concat(results, ignore_index=True) if results else pd.DataFrame(columns=RESULT_COLUMNS)
     merged = iocs.merge(ti, on=["Ioc", "IocType"], how="inner")
-    if alerts is not None and not alerts.empty and "SystemAlertId" in alerts.columns:
+    if (
+        "AlertDisplayName" not in merged.columns
+        and alerts is not None
+        and not alerts.empty
+        and "SystemAlertId" in alerts.columns
+    ):
         names = normalize_alerts(alerts).drop_duplicates("SystemAlertId")
         keep = [c for c in ("SystemAlertId", "AlertDisplayName") if c in names.columns]
         merged = merged.merge(names[keep], on="SystemAlertId", how="left")
