@@ -67,6 +67,20 @@ INDEX_COLUMNS = [
     "FirstSeen",
     "LastSeen",
 ]
+# What the remote-address table shows first (the result keeps every column).
+SUMMARY_COLUMNS = [
+    "RemoteIP",
+    "RemoteClass",
+    "CountryCode",
+    "AsnOrg",
+    "TISeverity",
+    "Directions",
+    "Protocols",
+    "Ports",
+    "Flows",
+    "FirstSeen",
+    "LastSeen",
+]
 _L4 = {"T": "TCP", "U": "UDP", "TCP": "TCP", "UDP": "UDP", "ICMP": "ICMP", "I": "ICMP"}
 _DIRECTION = {"I": "inbound", "O": "outbound", "IN": "inbound", "OUT": "outbound"}
 # Columns that identify one flow row; the expanded external-address column is not one.

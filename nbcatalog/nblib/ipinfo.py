@@ -522,3 +522,25 @@ def entity_finding(entity: dict[str, Any], summary: pd.DataFrame, period: str) -
     if str(entity.get("ThreatIntel", "")).startswith("listed"):
         found.note("finding", f"threat intelligence lists {address}: {entity['ThreatIntel']}")
     return found
+
+
+def matches_only(ti: Finding) -> Finding:
+    """The TI finding as shown: its matches only, with a note counting the misses.
+
+    The full results (misses too) stay in `ti.data` for the glued result.
+
+    Example:
+        >>> f = Finding("TI", pd.DataFrame({"Ioc": ["a", "b"], "Result": [True, False]}))
+        >>> shown = matches_only(f)
+        >>> shown.data["Ioc"].tolist(), shown.messages()[-1]
+        (['a'], 'info: 1 of 2 looked-up indicators not listed')
+    """
+    shown = Finding(ti.title, columns=ti.columns, notes=list(ti.notes))
+    if ti.empty or "Result" not in ti.data:
+        return shown
+    hits = ti.data["Result"].astype(bool)
+    shown.data = ti.data[hits].reset_index(drop=True)
+    misses = int((~hits).sum())
+    if misses and not shown.empty:
+        shown.note("info", f"{misses} of {len(hits)} looked-up indicators not listed")
+    return shown
