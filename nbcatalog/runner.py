@@ -161,6 +161,14 @@ def run(
     if labels is not None and not isinstance(labels, Mapping):
         raise ParameterError(f"labels={labels!r}: give a mapping like {{'case': 'INC-42'}}")
 
+    pool = None
+    if not fresh_kernel:
+        from nbcatalog.pool import get_default_pool
+
+        pool = get_default_pool()
+        # A first run starts its kernel now, while this process does its own imports.
+        pool.warm(wait=False)
+
     if output_dir is None:
         from nbcatalog.config import default_output_dir
 
@@ -196,11 +204,6 @@ def run(
     from nbcatalog.execution import execute
 
     try:
-        pool = None
-        if not fresh_kernel:
-            from nbcatalog.pool import get_default_pool
-
-            pool = get_default_pool()
         execution = execute(
             template,
             resolved.values,
