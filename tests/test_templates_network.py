@@ -336,3 +336,78 @@ def test_ip_summary_on_an_empty_store(tmp_path):
     assert res["summary"]["Count"].sum() == 0
     assert "no logon attempts from" in _outputs_text(res, "logons")
     assert "no TI provider lists" in _outputs_text(res, "ti")
+
+
+# ------------------------------------------------------ imported from a Zeek conn.log
+
+ZEEK_FIELDS = "ts uid id.orig_h id.orig_p id.resp_h id.resp_p proto service local_orig".split()
+
+
+def _zeek_log(path: Path, now: float) -> list[dict]:
+    """A conn.log of one workstation (10.0.1.5) and a neighbour; returns the records."""
+    plan = (
+        [("10.0.1.5", "192.0.2.66", 4444, "tcp", "-", "T")] * 12  # beacons
+        + [("10.0.1.5", "10.0.0.2", 53, "udp", "dns", "T")] * 10
+        + [("10.0.1.5", "8.8.8.8", 443, "tcp", "ssl", "T")] * 5
+        + [("203.0.113.77", "10.0.1.5", 22, "tcp", "ssh", "F")] * 3
+        + [("10.0.1.9", "1.1.1.1", 443, "tcp", "ssl", "T")] * 4  # another host
+    )
+    records = [
+        dict(zip(ZEEK_FIELDS, (now - 60 * i, f"C{i}", o, 40000 + i, r, p, pr, s, lo), strict=True))
+        for i, (o, r, p, pr, s, lo) in enumerate(plan)
+    ]
+    lines = ["#separator \\x09", "#path\tconn", "#fields\t" + "\t".join(ZEEK_FIELDS)]
+    lines += ["\t".join(str(rec[f]) for f in ZEEK_FIELDS) for rec in records]
+    path.write_text("\n".join(lines) + "\n")
+    return records
+
+
+def test_flows_imported_from_a_zeek_conn_log_agree_with_the_file(tmp_path):
+    import pandas as pd
+
+    from nbcatalog.data.importers import import_paths
+    from nbcatalog.data.store import Store
+
+    now = pd.Timestamp.now(tz="UTC").floor("s")
+    db = tmp_path / "zeek.duckdb"
+    records = _zeek_log(tmp_path / "conn.log", now.timestamp())
+    assert import_paths([tmp_path / "conn.log"], db=db).files[0].rows_stored == len(records)
+    with Store.open(db) as store:  # the analyst's TI feed lists the C2
+        store.append(
+            "ThreatIntelligenceIndicator",
+            pd.DataFrame(
+                {
+                    "TimeGenerated": [now - pd.Timedelta("1d")],
+                    "IndicatorId": ["ti-1"],
+                    "Active": [True],
+                    "ThreatSeverity": [5],
+                    "ThreatType": ["C2"],
+                    "NetworkIP": [C2],
+                }
+            ),
+        )
+    res = nbcatalog.run(
+        "network_flow_summary",
+        ip="10.0.1.5",
+        start=(now - pd.Timedelta("1d")).isoformat(),
+        end=(now + pd.Timedelta("1h")).isoformat(),
+        data_source=f"duckdb:{db}",
+        output_dir=tmp_path / "out",
+        silent=True,
+        quiet=True,
+    )
+    assert res.status == "ok"
+    mine = [r for r in records if "10.0.1.5" in (r["id.orig_h"], r["id.resp_h"])]
+    assert res["network_flows"]["Flows"].sum() == len(mine) == 30
+    index = res["flow_index"].set_index(["RemoteIP", "DestPort"])
+    for remote, port in ((C2, C2_PORT), ("10.0.0.2", 53), ("8.8.8.8", 443), (ATTACKER, 22)):
+        expected = sum(
+            1 for r in mine if remote in (r["id.orig_h"], r["id.resp_h"]) and r["id.resp_p"] == port
+        )
+        assert index.loc[(remote, port), "Flows"] == expected, remote
+    assert index.loc[(ATTACKER, 22), "Direction"] == "inbound"
+    assert index.loc[(C2, C2_PORT), "Direction"] == "outbound"
+    assert "1.1.1.1" not in set(res["flow_summary"]["RemoteIP"])  # the neighbour's flow
+    assert res["ti_matches"] == [C2]
+    counts = res["protocol_counts"].groupby("Protocol")["Flows"].sum().to_dict()
+    assert counts == {"TCP": 12, "dns": 10, "ssl": 5, "ssh": 3}
