@@ -172,3 +172,16 @@ def test_missing_tables_are_notes():
     assert "no Heartbeat table" in ipinfo.hosts_for_ip(inv, WKSTN_042_IP).messages()[0]
     ti = ipinfo.ti_for_ips(inv, [ATTACKER])
     assert ti.missing and "no ThreatIntelligenceIndicator table" in ti.messages()[0]
+
+
+def test_public_address_is_located_offline():
+    geo = ipinfo.geo_for_ip(ipinfo.ip_facts("8.8.8.8"))
+    row = geo.data.iloc[0]
+    assert (row["CountryCode"], row["AsnOrg"]) == ("US", "GOOGLE")  # bundled GeoLite2 data
+    entity = ipinfo.ip_entity(ipinfo.ip_facts("8.8.8.8"), geo.data, None)
+    assert entity["Country"] == "United States" and "ThreatIntel" not in entity
+    many = ipinfo.geo_for_ips(["8.8.8.8", "10.0.0.1", "192.0.2.66", "8.8.8.8"])
+    assert many.data["IpAddress"].tolist() == ["8.8.8.8", "10.0.0.1", "192.0.2.66"]
+    assert many.messages() == [
+        "info: 2 of 3 addresses are not public: no location or owner looked up for them"
+    ]
