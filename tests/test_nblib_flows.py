@@ -279,3 +279,23 @@ def test_flows_passed_as_data_are_read_as_given(inv):
     assert "DataFrame passed as data" in given.messages()[0]
     assert given.data["Flows"].sum() == queried.data["Flows"].sum()
     assert set(given.data["RemoteIP"]) == set(queried.data["RemoteIP"])
+
+
+def test_hostile_addresses_are_classified_not_looked_up(inv):
+    script = '<script>alert("nbcatalog")</script>'
+    raw = _raw(DestIP=[script, "192.0.2.66"], AllExtIPs=[script, "192.0.2.66"])
+    out = flows.normalize_flows(raw, ["10.20.0.10"])
+    assert out.set_index("RemoteIP").loc[script, "RemoteClass"] == "invalid"
+    from nbcatalog.nblib import ipinfo
+
+    ti = ipinfo.ti_for_ips(inv, out["RemoteIP"])
+    assert ti.data["Ioc"].tolist() == ["192.0.2.66"]  # the junk value is never queried
+    assert "1 internal address" in ti.messages()[0]
+    html = flows.FlowSet("Flows", out, columns=flows.FLOW_COLUMNS)._repr_html_()
+    assert script not in html and "&lt;script&gt;" in html
+
+
+def test_flow_data_without_addresses_is_a_warning_in_a_run(inv):
+    found = flows.flows_for(inv, data=pd.DataFrame({"TimeGenerated": [T0], "Bytes": [5]}))
+    assert found.empty
+    assert any("lacks the columns ['SrcIP', 'DestIP']" in m for m in found.messages())
