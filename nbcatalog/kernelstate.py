@@ -8,7 +8,8 @@ each run `restore()` puts everything a template can observe back to it:
 - working directory and environment variables (set to the caller's, as a fresh
   kernel would inherit them);
 - ``sys.path``, and modules first imported by a run from outside the installed
-  packages (a user's own helper modules are imported afresh next time);
+  packages or from nbcatalog (a user's own helper modules are imported afresh
+  next time);
 - pandas options, matplotlib rcParams and open figures, warnings filters, logging
   levels and handlers;
 - the module globals of ``nbcatalog`` itself (``config.init(...)``, enrichment
@@ -53,8 +54,13 @@ def _installed_roots() -> tuple[str, ...]:
 
 
 def _is_user_module(name: str, module: Any) -> bool:
+    """A module a run's import should load afresh: the user's own, or nbcatalog's.
+
+    nbcatalog's modules imported before the snapshot have their globals restored;
+    one first imported by a run has no clean state to go back to, so it goes.
+    """
     if name == OWN_PACKAGE or name.startswith(OWN_PACKAGE + "."):
-        return False
+        return True
     path = getattr(module, "__file__", None)
     if not path:
         return False

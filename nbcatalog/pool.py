@@ -50,6 +50,7 @@ DEFAULT_PRELOAD: tuple[str, ...] = (
     "bokeh.plotting",
     "bokeh.io",
     "matplotlib.pyplot",
+    "nbcatalog.config",
     "nbcatalog.data",
     "nbcatalog.nblib",
     "nbcatalog.enrich",

@@ -20,12 +20,15 @@ import sys
 import warnings
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nbcatalog.errors import ParameterError, RunError, RunFailure
 from nbcatalog.results import Results, json_safe
 from nbcatalog.runfolder import REPORT, RUN_JSON, new_run_dir, write_json
 from nbcatalog.template import Template
+
+if TYPE_CHECKING:
+    from nbcatalog.pool import KernelPool
 
 VERSIONED_PACKAGES = (
     "nbcatalog",
@@ -124,6 +127,7 @@ def run(
     quiet: bool = False,
     labels: Mapping[str, Any] | None = None,
     fresh_kernel: bool = False,
+    pool: KernelPool | None = None,
     **params: Any,
 ) -> Results:
     """Run a notebooklet and return its Results; raise RunError if it fails.
@@ -134,8 +138,8 @@ def run(
     follows msticnb (``["+geo", "-timeline"]``). `timeout` (seconds) bounds the
     run. In a notebook the sections are shown below the cell unless `silent`.
     The run borrows a warm kernel from this process's pool
-    (`nbcatalog.pool.get_default_pool`); ``fresh_kernel=True`` starts a kernel of
-    its own instead and shuts it down afterwards.
+    (`nbcatalog.pool.get_default_pool`) or from `pool`; ``fresh_kernel=True``
+    starts a kernel of its own instead and shuts it down afterwards.
 
     Example:
         >>> res = run("account-summary", account="bob", last="7d", html=True)  # doctest: +SKIP
@@ -161,11 +165,13 @@ def run(
     if labels is not None and not isinstance(labels, Mapping):
         raise ParameterError(f"labels={labels!r}: give a mapping like {{'case': 'INC-42'}}")
 
-    pool = None
-    if not fresh_kernel:
+    if fresh_kernel:
+        pool = None
+    elif pool is None:
         from nbcatalog.pool import get_default_pool
 
         pool = get_default_pool()
+    if pool is not None:
         # A first run starts its kernel now, while this process does its own imports.
         pool.warm(wait=False)
 
