@@ -165,3 +165,21 @@ def test_process_data_passed_in(inv):
     assert "LogonId" in passed.columns
     wrong = rarity.host_processes(inv, None, data=pd.DataFrame({"EventID": [4688]}))
     assert wrong.empty and "no NewProcessName or CommandLine" in wrong.messages()[0]
+
+
+def test_trees_of_chosen_sessions_and_unknown_ones():
+    rows = _processes(
+        [
+            ("s1", "C:\\w\\outlook.exe", "outlook.exe"),
+            ("s1", "C:\\w\\outlook.exe", "outlook.exe"),
+            ("s2", "C:\\w\\whoami.exe", "whoami /all"),
+        ]
+    )
+    clustered = rarity.cluster_processes(rows)
+    sessions = rarity.session_rarity(clustered)
+    trees = rarity.rare_session_trees(clustered, sessions, top=1, logon_ids=["S1"])
+    assert trees.data.groupby("LogonId").size().to_dict() == {"s1": 2, "s2": 1}
+    assert trees.data.set_index("LogonId").loc["s2", "Rank"] == 1
+    unknown = rarity.rare_session_trees(clustered, sessions, top=1, logon_ids=["0xdead"])
+    assert "no logon session 0xdead" in unknown.messages()[0]
+    assert "the rarest are s2, s1" in unknown.messages()[0]

@@ -300,3 +300,20 @@ def test_logon_session_rarity_on_data_with_options_off(runner, demo_source):
     assert res["process_clusters"].empty and res["process_trees"].empty
     for section, option in (("clusters", "clusters"), ("trees", "trees"), ("sessions", "chart")):
         assert _skipped(res, section, option), option
+
+
+def test_session_picker_reruns_with_the_chosen_session(runner, out):
+    from nbcatalog.nblib.pickers import picker
+
+    res = runner("rarity", "logon_session_rarity", host="WKSTN-042", html=True, top=3)
+    box = picker(
+        res, "session", run=lambda name, **p: nbcatalog.run(name, output_dir=out, quiet=True, **p)
+    )
+    quiet_one = res["session_rarity"]["LogonId"].iloc[-1]  # the least rare session
+    box.dropdown.value = quiet_one
+    box.pick()
+    chosen = box.last_results
+    assert chosen.parameters["session"] == quiet_one
+    assert chosen.parameters["start"] == res.parameters["start"]
+    trees = chosen["process_trees"]
+    assert quiet_one in set(trees["LogonId"]) and set(trees["Rank"]) >= {1, 2, 3}

@@ -371,24 +371,48 @@ def process_tree(session: pd.DataFrame) -> pd.DataFrame:
     return tree[TREE_COLUMNS].reset_index(drop=True)
 
 
-def rare_session_trees(clustered: pd.DataFrame, sessions: pd.DataFrame, top: int = 5) -> Finding:
-    """The process trees of the `top` rarest sessions, one after another (column Rank)."""
+def rare_session_trees(
+    clustered: pd.DataFrame,
+    sessions: pd.DataFrame,
+    top: int = 5,
+    logon_ids: list[str] | None = None,
+) -> Finding:
+    """The process trees of the `top` rarest sessions, one after another (column Rank).
+
+    `logon_ids` names sessions to show as well (a drill-down from `session_rarity`);
+    an ID that is not a session of the data gets a note naming the rarest ones.
+    """
     finding = Finding(f"Process trees of the {top} rarest sessions")
     finding.columns = ["Rank", "LogonId", "Process", "CommandLine", "TimeGenerated", "Rarity"]
     finding.max_rows = 200
+    finding.data = pd.DataFrame(columns=TREE_COLUMNS)
     if sessions is None or sessions.empty:
         finding.note("info", "no sessions to show")
-        finding.data = pd.DataFrame(columns=TREE_COLUMNS)
         return finding
+    chosen = sessions.head(max(int(top), 0))
+    wanted = [str(i).strip().lower() for i in (logon_ids or []) if str(i).strip()]
+    if wanted:
+        picked = sessions[sessions["LogonId"].astype(str).str.lower().isin(wanted)]
+        unknown = sorted(set(wanted) - set(picked["LogonId"].astype(str).str.lower()))
+        if unknown:
+            rarest = ", ".join(sessions["LogonId"].astype(str).head(5))
+            finding.note(
+                "warning",
+                f"no logon session {', '.join(unknown)} in these processes; "
+                f"the rarest are {rarest}",
+            )
+        if not picked.empty:
+            finding.title += " and of session " + ", ".join(picked["LogonId"].astype(str))
+        chosen = pd.concat([chosen, picked]).drop_duplicates(subset=["Computer", "LogonId"])
     trees = []
-    for row in sessions.head(max(int(top), 0)).itertuples():
+    for row in chosen.itertuples():
         part = clustered[
             (clustered.get("Computer", "") == row.Computer) & (clustered["LogonId"] == row.LogonId)
         ]
         tree = process_tree(part)
         tree["Rank"] = row.Rank
+        tree["LogonId"] = row.LogonId
         trees.append(tree)
-    finding.data = (
-        pd.concat(trees, ignore_index=True) if trees else pd.DataFrame(columns=TREE_COLUMNS)
-    )
+    if trees:
+        finding.data = pd.concat(trees, ignore_index=True)
     return finding
