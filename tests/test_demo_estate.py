@@ -609,6 +609,16 @@ def test_interrupted_build_leaves_the_old_store_intact(tmp_path, monkeypatch):
     assert hashlib.sha256(target.read_bytes()).hexdigest() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["demo.duckdb"]
 
+    # A build killed outright (no cleanup) leaves its temp files; the next build removes them.
+    monkeypatch.undo()
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    for suffix in ("", ".wal"):
+        (tmp_path / f".demo.duckdb.building-{dead.pid}{suffix}").write_bytes(b"half a store")
+    build_demo(target, scale=0.02, seed=9, now=FIXED_NOW)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["demo.duckdb"]
+    assert hashlib.sha256(target.read_bytes()).hexdigest() != before
+
 
 def test_refuses_a_store_another_process_holds_open(tmp_path, small_builds):
     target = tmp_path / "busy.duckdb"

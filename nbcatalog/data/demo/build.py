@@ -16,6 +16,7 @@ Example:
 from __future__ import annotations
 
 import os
+import shutil
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -79,6 +80,31 @@ def _check_target(path: Path) -> None:
             f"{path} exists but is not a DuckDB store ({exc}); "
             "refusing to overwrite it. Choose another --db path."
         ) from None
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, another user's
+        return True
+    return True
+
+
+def _remove_abandoned_builds(target: Path) -> None:
+    """Delete the temp files (and DuckDB's .wal/.tmp) of killed builds of `target`."""
+    for tmp in target.parent.glob(f".{target.name}.building-*"):
+        pid = tmp.name.rsplit("-", 1)[-1].split(".")[0]
+        if pid.isdigit() and (int(pid) == os.getpid() or not _running(int(pid))):
+            _remove(tmp)
 
 
 def _as_now(now: datetime | str | None) -> pd.Timestamp:
@@ -151,9 +177,8 @@ def build_demo(
     started = time.perf_counter()
     window = Window.ending(_as_now(now))
     target.parent.mkdir(parents=True, exist_ok=True)
+    _remove_abandoned_builds(target)
     tmp = target.with_name(f".{target.name}.building-{os.getpid()}")
-    for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
-        leftover.unlink(missing_ok=True)
     try:
         with Store.open(tmp) as store:
             store.con.execute("SET enable_progress_bar = false")  # keep the CLI output clean
@@ -165,8 +190,8 @@ def build_demo(
         target.with_name(target.name + ".wal").unlink(missing_ok=True)
         os.replace(tmp, target)
     finally:
-        for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
-            leftover.unlink(missing_ok=True)
+        for suffix in ("", ".wal", ".tmp"):
+            _remove(tmp.with_name(tmp.name + suffix))
     with Store.open(target, read_only=True) as store:
         counts = {name: s.rows for name, s in store.table_stats().items()}
     return DemoSummary(
