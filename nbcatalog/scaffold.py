@@ -52,6 +52,7 @@ OPTIONAL_META = {
     "example": dict,
     "results": dict,
     "pickers": dict,  # parameter -> {result, column, ...}: choose one of several matches
+    "drilldowns": dict,  # name -> {description, function | template, ...}: see nbcatalog.drilldowns
 }
 STANDARD_PARAMS = ("start", "end", "data_source")
 KNOWN_TYPES = {"str", "int", "float", "bool", "list", "dict", "DataFrame"}
