@@ -89,7 +89,7 @@ IPYTHON_SCRIPT = textwrap.dedent(
             out[text] = [c.text for c in shell.Completer.completions(text, len(text))]
     out["?"] = shell.object_inspect_text("nbcatalog.nblts.network.ip_fixture.run")
     # the browser's insert button puts the example into the next input
-    browser = nbcatalog.browse("flows")
+    browser = nbcatalog.browse("fixture flows")  # built-in flow templates match "flows" too
     browser.insert_button.click()
     out["next_input"] = shell.rl_next_input
     out["status"] = browser.status.value
