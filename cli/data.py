@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import click
-
 from nbcatalog.cli.data_demo import demo
 from nbcatalog.cli.data_import import import_
 from nbcatalog.cli.data_tables import tables

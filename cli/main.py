@@ -7,7 +7,6 @@ Exit codes: 0 success, 1 a run failed, 2 bad usage or parameters.
 from __future__ import annotations
 
 import click
-
 from nbcatalog.cli import batch_cmd, catalog_cmds, data, run_cmd, schedule_cmd
 
 
