@@ -19,6 +19,7 @@ Example:
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 
 import numpy as np
 import pandas as pd
@@ -98,14 +99,13 @@ def _intervals(rng: np.random.Generator, n: int, window: Window, profile: str) -
     return sample_times(rng, n, reported, profile).floor("10min")
 
 
-def flow_frames(seed: int, window: Window, scale: float = 1.0) -> list[pd.DataFrame]:
-    """Background AzureNetworkAnalytics_CL rows."""
+def flow_frames(seed: int, window: Window, scale: float = 1.0) -> Iterator[pd.DataFrame]:
+    """Background AzureNetworkAnalytics_CL rows, one kind of traffic at a time."""
     rng = stream(seed, "AzureNetworkAnalytics_CL")
     total = max(10, int(FLOWS_PER_SCALE * scale))
     ws = np.array([h.name for h in WORKSTATIONS], dtype=object)
     dc, fs = HOSTS_BY_NAME["WIN-DC01"].ip, HOSTS_BY_NAME["WIN-FS01"].ip
     web, db, jump = (HOSTS_BY_NAME[h].ip for h in ("LNX-WEB01", "LNX-DB01", "LNX-JUMP01"))
-    frames = []
 
     # Workstations to the domain controller and file server (seen outbound).
     n = int(total * 0.45)
@@ -113,7 +113,7 @@ def flow_frames(seed: int, window: Window, scale: float = 1.0) -> list[pd.DataFr
     service = rng.integers(0, 5, n)
     dest = np.where(service < 3, dc, fs).astype(object)
     port = np.array([88, 389, 53, 445, 445])[service]
-    frames.append(
+    yield (
         flow_frame(
             _intervals(rng, n, window, "office"),
             src_host,
@@ -128,7 +128,7 @@ def flow_frames(seed: int, window: Window, scale: float = 1.0) -> list[pd.DataFr
     # Workstations browsing the web.
     n = int(total * 0.25)
     src_host = pick(rng, list(ws), n)
-    frames.append(
+    yield (
         flow_frame(
             _intervals(rng, n, window, "office"),
             src_host,
@@ -147,7 +147,7 @@ def flow_frames(seed: int, window: Window, scale: float = 1.0) -> list[pd.DataFr
     port = np.where(vm == "LNX-WEB01", pick(rng, [443, 443, 443, 80], n), 0).astype(int)
     port[vm == "LNX-JUMP01"] = 22
     port[vm == "WKSTN-042"] = 3389
-    frames.append(
+    yield (
         flow_frame(
             _intervals(rng, n, window, "flat"),
             vm,
@@ -161,7 +161,7 @@ def flow_frames(seed: int, window: Window, scale: float = 1.0) -> list[pd.DataFr
     )
     # Web server to database, admins' SSH through the jump host (and from home to it).
     n = int(total * 0.12)
-    frames.append(
+    yield (
         flow_frame(
             _intervals(rng, n, window, "flat"),
             np.full(n, "LNX-WEB01", dtype=object),
@@ -183,7 +183,7 @@ def flow_frames(seed: int, window: Window, scale: float = 1.0) -> list[pd.DataFr
         ],
         dtype=object,
     )
-    frames.append(
+    yield (
         flow_frame(
             _intervals(rng, n, window, "office"),
             np.full(n, "LNX-JUMP01", dtype=object),
@@ -195,4 +195,3 @@ def flow_frames(seed: int, window: Window, scale: float = 1.0) -> list[pd.DataFr
             rng.integers(1, 3, n),
         )
     )
-    return frames
