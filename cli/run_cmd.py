@@ -109,7 +109,7 @@ def _template_callback(template: Any, force_html: bool) -> Callable[..., None]:
             _fail(exc, as_json, 1)
         except UsageError as exc:
             _fail(exc, as_json, 2)
-        summary = res.summary()
+        summary = res.to_json_summary()
         click.echo(json.dumps(summary, indent=2) if as_json else _human_summary(summary))
 
     return callback

@@ -291,11 +291,11 @@ class Results:
 
     # ------------------------------------------------------------ summaries
 
-    def summary(self) -> dict[str, Any]:
+    def to_json_summary(self) -> dict[str, Any]:
         """A JSON-ready summary: status, folders and each result (frames summarised).
 
         Example:
-            >>> res.summary()["results"]["related_alerts"]   # doctest: +SKIP
+            >>> res.to_json_summary()["results"]["related_alerts"]   # doctest: +SKIP
             {'type': 'DataFrame', 'rows': 3, 'columns': ['TimeGenerated', ...]}
         """
         return {

@@ -273,7 +273,7 @@ def run(
     info.update(
         status="ok",
         report=str(report_path) if report_path else None,
-        results=results.summary()["results"],
+        results=results.to_json_summary()["results"],
     )
     write_json(run_json, info)
     _record_history(run_dir)

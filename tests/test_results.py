@@ -89,7 +89,7 @@ def test_repr_html_has_summary_and_sections_escaped():
 
 
 def test_summary_is_json_with_frames_summarised():
-    summary = json.loads(json.dumps(ok_run().summary()))
+    summary = json.loads(json.dumps(ok_run().to_json_summary()))
     assert summary["status"] == "ok"
     assert summary["results"]["count"] == 5
     assert summary["results"]["ratio"] is None
