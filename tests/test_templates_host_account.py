@@ -73,7 +73,16 @@ def test_every_listed_option_is_used_and_the_defaults_agree(name):
 def test_host_summary_contract():
     t = get_template("host-summary")
     assert [p.name for p in t.parameters] == ["host", "start", "end", "data_source", "options"]
-    assert [s.id for s in t.sections] == ["host", "alerts", "bookmarks", "notable", "summary"]
+    assert [s.id for s in t.sections] == [
+        "host",
+        "alerts",
+        "bookmarks",
+        "notable",
+        "changes",
+        "processes",
+        "ti",
+        "summary",
+    ]
     for name in ("host_entity", "related_alerts", "related_bookmarks", "summary"):
         assert name in t.glue_names
 
