@@ -69,16 +69,25 @@ def offline(tmp_path_factory):
     netlog = folder / "network-attempts.log"
     netlog.write_text("", encoding="utf-8")
     with pytest.MonkeyPatch.context() as mp:
-        mp.setenv(
-            "PYTHONPATH", os.pathsep.join(filter(None, [str(folder), os.environ.get("PYTHONPATH")]))
-        )
+        paths = [str(folder), os.environ.get("PYTHONPATH", "")]
+        mp.setenv("PYTHONPATH", os.pathsep.join(p for p in paths if p))
         mp.setenv("NBCATALOG_TEST_NETLOG", str(netlog))
         mp.setenv("NBCATALOG_CONFIG", str(folder / "no-config.toml"))  # nothing online configured
         yield netlog
 
 
 @pytest.fixture(scope="module")
-def runner(demo_db, offline, tmp_path_factory):
+def pool(offline):
+    """Kernels of this module only: started with the blocker (a warm kernel of the default
+    pool may predate it, since sitecustomize runs when a kernel starts)."""
+    from nbcatalog.pool import KernelPool
+
+    with KernelPool(size=1) as kernels:
+        yield kernels
+
+
+@pytest.fixture(scope="module")
+def runner(demo_db, pool, tmp_path_factory):
     out = tmp_path_factory.mktemp("runs")
     cache: dict[str, object] = {}
 
@@ -86,7 +95,7 @@ def runner(demo_db, offline, tmp_path_factory):
         key = json.dumps([name, params], sort_keys=True, default=str)
         if key not in cache:
             settings = {"data_source": f"duckdb:{demo_db}", "silent": True, "quiet": True}
-            cache[key] = nbcatalog.run(name, output_dir=out, **{**settings, **params})
+            cache[key] = nbcatalog.run(name, output_dir=out, pool=pool, **{**settings, **params})
         return cache[key]
 
     return run
@@ -353,7 +362,7 @@ def test_long_url_with_query_language_is_a_literal_value(runner, offline):
     _assert_offline(offline)
 
 
-def test_dns_runs_in_the_kernel_only_when_configured(demo_db, offline, tmp_path, monkeypatch):
+def test_dns_runs_in_the_kernel_only_when_configured(demo_db, offline, pool, tmp_path, monkeypatch):
     _assert_offline(offline)  # the module's runs without configuration stayed offline
     config = tmp_path / "config.toml"
     config.write_text("[enrichment.url]\ndns = true\n", encoding="utf-8")
@@ -365,6 +374,7 @@ def test_dns_runs_in_the_kernel_only_when_configured(demo_db, offline, tmp_path,
             data_source=f"duckdb:{demo_db}",
             output_dir=tmp_path / "out",
             options=["online"],
+            pool=pool,
             silent=True,
             quiet=True,
         )
