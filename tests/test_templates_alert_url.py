@@ -386,3 +386,22 @@ def test_dns_runs_in_the_kernel_only_when_configured(demo_db, offline, pool, tmp
     online = _outputs_text(res, "online")
     assert "did not resolve" in online and "network blocked during tests" in online
     assert "[enrichment.url] whois = true" in online  # the others stay off
+
+
+def test_an_empty_store_gives_sections_that_say_so(runner, tmp_path_factory):
+    from nbcatalog.data.store import Store
+
+    path = tmp_path_factory.mktemp("empty") / "empty.duckdb"
+    Store.open(path).close()
+    source = f"duckdb:{path}"
+    alerts = runner("alert_ti_enrich", entity=ATTACKER, data_source=source, html=True)
+    assert alerts.status == "ok" and alerts["enriched_results"].empty
+    assert "no alerts in" in _outputs_text(alerts, "alerts")
+    assert "no alerts to show" in _outputs_text(alerts, "details")
+    url = runner("url_summary", url=URL, data_source=source, html=True)
+    assert url.status == "ok"
+    summary = url["summary"].set_index("Item")
+    assert (summary["Count"] == 0).all()
+    assert summary.loc["TI matches", "Note"] == "neither the URL nor its domain is in any TI source"
+    assert summary.loc["Related alerts", "Note"].startswith("no alert in")
+    assert summary.loc["Flows", "Note"] == "no address of malicious.example is known offline"

@@ -214,6 +214,20 @@ def url_ti(inv: Any, parts: dict[str, Any]) -> Finding:
     return finding
 
 
+def ti_hits(ti: Finding) -> Finding:
+    """The matched rows of a TI finding, with its notes (what a summary counts).
+
+    Example:
+        >>> f = Finding("TI", pd.DataFrame({"Ioc": ["a", "b"], "Result": [True, False]}))
+        >>> len(ti_hits(f).data)
+        1
+    """
+    data = ti.data
+    if data is not None and "Result" in data.columns:
+        data = data[data["Result"].astype(bool)].reset_index(drop=True)
+    return Finding(ti.title, data, list(ti.notes))
+
+
 def host_pattern(host: str) -> re.Pattern[str]:
     """A regex finding `host` as a whole name in text (not inside a longer name).
 
