@@ -212,7 +212,8 @@ def _run_papermill(nb: NotebookNode, output: str, pool: KernelPool | None, **kwa
         outcome = _failure_kind(exc)
         raise
     finally:
-        pool.release(kernel, outcome)
+        # The reset runs while the caller reads the results; the next run waits for it.
+        pool.release(kernel, outcome, wait=False)
 
 
 def _failure_kind(exc: BaseException) -> str:

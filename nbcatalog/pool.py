@@ -77,6 +77,7 @@ class PooledKernel:
     launcher_env: dict[str, str]  # variables the kernel's launcher set (kept for runs)
     started: float = field(default_factory=time.monotonic)
     runs: int = 0
+    clean: bool = True  # in the snapshot state (new, or reset after its last run)
 
     def is_alive(self) -> bool:
         """True while the kernel process runs."""
@@ -302,7 +303,9 @@ class KernelPool:
             try:
                 if not kernel.is_alive():
                     raise PoolError(f"kernel {kernel.pid} is gone")
-                self._reset(kernel, run_env(env or {}, kernel.launcher_env), cwd or os.getcwd())
+                wanted = run_env(env or {}, kernel.launcher_env)
+                self._reset(kernel, wanted, cwd or os.getcwd(), full=not kernel.clean)
+                kernel.clean = False
             except PoolError:
                 self._discard(kernel)
                 continue
@@ -331,11 +334,20 @@ class KernelPool:
                 self._cond.notify_all()
             raise
 
-    def _reset(self, kernel: PooledKernel, env: Mapping[str, str], cwd: str | os.PathLike) -> None:
+    def _reset(
+        self,
+        kernel: PooledKernel,
+        env: Mapping[str, str],
+        cwd: str | os.PathLike,
+        *,
+        full: bool = True,
+    ) -> None:
+        """Restore the snapshot (`full`) or only set environment and directory."""
         request = json.dumps({"env": dict(env), "cwd": os.fspath(cwd)})
+        step = "restore" if full else "enter"
         _evaluate(
             kernel,
-            f"__import__('nbcatalog.kernelstate').kernelstate.restore({request!r})",
+            f"__import__('nbcatalog.kernelstate').kernelstate.{step}({request!r})",
             timeout=RESET_TIMEOUT,
         )
 
@@ -354,21 +366,40 @@ class KernelPool:
                 time.sleep(0.05)  # a request aborted right after the interrupt: ask again
         return False
 
-    def release(self, kernel: PooledKernel, outcome: str | None = None) -> None:
+    def release(
+        self, kernel: PooledKernel, outcome: str | None = None, *, wait: bool = True
+    ) -> None:
         """Take a kernel back after a run; `outcome` is the failure kind, if any.
 
         A dead kernel, or one that stays busy after a timeout, is replaced; one
         that served `max_runs` runs or grew past `max_memory_mb` is recycled; any
-        other is reset (so the run's data is freed now) and lent again.
+        other is reset (so the run's data is freed now) and lent again. With
+        ``wait=False`` that happens in a background thread (the caller carries on;
+        the next checkout waits for it).
         """
+        if wait:
+            self._take_back(kernel, outcome)
+            return
+        thread = threading.Thread(
+            target=self._take_back,
+            args=(kernel, outcome),
+            name="nbcatalog-pool-release",
+            daemon=True,
+        )
+        with self._cond:
+            self._threads = [t for t in self._threads if t.is_alive()] + [thread]
+        thread.start()
+
+    def _take_back(self, kernel: PooledKernel, outcome: str | None) -> None:
         kernel.runs += 1
         healthy = kernel.is_alive()
-        if healthy and outcome == "timeout":
+        if healthy and outcome in ("timeout", "interrupted"):
             healthy = self._recovers(kernel)
         worn = kernel.runs >= self.max_runs or kernel.rss_mb() > self.max_memory_mb
         if healthy and not worn:
             try:
                 self._reset(kernel, run_env({}, kernel.launcher_env), os.getcwd())
+                kernel.clean = True
             except PoolError:
                 healthy = False
         if not healthy or worn:
