@@ -1,8 +1,10 @@
-"""network_flow_summary and ip_summary end to end on the demo store, in real kernels.
+"""network_flow_summary and ip_summary end to end on the demo store, in real kernels, offline.
 
-Each distinct run happens once per module (kernels are expensive); the tests read
-its Results, its saved notebook and its HTML report the way an analyst would, and
-compare counts with the store's own tables.
+Every kernel and CLI process of this module starts with the internet refused
+(tests/helpers/offline.py), so the runs also prove that no GeoIP, TI or map step goes
+online. Each distinct run happens once per module; the tests read its Results, its
+saved notebook and its HTML report the way an analyst would, and compare counts with
+the store's own tables.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from helpers.offline import attempts, network_blocked
 
 import nbcatalog
 from nbcatalog.catalog import get_template
@@ -35,7 +38,31 @@ REMOTE_REFERENCE = re.compile(
 
 
 @pytest.fixture(scope="module")
-def runner(demo_db, tmp_path_factory):
+def offline(tmp_path_factory):
+    """The attempts log of this module's processes, all started without internet."""
+    with network_blocked(tmp_path_factory.mktemp("offline")) as log:
+        yield log
+
+
+@pytest.fixture(scope="module")
+def pool(offline):
+    """This module's own warm kernel: started inside the block (a default-pool kernel
+    may have started before it)."""
+    from nbcatalog.pool import KernelPool
+
+    with KernelPool(size=1) as kernels:
+        yield kernels
+
+
+@pytest.fixture(autouse=True)
+def stays_offline(offline):
+    """Every test of this module ends with no internet attempt on record."""
+    yield
+    assert attempts(offline) == "", "a run tried to go online"
+
+
+@pytest.fixture(scope="module")
+def runner(demo_db, pool, tmp_path_factory):
     out = tmp_path_factory.mktemp("runs")
     cache: dict[str, object] = {}
 
@@ -47,7 +74,7 @@ def runner(demo_db, tmp_path_factory):
             key += "+data"
         if key not in cache:
             settings = {"data_source": f"duckdb:{demo_db}", "silent": True, "quiet": True}
-            cache[key] = nbcatalog.run(name, output_dir=out, **{**settings, **params})
+            cache[key] = nbcatalog.run(name, output_dir=out, pool=pool, **{**settings, **params})
         return cache[key]
 
     return run
@@ -319,7 +346,7 @@ def test_ip_summary_options_off(runner):
     assert res["ti_matches"] == [] and _images(res, "logons") == 0
 
 
-def test_ip_summary_on_an_empty_store(tmp_path):
+def test_ip_summary_on_an_empty_store(pool, tmp_path):
     from nbcatalog.data.store import Store
 
     db = tmp_path / "empty.duckdb"
@@ -331,6 +358,7 @@ def test_ip_summary_on_an_empty_store(tmp_path):
         output_dir=tmp_path / "out",
         silent=True,
         quiet=True,
+        pool=pool,
     )
     assert res.status == "ok"
     assert res["summary"]["Count"].sum() == 0
@@ -362,7 +390,7 @@ def _zeek_log(path: Path, now: float) -> list[dict]:
     return records
 
 
-def test_flows_imported_from_a_zeek_conn_log_agree_with_the_file(tmp_path):
+def test_flows_imported_from_a_zeek_conn_log_agree_with_the_file(pool, tmp_path):
     import pandas as pd
 
     from nbcatalog.data.importers import import_paths
@@ -395,6 +423,7 @@ def test_flows_imported_from_a_zeek_conn_log_agree_with_the_file(tmp_path):
         output_dir=tmp_path / "out",
         silent=True,
         quiet=True,
+        pool=pool,
     )
     assert res.status == "ok"
     mine = [r for r in records if "10.0.1.5" in (r["id.orig_h"], r["id.resp_h"])]
@@ -411,3 +440,12 @@ def test_flows_imported_from_a_zeek_conn_log_agree_with_the_file(tmp_path):
     assert res["ti_matches"] == [C2]
     counts = res["protocol_counts"].groupby("Protocol")["Flows"].sum().to_dict()
     assert counts == {"TCP": 12, "dns": 10, "ssl": 5, "ssh": 3}
+
+
+def test_the_block_is_real(offline):
+    """A process started in this module cannot connect, and the attempt is logged."""
+    probe = "import socket; socket.create_connection(('192.0.2.1', 80), timeout=2)"
+    proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert proc.returncode != 0 and "internet access refused" in proc.stderr
+    assert "create_connection" in attempts(offline)
+    offline.write_text("", encoding="utf-8")  # expected: not a run going online
