@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import functools
 import html
 import math
 from collections.abc import Iterator, Mapping
@@ -197,6 +198,9 @@ class Results:
         data = self.__dict__.get("data", {})
         if name in data:
             return data[name]
+        action = self._drilldown_action(name)  # glued results win over drill-downs
+        if action is not None:
+            return action
         raise AttributeError(
             f"{self.__dict__.get('template', 'Results')!r} has no result {name!r}; "
             f"results: {', '.join(data) or 'none'}"
@@ -209,7 +213,42 @@ class Results:
         return iter(self.data)
 
     def __dir__(self) -> list[str]:
-        return sorted(set(super().__dir__()) | set(self.data))
+        return sorted(set(super().__dir__()) | set(self.data) | set(self._drilldown_names()))
+
+    # --------------------------------------------------------- drill-downs
+
+    def _drilldown_names(self) -> list[str]:
+        from nbcatalog.drilldowns import specs_for
+
+        try:
+            return list(specs_for(self))
+        except UsageError:
+            return []
+
+    def _drilldown_action(self, name: str) -> Any:
+        if "template" not in self.__dict__ or name not in self._drilldown_names():
+            return None
+        return functools.partial(self.drilldown, name)
+
+    def drilldown(self, name: str | None = None, row: Any = None, **kwargs: Any) -> Any:
+        """Run a drill-down the template declares (no name: the table of them).
+
+        Example:
+            >>> res.drilldown("pick_ip", row="203.0.113.77")    # doctest: +SKIP
+        """
+        from nbcatalog.drilldowns import run_drilldown
+
+        return run_drilldown(self, name, row, **kwargs)
+
+    def pick(self, parameter: str, value: Any = None, **kwargs: Any) -> Any:
+        """Re-run with a picker parameter set from this run's rows (no value: a picker).
+
+        Example:
+            >>> res.pick("account_id", "linux:bob")              # doctest: +SKIP
+        """
+        from nbcatalog.drilldowns import pick
+
+        return pick(self, parameter, value, **kwargs)
 
     def keys(self) -> list[str]:
         """The names of the glued results."""
@@ -288,6 +327,9 @@ class Results:
 
         for data, metadata in self.section_bundles(section):
             publish_display_data(data, metadata=metadata)
+        offered = self._drilldown_html() if section is None else ""
+        if offered:  # what the analyst can do next with this run
+            publish_display_data({"text/html": offered, "text/plain": "drill-downs"})
 
     # ------------------------------------------------------------ summaries
 
@@ -323,6 +365,20 @@ class Results:
             )
         return "".join(rows)
 
+    def _drilldown_html(self) -> str:
+        from nbcatalog.drilldowns import listing
+
+        try:
+            table = listing(self)
+        except UsageError:
+            return ""
+        rows = "".join(
+            f"<tr><td><code>{html.escape(r.Call)}</code></td><td>{html.escape(r.Description)}</td>"
+            "</tr>"
+            for r in table.itertuples()
+        )
+        return f"<p>drill-downs:</p><table>{rows}</table>" if rows else ""
+
     def _section_html(self, sid: str) -> str:
         parts = [f"<h3>{html.escape(self.sections[sid])}</h3>"]
         for cell in self.section_cells(sid):
@@ -351,6 +407,7 @@ class Results:
             f"<p>ran in {self.duration:.1f} s; run folder <code>{html.escape(str(self.run_dir))}"
             "</code></p>"
             f"<table><tr><th>result</th><th>value</th></tr>{self._result_rows()}</table>"
+            + self._drilldown_html()
         )
         return (
             "<div class='nbcatalog-results'>"
