@@ -403,6 +403,11 @@ def help_text(template: Template) -> str:
     if template.results:
         out += ["", "Results (res.NAME):"]
         out += [f"  {n}" + (f": {d}" if d else "") for n, d in template.results.items()]
+    if template.metadata.get("drilldowns"):
+        from nbcatalog.drilldowns import help_lines
+
+        out += ["", "Drill-downs (res.NAME(...) or res.drilldown(NAME, ...)):"]
+        out += [f"  {line}" for line in help_lines(template.metadata)]
     out += ["", "Example:", f"  {example_call(template)}", f"  {example_command(template)}"]
     return "\n".join(out)
 
@@ -447,6 +452,11 @@ def help_html(template: Template) -> str:
     if template.results:
         items = "".join(f"<li><code>{e(n)}</code> {e(d)}</li>" for n, d in template.results.items())
         parts.append(f"<h4>Results</h4><ul>{items}</ul>")
+    if template.metadata.get("drilldowns"):
+        from nbcatalog.drilldowns import help_lines
+
+        lines = e("\n".join(help_lines(template.metadata)))
+        parts.append(f"<h4>Drill-downs</h4><pre>{lines}</pre>")
     parts.append(
         f"<h4>Example</h4><pre>{e(example_call(template))}\n{e(example_command(template))}</pre>"
     )
