@@ -280,6 +280,10 @@ def _check_metadata(meta: Any, path: Path) -> list[str]:
     for key, kind in OPTIONAL_META.items():
         if key in meta and not isinstance(meta[key], kind):
             msgs.append(f"metadata {META_KEY}.{key} must be a {kind.__name__}")
+    if isinstance(meta.get("drilldowns"), dict):
+        from nbcatalog.drilldowns import check_drilldowns
+
+        msgs += [f"metadata {META_KEY}.drilldowns: {m}" for m in check_drilldowns(meta)]
     unknown = set(meta) - set(REQUIRED_META) - set(OPTIONAL_META)
     if unknown:
         accepted = ", ".join(sorted({*REQUIRED_META, *OPTIONAL_META}))
