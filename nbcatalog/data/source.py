@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import datetime
 import os
+import re
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -47,6 +48,57 @@ SPEC_FORMS = (
     "msticpy:<DataEnvironment> (e.g. msticpy:MSSentinel, msticpy:LocalData)",
     "empty / None (the embedded store at $NBCATALOG_DB or the user data directory)",
 )
+
+
+# Tables are always written quoted in the query library (`FROM "SecurityEvent"`).
+_TABLE_REF = re.compile(r'\b(?:FROM|JOIN)\s+"([A-Za-z_]\w*)"', re.IGNORECASE)
+_MACRO_NAME = re.compile(r"\bMACRO\s+([A-Za-z_]\w*)", re.IGNORECASE)
+
+
+def macro_tables(macros: Sequence[str]) -> dict[str, frozenset[str]]:
+    """The tables each SQL macro reads, directly or through the macros it calls.
+
+    A table macro is bound when it is created, so one reading a missing table cannot
+    be created at all; knowing what each reads lets the others be created anyway.
+
+    Example:
+        >>> macro_tables(['CREATE MACRO a() AS TABLE SELECT * FROM "Syslog"',
+        ...               "CREATE MACRO b() AS TABLE SELECT * FROM a()"])["b"]
+        frozenset({'Syslog'})
+    """
+    found: dict[str, frozenset[str]] = {}
+    for sql in macros:
+        match = _MACRO_NAME.search(sql)
+        if match:
+            found[match.group(1)] = tables_read(sql, found)
+    return found
+
+
+def tables_read(sql: str, macros: Mapping[str, frozenset[str]]) -> frozenset[str]:
+    """The tables `sql` reads: quoted `FROM`/`JOIN` names plus those of the macros it calls.
+
+    Example:
+        >>> sorted(tables_read('SELECT * FROM alerts() JOIN "Heartbeat" USING (Computer)',
+        ...                    {"alerts": frozenset({"SecurityAlert"})}))
+        ['Heartbeat', 'SecurityAlert']
+    """
+    tables = set(_TABLE_REF.findall(sql))
+    for name, needs in macros.items():
+        if needs and re.search(rf"\b{re.escape(name)}\s*\(", sql):
+            tables |= needs
+    return frozenset(tables)
+
+
+def missing_table_message(what: str, missing: Sequence[str], path: Path, present) -> str:
+    """Say which tables `what` needs that the store lacks (wording nblib.queries recognises)."""
+    names = ", ".join(sorted(missing))
+    first = sorted(missing)[0]
+    have = ", ".join(sorted(present)) or "none"
+    return (
+        f"{what} cannot run: Table with name {first} does not exist in {path} "
+        f"(missing: {names}; the store has: {have}). Load that data with "
+        f"`nbcatalog data import PATH... --db {path}`"
+    )
 
 
 class DataSource(ABC):
@@ -106,6 +158,10 @@ class DuckDBSource(DataSource):
         self.spec = f"duckdb:{self.path}"
         self.library = library or load_library()
         self._session: duckdb.DuckDBPyConnection | None = None
+        self._macro_tables = macro_tables(self.library.macros)
+        # Tables (lower-cased) of the file as of the last connection opened; a store
+        # written by another tool or an older version may lack some.
+        self._present: dict[str, str] = {}
         if not self.path.is_file():
             raise DataSourceError(
                 f"no data store at {self.path}; build the demo store with "
@@ -118,8 +174,9 @@ class DuckDBSource(DataSource):
     def connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """A read-only connection with the query library's SQL macros defined.
 
-        Inside `session()` this is the session's connection; otherwise a new one that
-        is closed on leaving the block.
+        Macros reading a table the file lacks are left out (queries needing them say
+        which table is missing). Inside `session()` this is the session's connection;
+        otherwise a new one that is closed on leaving the block.
         """
         if self._session is not None:
             yield self._session
@@ -129,7 +186,11 @@ class DuckDBSource(DataSource):
         except duckdb.Error as exc:
             raise DataSourceError(f"cannot open the store {self.path}: {exc}") from exc
         try:
+            self._present = {t.lower(): t for t in _table_names(store.con)}
             for macro in self.library.macros:
+                name = _MACRO_NAME.search(macro)
+                if name and self._absent(self._macro_tables.get(name.group(1), frozenset())):
+                    continue
                 store.con.execute(macro)
             # Queries read the store and nothing else: no files, no extensions, and
             # no way to turn that back on from SQL.
@@ -158,16 +219,31 @@ class DuckDBSource(DataSource):
             finally:
                 self._session = None
 
+    def _absent(self, tables: frozenset[str]) -> list[str]:
+        return sorted(t for t in tables if t.lower() not in self._present)
+
     def query(self, name: str, **params: Any) -> pd.DataFrame:
         q = find_query(self.library, name)
         values = resolve_parameters(q, params)
         bound = {k: values[k] for k in q.placeholders}
         with self.connection() as con:
+            missing = self._absent(tables_read(q.sql, self._macro_tables))
+            if missing:
+                raise DataSourceError(
+                    missing_table_message(name, missing, self.path, self._present.values())
+                )
             try:
                 frame = con.execute(q.sql, bound).df()
             except duckdb.Error as exc:
                 raise DataSourceError(f"{name} failed on {self.path}: {exc}") from exc
         if tuple(frame.columns) != q.columns:
+            lacking = [c for c in q.columns if c not in frame.columns]
+            if lacking and set(frame.columns) <= set(q.columns):
+                # `SELECT *` on a table another tool created with fewer columns.
+                raise DataSourceError(
+                    f"{name} cannot run on {self.path}: its tables lack the column(s) "
+                    f"{', '.join(lacking)} that Sentinel's have"
+                )
             # A library bug, not a user error: say exactly what differs.
             raise AssertionError(
                 f"{name} returned columns {list(frame.columns)}, declared {list(q.columns)}"
@@ -187,16 +263,17 @@ class DuckDBSource(DataSource):
             try:
                 return con.execute(text, params if params is not None else []).df()
             except duckdb.Error as exc:
+                missing = self._absent(tables_read(text, self._macro_tables))
+                if missing:  # a macro left out for a missing table: name the table
+                    message = missing_table_message(
+                        "this SQL", missing, self.path, self._present.values()
+                    )
+                    raise DataSourceError(f"{message}: {exc}") from exc
                 raise DataSourceError(f"SQL failed on {self.path}: {exc}") from exc
 
     def tables(self) -> list[str]:
         with self.connection() as con:
-            rows = con.execute(
-                "SELECT table_name FROM information_schema.tables "
-                "WHERE table_schema = 'main' AND table_catalog = current_database() "
-                "ORDER BY table_name"
-            ).fetchall()
-        return [r[0] for r in rows]
+            return _table_names(con)
 
     def list_queries(self) -> pd.DataFrame:
         rows = [
@@ -208,6 +285,15 @@ class DuckDBSource(DataSource):
             for q in (self.library[n] for n in self.library.names())
         ]
         return pd.DataFrame(rows, columns=["name", "description", "parameters"])
+
+
+def _table_names(con: duckdb.DuckDBPyConnection) -> list[str]:
+    rows = con.execute(
+        "SELECT table_name FROM information_schema.tables "
+        "WHERE table_schema = 'main' AND table_catalog = current_database() "
+        "ORDER BY table_name"
+    ).fetchall()
+    return [r[0] for r in rows]
 
 
 def parse_spec(spec: str | None) -> tuple[str, str]:
