@@ -276,6 +276,8 @@ def preload(request: str) -> None:
             continue  # an optional module that is not installed: nothing to warm
         if name.startswith(OWN_PACKAGE) and hasattr(module, "__path__"):
             for info in pkgutil.walk_packages(module.__path__, name + "."):
+                if "msticpy" in info.name:
+                    continue  # pulls in msticpy (seconds), needed only by msticpy: sources
                 try:
                     importlib.import_module(info.name)
                 except Exception:  # a submodule needing an optional extra
