@@ -335,3 +335,95 @@ def test_missing_tables_are_notes_not_errors(tmp_path):
     assert both.empty and "no logon attempts on WKSTN-042" in " ".join(both.messages())
     selected = logons.select_host(empty_inv, "", data=pd.DataFrame({"a": [1]}))
     assert selected.name is None and "1 rows passed as data" in selected.messages()[0]
+
+
+# ------------------------------------------------------------------ imported logs
+
+
+def _write_logs(folder):
+    """A Security.evtx with an RDP brute force and an auth.log with an SSH spray.
+
+    Returns the files and what they hold, counted while writing them.
+    """
+    import os
+    from datetime import datetime, timedelta, timezone
+
+    from helpers.evtx_writer import EvtxEvent, write_evtx
+
+    base = datetime(2026, 11, 27, 10, 0, tzinfo=timezone.utc)
+    events, rdp_failures = [], 0
+    for i in range(45):
+        events.append(
+            EvtxEvent(
+                4625,
+                base + timedelta(seconds=10 * i),
+                "WKSTN-042",
+                data={
+                    "TargetUserName": ["admin", "bob", "scanner"][i % 3],
+                    "TargetDomainName": "CONTOSO",
+                    "LogonType": "10",
+                    "IpAddress": ATTACKER,
+                    "LogonProcessName": "User32",
+                },
+            )
+        )
+        rdp_failures += 1
+    events.append(
+        EvtxEvent(
+            4624,
+            base + timedelta(minutes=9),
+            "WKSTN-042",
+            data={
+                "TargetUserName": "bob",
+                "TargetDomainName": "CONTOSO",
+                "LogonType": "10",
+                "IpAddress": ATTACKER,
+                "LogonProcessName": "User32",
+            },
+        )
+    )
+    evtx = write_evtx(folder / "Security.evtx", events)
+    lines = []
+    for i in range(30):
+        user, port = f"user{i}", 40000 + i
+        stamp = f"Nov 27 11:{i:02d}:0"
+        lines += [
+            f"{stamp}1 lnx-web01 sshd[{i}]: Invalid user {user} from {SPRAYER} port {port}",
+            f"{stamp}2 lnx-web01 sshd[{i}]: pam_unix(sshd:auth): authentication failure; "
+            f"logname= uid=0 euid=0 tty=ssh ruser= rhost={SPRAYER}",
+            f"{stamp}3 lnx-web01 sshd[{i}]: Failed password for invalid user {user} "
+            f"from {SPRAYER} port {port} ssh2",
+            f"{stamp}4 lnx-web01 sshd[{i}]: Connection closed by invalid user {user} "
+            f"{SPRAYER} port {port} [preauth]",
+        ]
+    lines.append(
+        f"Nov 27 11:45:00 lnx-web01 sshd[99]: Accepted password for deploy from {SPRAYER} "
+        "port 45000 ssh2"
+    )
+    auth = folder / "auth.log"
+    auth.write_text("\n".join(lines) + "\n")
+    when = datetime(2026, 11, 28, tzinfo=timezone.utc).timestamp()
+    os.utime(auth, (when, when))  # the syslog year comes from the file's time
+    spray_failures = sum(" sshd[" in ln and ": Failed password " in ln for ln in lines)
+    return [evtx, auth], rdp_failures, spray_failures
+
+
+def test_imported_evtx_and_auth_log_agree_with_the_files(tmp_path):
+    from nbcatalog.data.importers import import_paths
+
+    files, rdp_failures, spray_failures = _write_logs(tmp_path)
+    db = tmp_path / "case.duckdb"
+    import_paths(files, db=db)
+    case = Investigation.open(f"duckdb:{db}", "2026-11-26T00:00:00Z", "2026-11-28T00:00:00Z")
+
+    windows = logons.host_logons(case, "WKSTN-042", "Windows").data
+    assert (windows["LogonResult"] == "Failure").sum() == rdp_failures
+    attack = logons.attack_findings(windows).data.set_index("SourceIP").loc[ATTACKER]
+    assert attack["Kind"] == "brute force" and attack["Failures"] == rdp_failures
+    assert attack["Accounts"] == 3 and attack["SucceededAs"] == "CONTOSO\\bob"
+
+    linux = logons.host_logons(case, "lnx-web01", "Linux").data
+    assert (linux["LogonResult"] == "Failure").sum() == spray_failures
+    spray = logons.attack_findings(linux).data.set_index("SourceIP").loc[SPRAYER]
+    assert spray["Kind"] == "password spray" and spray["Accounts"] == 30
+    assert spray["SucceededAs"] == "deploy"

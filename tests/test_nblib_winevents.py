@@ -193,3 +193,52 @@ def test_data_passed_in_and_missing_tables(inv, tmp_path):
     duckdb.connect(str(bare)).close()
     missing = winevents.host_events(Investigation.open(f"duckdb:{bare}"), "WKSTN-042")
     assert missing.empty and "SecurityEvent table" in " ".join(missing.messages())
+
+
+def test_account_changes_from_an_imported_evtx(tmp_path):
+    from datetime import datetime, timezone
+
+    from helpers.evtx_writer import EvtxEvent, write_evtx
+
+    from nbcatalog.data.importers import import_paths
+
+    subject = {"SubjectUserName": "bob", "SubjectDomainName": "CONTOSO"}
+    when = datetime(2026, 11, 27, 10, 5, tzinfo=timezone.utc)
+    written = [
+        EvtxEvent(
+            4720,
+            when,
+            "WKSTN-042",
+            data={
+                "TargetUserName": "svc_backup",
+                "TargetDomainName": "WKSTN-042",
+                "TargetSid": NEW_SID,
+                **subject,
+            },
+        ),
+        EvtxEvent(
+            4732,
+            when.replace(second=30),
+            "WKSTN-042",
+            data={
+                "MemberName": "-",
+                "MemberSid": NEW_SID,
+                "TargetUserName": "Administrators",
+                "TargetDomainName": "Builtin",
+                "TargetSid": ADMINS_SID,
+                **subject,
+            },
+        ),
+        EvtxEvent(4624, when, "WKSTN-042", data={"TargetUserName": "bob", "LogonType": "2"}),
+    ]
+    evtx = write_evtx(tmp_path / "Security.evtx", written)
+    import_paths([evtx], db=tmp_path / "case.duckdb")
+    case = Investigation.open(
+        f"duckdb:{tmp_path / 'case.duckdb'}", "2026-11-26T00:00:00Z", "2026-11-28T00:00:00Z"
+    )
+    events = winevents.host_events(case, "WKSTN-042").data
+    assert sorted(events["EventID"]) == [4720, 4732]  # the logon is left out
+    assert winevents.account_events(events)["Description"].tolist() == [
+        "CONTOSO\\bob created user WKSTN-042\\svc_backup",
+        "CONTOSO\\bob added WKSTN-042\\svc_backup to local group Builtin\\Administrators",
+    ]

@@ -317,3 +317,32 @@ def test_session_picker_reruns_with_the_chosen_session(runner, out):
     assert chosen.parameters["start"] == res.parameters["start"]
     trees = chosen["process_trees"]
     assert quiet_one in set(trees["LogonId"]) and set(trees["Rank"]) >= {1, 2, 3}
+
+
+def test_host_logons_summary_on_imported_logs(tmp_path_factory, out):
+    from test_nblib_logons import _write_logs
+
+    from nbcatalog.data.importers import import_paths
+
+    folder = tmp_path_factory.mktemp("imported")
+    files, rdp_failures, spray_failures = _write_logs(folder)
+    import_paths(files, db=folder / "case.duckdb")
+    window = {"start": "2026-11-26T00:00:00Z", "end": "2026-11-28T00:00:00Z"}
+    source = f"duckdb:{folder / 'case.duckdb'}"
+    for host, ip, failures, kind, who in (
+        ("WKSTN-042", ATTACKER, rdp_failures, "brute force", "CONTOSO\\bob"),
+        ("lnx-web01", SPRAYER, spray_failures, "password spray", "deploy"),
+    ):
+        res = nbcatalog.run(
+            "host_logons_summary",
+            host=host,
+            data_source=source,
+            output_dir=out,
+            options=["matrix"],
+            quiet=True,
+            silent=True,
+            **window,
+        )
+        attack = res["attack_findings"].set_index("SourceIP").loc[ip]
+        assert (attack["Kind"], attack["Failures"], attack["SucceededAs"]) == (kind, failures, who)
+        assert res["logon_matrix"]["Count"].sum() == failures + 1
