@@ -271,6 +271,9 @@ def test_cli_json_summary_names_the_c2(demo_db, tmp_path):
 def test_ip_summary_contract_and_bad_addresses():
     t = get_template("ip-summary")
     assert [p.name for p in t.parameters] == ["ip", "start", "end", "data_source", "options"]
+    msticnb_names = "ip_str ip_type ip_origin geoip heartbeat host_entities aad_signins"
+    msticnb_names += " host_logons related_alerts related_bookmarks ti_results az_network_flows"
+    assert set(msticnb_names.split()) <= set(t.glue_names)
     with pytest.raises(ParameterError, match="ip"):
         nbcatalog.run("ip_summary")  # required: refused before a kernel starts
     with pytest.raises(ParameterError, match="not a valid ip"):
@@ -283,7 +286,8 @@ def test_ip_summary_on_the_rdp_attacker(runner, demo_source):
     assert res["ip_type"] == "documentation"
     assert res["ti_matches"] == [ATTACKER]
     assert res["ip_entity"]["ThreatIntel"] == "listed (high)"
-    assert res["geo"].empty  # documentation range: no location exists
+    assert res["geoip"].empty  # documentation range: no location exists
+    assert (res["ip_str"], res["ip_origin"]) == (ATTACKER, "External")
 
     logons = res["logons"]
     failures = demo_source.sql(
@@ -294,13 +298,16 @@ def test_ip_summary_on_the_rdp_attacker(runner, demo_source):
     windows = logons[logons["Source"] == "Windows"]
     assert (windows["Result"] == "Failure").sum() == failures >= 300
     assert (windows["Result"] == "Success").any()
-    assert (logons["Source"] == "Entra ID sign-in").any()
+    signins = res["aad_signins"]
+    assert (logons["Source"] == "Entra ID sign-in").sum() == len(signins) > 0
+    assert set(signins["IPAddress"]) == {ATTACKER}  # SigninLogs rows as Entra ID wrote them
+    assert len(res["host_logons"]) == len(logons) - len(signins)
 
     alerts = res["related_alerts"]
     assert len(alerts) > 0 and all(ATTACKER in e for e in alerts["Entities"])
     assert sorted(res["alert_names"]) == sorted(set(alerts["AlertDisplayName"]))
     assert len(res["related_bookmarks"]) > 0
-    assert set(res["network_flows"]["RemoteIP"]) == {WKSTN_042_IP}
+    assert set(res["az_network_flows"]["RemoteIP"]) == {WKSTN_042_IP}
     assert res["host_entities"].empty
     assert _images(res, "logons") == 1  # the logon timeline
 
@@ -321,9 +328,11 @@ def test_ip_summary_on_a_private_address(runner):
     assert res["ip_type"] == "private"
     hosts = res["host_entities"]
     assert "WKSTN-042" in set(hosts.loc[hosts["Source"] == "Heartbeat", "HostName"])
-    assert res["geo"].empty and "none was looked up" in _outputs_text(res, "geo")
+    assert res["ip_origin"] == "Internal"
+    assert "WKSTN-042" in set(res["heartbeat"]["Computer"])
+    assert res["geoip"].empty and "none was looked up" in _outputs_text(res, "geo")
     assert res["ti_results"].empty and "internal address" in _outputs_text(res, "ti")
-    assert len(res["network_flows"]) > 0 and len(res["logons"]) > 0
+    assert len(res["az_network_flows"]) > 0 and len(res["logons"]) > 0
     assert res["related_alerts"].empty and "no alerts name" in _outputs_text(res, "alerts")
 
 
@@ -341,7 +350,7 @@ def test_ip_summary_options_off(runner):
         ("flows", "flows"),
     ):
         assert f"option &#x27;{option}&#x27; is off" in _outputs_text(res, section), option
-    for name in ("logons", "related_alerts", "related_bookmarks", "network_flows", "ti_results"):
+    for name in ("logons", "related_alerts", "related_bookmarks", "az_network_flows", "ti_results"):
         assert res[name].empty, name
     assert res["ti_matches"] == [] and _images(res, "logons") == 0
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
@@ -98,7 +98,22 @@ def ip_facts(ip: str) -> IpFacts:
     return facts
 
 
-def hosts_for_ip(inv: Any, ip: str, flows: pd.DataFrame | None = None) -> Finding:
+@dataclass
+class HostsForIp(Finding):
+    """Hosts using an address (`data`) and the Heartbeat rows behind them (`heartbeat`)."""
+
+    heartbeat: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+
+@dataclass
+class LogonsFromIp(Finding):
+    """Logon attempts from an address, one row each (`data`), and the sign-in rows as
+    Entra ID wrote them (`signins`)."""
+
+    signins: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+
+def hosts_for_ip(inv: Any, ip: str, flows: pd.DataFrame | None = None) -> HostsForIp:
     """Hosts of the estate that use `ip`: last Heartbeat, NSG interface record, flow logs.
 
     `flows`: raw or normalized flows already fetched for the address (their
@@ -107,10 +122,11 @@ def hosts_for_ip(inv: Any, ip: str, flows: pd.DataFrame | None = None) -> Findin
     Example:
         hosts_for_ip(inv, "10.10.1.52")   # -> WKSTN-042 (Heartbeat, network flows)
     """
-    found = Finding("Hosts using the address", columns=HOST_COLUMNS)
+    found = HostsForIp("Hosts using the address", columns=HOST_COLUMNS)
     rows: list[dict[str, Any]] = []
     hb = inv.query("Network.get_heartbeat_for_ip", title="Heartbeat", ip_address=ip)
     found.notes += hb.notes
+    found.heartbeat = hb.data
     for rec in hb.data.to_dict("records"):
         rows.append(
             {
@@ -342,7 +358,7 @@ def _signins(data: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def logons_from_ip(inv: Any, ip: str) -> Finding:
+def logons_from_ip(inv: Any, ip: str) -> LogonsFromIp:
     """Logon attempts from `ip`: Windows 4624/4625, Linux sshd/su lines, Entra ID sign-ins.
 
     One row per attempt with TimeGenerated, Source, Computer (or application),
@@ -352,7 +368,7 @@ def logons_from_ip(inv: Any, ip: str) -> Finding:
     Example:
         logons_from_ip(inv, "198.51.100.23")   # the SSH spray and the deploy logon
     """
-    found = Finding("Logons from the address", columns=LOGON_COLUMNS)
+    found = LogonsFromIp("Logons from the address", columns=LOGON_COLUMNS)
     parts = []
     win = inv.query("WindowsSecurity.list_logon_attempts_by_ip", ip_address=ip)
     parts.append(_windows(win.data))
@@ -360,6 +376,7 @@ def logons_from_ip(inv: Any, ip: str) -> Finding:
     bad = inv.query("LinuxSyslog.list_ip_logon_failures", ip_address=ip)
     parts += [_linux(ok.data, "Success"), _linux(bad.data, "Failure")]
     aad = inv.query("Azure.list_aad_signins_for_ip", ip_address_list=[ip])
+    found.signins = aad.data
     parts.append(_signins(aad.data))
     for q in (win, ok, aad):  # the failures query repeats the Syslog note
         found.notes += q.notes
@@ -544,3 +561,16 @@ def matches_only(ti: Finding) -> Finding:
     if misses and not shown.empty:
         shown.note("info", f"{misses} of {len(hits)} looked-up indicators not listed")
     return shown
+
+
+def host_logons(logons: pd.DataFrame) -> pd.DataFrame:
+    """The Windows and Linux host logon attempts among `logons_from_ip` rows (no sign-ins).
+
+    Example:
+        >>> df = pd.DataFrame({"Source": ["Windows", "Entra ID sign-in"]})
+        >>> host_logons(df)["Source"].tolist(), host_logons(pd.DataFrame()).columns.tolist()[:2]
+        (['Windows'], ['TimeGenerated', 'Source'])
+    """
+    if logons is None or logons.empty or "Source" not in logons:
+        return pd.DataFrame(columns=LOGON_COLUMNS)
+    return logons[logons["Source"].isin(["Windows", "Linux"])].reset_index(drop=True)
