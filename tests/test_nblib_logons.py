@@ -427,3 +427,13 @@ def test_imported_evtx_and_auth_log_agree_with_the_files(tmp_path):
     spray = logons.attack_findings(linux).data.set_index("SourceIP").loc[SPRAYER]
     assert spray["Kind"] == "password spray" and spray["Accounts"] == 30
     assert spray["SucceededAs"] == "deploy"
+
+
+def test_frames_with_repeated_index_labels_or_no_time():
+    linux = _syslog(["Failed password for root from 198.51.100.9 port 1 ssh2"] * 2)
+    repeated = pd.concat([linux, linux])  # index 0, 1, 0, 1
+    assert len(logons.normalise_logons(repeated)) == 4
+    windows = _windows([(4625, "a", ATTACKER, 3)] * 2)
+    assert len(logons.windows_logons(pd.concat([windows, windows]))) == 4
+    no_time = logons.linux_logons(linux.drop(columns="TimeGenerated"))
+    assert len(no_time) == 2 and no_time["TimeGenerated"].isna().all()

@@ -102,6 +102,11 @@ def test_account_events_say_who_did_what_to_whom():
     assert table["Member"].tolist() == ["", "WKSTN-042\\svc_backup", "S-1-5-21-9-9-9-500"]
 
 
+def test_repeated_index_labels_keep_rows_apart():
+    twice = pd.concat([_events(), _events()])
+    assert len(winevents.account_events(twice)) == 6
+
+
 def test_account_fields_come_from_event_data_when_columns_are_missing():
     bare = pd.DataFrame(
         {

@@ -158,6 +158,7 @@ def windows_logons(frame: pd.DataFrame) -> pd.DataFrame:
     """
     if frame is None or frame.empty or "EventID" not in frame.columns:
         return _empty()
+    frame = frame.reset_index(drop=True)  # analysts' frames may repeat index labels
     event_id = pd.to_numeric(frame["EventID"], errors="coerce")
     frame = frame[event_id.isin([4624, 4625])]
     event_id = event_id[frame.index]
@@ -228,6 +229,7 @@ def linux_logons(frame: pd.DataFrame) -> pd.DataFrame:
     """
     if frame is None or frame.empty or "SyslogMessage" not in frame.columns:
         return _empty()
+    frame = frame.reset_index(drop=True)  # analysts' frames may repeat index labels
     parsed = [
         parse_linux_message(m, p)
         for m, p in zip(frame["SyslogMessage"], _col(frame, "ProcessName"), strict=True)
@@ -236,7 +238,7 @@ def linux_logons(frame: pd.DataFrame) -> pd.DataFrame:
     if not keep:
         return _empty()
     rows = pd.DataFrame([p for p in parsed if p is not None], index=keep)
-    rows["TimeGenerated"] = frame.loc[keep, "TimeGenerated"]
+    rows["TimeGenerated"] = _col(frame, "TimeGenerated").loc[keep]
     rows["Computer"] = _col(frame, "Computer").loc[keep]
     rows["LogonTypeName"] = rows["LogonProcessName"] + " " + rows["LogonType"]
     rows["LogonTypeName"] = rows["LogonTypeName"].where(

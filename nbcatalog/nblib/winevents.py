@@ -241,6 +241,7 @@ def account_events(events: pd.DataFrame) -> pd.DataFrame:
     """
     if events is None or events.empty or "EventID" not in events.columns:
         return pd.DataFrame(columns=ACCOUNT_COLUMNS)
+    events = events.reset_index(drop=True)  # analysts' frames may repeat index labels
     ids = pd.to_numeric(events["EventID"], errors="coerce")
     frame = _with_event_data(events[ids.isin(list(ACCOUNT_EVENTS))])
     if frame.empty:
