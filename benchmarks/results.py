@@ -1,9 +1,10 @@
 """Benchmark: a template that returns a 1-million-row DataFrame.
 
 Runs benchmarks/templates/benchmark/million_rows.ipynb through `nbcatalog.run`
-(warm kernel pool) and prints the executed notebook's size, the parquet sidecar's
-size, and the time to load the result: ``res.events`` (the sidecar is read on first
-access) and, from the run folder alone, `nbcatalog.harvest.harvest` plus the read.
+(warm kernel pool, HTML report on) and prints the executed notebook's size, the
+parquet sidecar's and the report's size, and the time to load the result:
+``res.events`` (the sidecar is read on first access) and, from the run folder
+alone, `nbcatalog.harvest.harvest` plus the read.
 
 Targets (issue 6): notebook under 1 MiB, result loaded in under 0.5 s.
 
@@ -14,6 +15,7 @@ Usage:
 from __future__ import annotations
 
 import argparse
+import re
 import statistics
 import tempfile
 import time
@@ -37,7 +39,7 @@ def main() -> None:
     for _ in range(args.repeat):
         started = time.perf_counter()
         res = nbcatalog.run(
-            str(TEMPLATE), rows=args.rows, output_dir=output, silent=True, quiet=True
+            str(TEMPLATE), rows=args.rows, output_dir=output, html=True, silent=True, quiet=True
         )
         run_times.append(time.perf_counter() - started)
 
@@ -58,6 +60,12 @@ def main() -> None:
     print(f"run wall time: {', '.join(f'{t:.2f}' for t in run_times)} s")
     print(f"executed notebook: {notebook / 1024:.1f} KiB (target < 1024 KiB)")
     print(f"parquet sidecar data/events.parquet: {sidecar / 1024 / 1024:.1f} MiB")
+    report = res.report_path.read_text(encoding="utf-8")
+    styles = sum(len(m) for m in re.findall(r"<style.*?</style>", report, flags=re.S))
+    print(
+        f"report.html: {len(report) / 1024:.1f} KiB, of which {styles / 1024:.1f} KiB "
+        "nbconvert's stylesheets"
+    )
     print(
         f"load res.events (lazy sidecar read): median {statistics.median(access_times):.3f} s "
         f"(target < 0.5 s)"
