@@ -24,6 +24,7 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -109,6 +110,14 @@ def host_logon_stats(
 
 
 def _summarised(inv: Any, host: str, computers: list[str], total: int, *, keep: int) -> LogonStats:
+    session = getattr(inv.source, "session", None)  # one store connection for the queries
+    with session() if session is not None else contextlib.nullcontext():
+        return _ask_summaries(inv, host, computers, total, keep=keep)
+
+
+def _ask_summaries(
+    inv: Any, host: str, computers: list[str], total: int, *, keep: int
+) -> LogonStats:
     def ask(name: str, **params: Any) -> pd.DataFrame:
         return inv.query(f"WindowsSecurity.{name}", title=name, computers=computers, **params).data
 
