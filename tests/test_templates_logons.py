@@ -228,8 +228,7 @@ def test_win_host_events_svc_backup(runner):
         "win_host_events",
         host="WKSTN-042",
         html=True,
-        options=["+expand_events"],
-        event_ids=["4720", "4732"],
+        options=["+expand_events"],  # no event_ids: the account-management events
     )
     assert res.status == "ok"
     changes = res["account_changes"]
@@ -253,7 +252,7 @@ def test_win_host_events_svc_backup(runner):
 
 
 def test_win_host_events_options_off(runner):
-    res = runner("events_off", "win_host_events", host="WKSTN-042", options=[])
+    res = runner("events_none", "win_host_events", host="WKSTN-042", options=[])
     assert res.status == "ok"
     assert res["event_pivot"].empty and res["account_events"].empty
     assert res["expanded_events"].empty and not res["all_events"].empty
@@ -346,3 +345,22 @@ def test_host_logons_summary_on_imported_logs(tmp_path_factory, out):
         attack = res["attack_findings"].set_index("SourceIP").loc[ip]
         assert (attack["Kind"], attack["Failures"], attack["SucceededAs"]) == (kind, failures, who)
         assert res["logon_matrix"]["Count"].sum() == failures + 1
+
+
+def test_event_picker_expands_the_chosen_event_id(runner, out):
+    from nbcatalog.nblib.pickers import picker
+
+    res = runner("events_off", "win_host_events", host="WKSTN-042", options=["summary"])
+    assert res["expanded_events"].empty
+    box = picker(
+        res, "event_ids", run=lambda name, **p: nbcatalog.run(name, output_dir=out, quiet=True, **p)
+    )
+    assert "4697" in [value for _, value in box.dropdown.options]
+    box.dropdown.value = "4697"
+    box.pick()
+    chosen = box.last_results
+    assert chosen.parameters["event_ids"] == ["4697"]
+    assert chosen.parameters["options"] == ["summary"]  # expand_events off: event_ids ask
+    expanded = chosen["expanded_events"]
+    assert expanded["EventID"].tolist() == [4697]
+    assert expanded.loc[0, "ServiceName"] == "UpdaterSvc"
