@@ -48,6 +48,49 @@ def test_big_frame_goes_to_a_sidecar_file():
     assert not (res.run_dir / "data" / "lines.parquet").exists()  # small frames stay inline
 
 
+def test_big_frame_is_only_referenced_in_the_notebook_and_read_on_first_use(tmp_path):
+    import shutil
+
+    from nbcatalog.harvest import harvest
+    from nbcatalog.nblib.glue import GlueError
+    from nbcatalog.results import ResultData, json_safe
+    from nbcatalog.scraps import SidecarFrame
+
+    res = ok_run()
+    nb = json.loads(res.notebook_path.read_text())
+    stored = [
+        value["data"]
+        for cell in nb["cells"]
+        for output in cell.get("outputs", [])
+        for mime, value in output.get("data", {}).items()
+        if mime.startswith("application/scrapbook.scrap") and value.get("name") == "big"
+    ]
+    assert stored == [
+        {
+            "kind": "frame",
+            "rows": 60_000,
+            "columns": ["n", "s", "t"],
+            "stringified": [],
+            "sidecar": "data/big.parquet",
+        }
+    ]
+
+    data = ResultData(harvest(res.notebook_path, lazy=True).data)
+    assert isinstance(data.stored("big"), SidecarFrame)  # nothing read yet
+    assert "big" in data and json_safe(data.stored("big"))["rows"] == 60_000
+    assert isinstance(data.stored("big"), SidecarFrame)
+    frame = data["big"]
+    pd.testing.assert_frame_equal(frame, pd.read_parquet(res.run_dir / "data" / "big.parquet"))
+    assert data.stored("big") is frame  # read once, kept
+
+    moved = tmp_path / "copy"
+    shutil.copytree(res.run_dir, moved)
+    (moved / "data" / "big.parquet").unlink()
+    lazy = ResultData(harvest(moved / "notebook.ipynb", lazy=True).data)
+    with pytest.raises(GlueError, match="big.parquet is missing"):
+        lazy["big"]
+
+
 def test_attribute_and_key_access_agree_and_name_the_results():
     res = ok_run()
     assert res.host_name == res["host_name"] == "WKSTN-042"
