@@ -39,16 +39,15 @@ from jupyter_core.utils import run_sync
 from nbcatalog.errors import NbcatalogError
 from nbcatalog.kernel import ProjectKernelManager
 
-# What every template needs, imported once per kernel. nbcatalog packages are
-# imported with all their submodules (see kernelstate.preload).
+# What the templates import, once per kernel. nbcatalog packages are imported with
+# all their submodules (see kernelstate.preload). No bokeh or folium: nblib draws
+# static matplotlib images and its own maps.
 DEFAULT_PRELOAD: tuple[str, ...] = (
     "pandas",
     "numpy",
     "pyarrow",
     "duckdb",
     "scrapbook",
-    "bokeh.plotting",
-    "bokeh.io",
     "matplotlib.pyplot",
     "nbcatalog.config",
     "nbcatalog.data",
