@@ -1,7 +1,7 @@
 """Warm kernels for the runner: started once, heavy modules imported, reset between runs.
 
 A fresh kernel costs about half a second to start plus the imports a template
-needs (pandas, DuckDB, bokeh, nbcatalog's own modules: seconds). A `KernelPool`
+needs (pandas, DuckDB, matplotlib, nbcatalog's own modules: seconds). A `KernelPool`
 keeps a few of this project's kernels (IPC transport, see `nbcatalog.kernel`) with
 those modules already imported, lends one to a run, and afterwards puts it back to
 the state it had right after the imports (`nbcatalog.kernelstate`: names, working
