@@ -94,11 +94,13 @@ def run_entity(
     timeout: float | None,
     retries: int,
     labels: dict[str, Any],
+    pool: Any = None,
 ) -> RunOutcome:
     """Run one parameter set with retries; never raises for a failed run.
 
     This is the task a batch executor runs (in a thread or a Dask worker), so
-    it takes and returns plain picklable values.
+    it takes and returns plain picklable values. Kernels come from `pool` (a
+    `nbcatalog.pool.KernelPool`), else from this process's default pool.
 
     Example:
         >>> run_entity("host_summary", 0, {"host": "WKSTN-042"}, {}, output_dir="output",
@@ -138,6 +140,7 @@ def run_entity(
                 quiet=True,
                 silent=True,
                 labels=run_labels,
+                pool=pool,
                 **common,
                 **params,
             )
@@ -172,9 +175,9 @@ def _worker_name() -> str:
 def _warm_pool(size: int) -> None:
     """Let this process's warm kernel pool lend `size` kernels at once, and start them.
 
-    `nbcatalog.run` borrows from the process's default pool; a batch client runs
-    `workers` threads and a Dask worker process `nthreads` tasks, so the pool
-    grows to that many kernels (it never shrinks here: kernels stay warm).
+    Runs in each Dask worker process: `nbcatalog.run` there borrows from the
+    process's default pool, and a worker runs `nthreads` tasks at once, so its
+    pool grows to that many kernels, kept warm for the worker's next batches.
     """
     from nbcatalog.pool import get_default_pool
 
@@ -425,11 +428,15 @@ def _failed_task(index: int, params: dict[str, Any], exc: BaseException) -> RunO
 def _run_local(tasks: list[dict[str, Any]], workers: int, bar: Any) -> list[RunOutcome]:
     from concurrent.futures import ThreadPoolExecutor, as_completed
 
-    _warm_pool(workers)
+    from nbcatalog.pool import KernelPool
+
+    # The batch's own warm kernels, one per thread, stopped when the batch ends.
+    kernels = KernelPool(size=workers)
+    kernels.warm(wait=False)
     outcomes: list[RunOutcome] = []
-    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="nbcatalog-batch")
+    threads = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="nbcatalog-batch")
     try:
-        futures = {pool.submit(run_entity, **t): t for t in tasks}
+        futures = {threads.submit(run_entity, **t, pool=kernels): t for t in tasks}
         for future in as_completed(futures):
             task = futures[future]
             try:
@@ -438,9 +445,11 @@ def _run_local(tasks: list[dict[str, Any]], workers: int, bar: Any) -> list[RunO
                 outcomes.append(_failed_task(task["index"], task["params"], exc))
             bar.update(1)
     except BaseException:
-        pool.shutdown(wait=True, cancel_futures=True)
+        threads.shutdown(wait=True, cancel_futures=True)
         raise
-    pool.shutdown(wait=True)
+    finally:
+        threads.shutdown(wait=True)
+        kernels.shutdown()
     return outcomes
 
 
