@@ -13,6 +13,7 @@ Example:
 from __future__ import annotations
 
 from nbcatalog.data.demo.build import DemoSummary, build_demo
+from nbcatalog.data.demo.estate import HOSTS, USERS, address_plan
 from nbcatalog.data.demo.planted import Incident
 
-__all__ = ["DemoSummary", "Incident", "build_demo"]
+__all__ = ["HOSTS", "USERS", "DemoSummary", "Incident", "address_plan", "build_demo"]
