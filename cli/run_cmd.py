@@ -99,9 +99,10 @@ def _template_callback(template: Any, force_html: bool) -> Callable[..., None]:
                 quiet=bool(values.get("quiet")) or as_json,
                 silent=True,
                 # One run per process: a fresh kernel importing only what the template
-                # needs beats a warm pool, whose start imports every preloaded module
-                # for a single use (measured: 17-19 s vs 20-24 s for host_logons_summary
-                # on a loaded 2-core machine). Long-lived callers use the pool.
+                # needs is as fast as a pool started for a single use (which imports
+                # every preloaded module and resets the kernel for nobody), and does
+                # less work: host_logons_summary took 16.7-17.3 s fresh vs 17.2-18.0 s
+                # pooled on a loaded 2-core machine. Long-lived callers use the pool.
                 fresh_kernel=True,
                 **raw,
             )
