@@ -391,10 +391,11 @@ def _prepare(template: Any, sets: list[dict[str, Any]], common: dict[str, Any]) 
             raise ParameterError(f"parameter set {i + 1} ({param_key(params)}): {exc}") from None
         first = first or resolved
     assert first is not None
-    fixed = {k: v for k, v in common.items() if k not in _RUN_KEYS}
+    fixed = dict(common)
     # One window and one store for all: `last="24h"` would otherwise drift per run,
     # and Dask workers would read their own configuration's default store.
     if not any("start" in p or "end" in p or "last" in p for p in sets):
+        fixed = {k: v for k, v in fixed.items() if k not in _RUN_KEYS}
         fixed["start"], fixed["end"] = first.values["start"], first.values["end"]
     if not any("data_source" in p for p in sets):
         fixed["data_source"] = first.data_source

@@ -334,3 +334,17 @@ def test_dask_scheduler_runs_a_batch_of_20_like_the_local_executor(
         assert res.sections == local.result("host=H-01").sections
     # Workers still alive: the batch did not tear down a cluster it does not own.
     assert all(p.poll() is None for p in procs)
+
+
+def test_one_time_window_and_store_for_the_whole_batch(probe):
+    from nbcatalog.batch import _prepare
+    from nbcatalog.runner import find_template
+
+    template = find_template(str(probe))
+    fixed = _prepare(template, [{"host": "H-01"}, {"host": "H-02"}], {"last": "24h"})
+    assert "last" not in fixed and fixed["data_source"]
+    start, end = (pd.Timestamp(fixed[k]) for k in ("start", "end"))
+    assert end - start == pd.Timedelta(hours=24)
+    # A set with its own time range keeps the batch's `last` for the others.
+    own = _prepare(template, [{"host": "H-01", "start": RANGE["start"]}], {"end": RANGE["end"]})
+    assert own == {"end": RANGE["end"], "data_source": fixed["data_source"]}
