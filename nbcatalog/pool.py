@@ -37,7 +37,7 @@ from typing import Any
 from jupyter_core.utils import run_sync
 
 from nbcatalog.errors import NbcatalogError
-from nbcatalog.kernel import ProjectKernelManager
+from nbcatalog.kernel import ProjectKernelManager, private_dir
 
 # What the templates import, once per kernel. nbcatalog packages are imported with
 # all their submodules (see kernelstate.preload). No bokeh or folium: nblib draws
@@ -185,6 +185,7 @@ class KernelPool:
         self._cond = threading.Condition()
         self._idle: list[PooledKernel] = []
         self._live = 0  # idle + lent + starting
+        self._starting = 0  # started in the background, not yet idle
         self._closed = False
         self._threads: list[threading.Thread] = []
         self.started_kernels = 0  # counters for tests and benchmarks
@@ -247,9 +248,11 @@ class KernelPool:
                 with self._cond:
                     self.last_error = exc  # the next checkout starts one itself and says why
                     self._live -= 1
+                    self._starting -= 1
                     self._cond.notify_all()
                 return
             with self._cond:
+                self._starting -= 1
                 if not self._closed:
                     self._idle.append(kernel)
                     self._cond.notify_all()
@@ -261,6 +264,7 @@ class KernelPool:
             if self._closed or self._live >= self.size:
                 return
             self._live += 1
+            self._starting += 1
         thread = threading.Thread(target=start, name="nbcatalog-pool-start", daemon=True)
         self._threads = [t for t in self._threads if t.is_alive()] + [thread]
         thread.start()
@@ -271,7 +275,7 @@ class KernelPool:
             self._start_in_background()
         if wait:
             with self._cond:
-                self._cond.wait_for(lambda: len(self._idle) >= self._live or self._closed)
+                self._cond.wait_for(lambda: self._starting == 0 or self._closed)
 
     def _discard(self, kernel: PooledKernel, *, replace: bool = True) -> None:
         with self._cond:
@@ -308,6 +312,9 @@ class KernelPool:
             except PoolError:
                 self._discard(kernel)
                 continue
+            except BaseException:  # e.g. the caller's working folder was deleted
+                self._discard(kernel)
+                raise
             return kernel
         raise PoolError("no kernel of the pool could be reset for a run (see the kernel logs)")
 
@@ -390,6 +397,13 @@ class KernelPool:
         thread.start()
 
     def _take_back(self, kernel: PooledKernel, outcome: str | None) -> None:
+        try:
+            self._check_in(kernel, outcome)
+        except BaseException:  # never leave a kernel neither lent nor idle
+            self._discard(kernel)
+            raise
+
+    def _check_in(self, kernel: PooledKernel, outcome: str | None) -> None:
         kernel.runs += 1
         healthy = kernel.is_alive()
         if healthy and outcome in ("timeout", "interrupted"):
@@ -397,7 +411,8 @@ class KernelPool:
         worn = kernel.runs >= self.max_runs or kernel.rss_mb() > self.max_memory_mb
         if healthy and not worn:
             try:
-                self._reset(kernel, run_env({}, kernel.launcher_env), os.getcwd())
+                # Idle in our private folder: the caller's may be gone by the next run.
+                self._reset(kernel, run_env({}, kernel.launcher_env), private_dir())
                 kernel.clean = True
             except PoolError:
                 healthy = False
