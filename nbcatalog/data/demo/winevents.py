@@ -207,16 +207,14 @@ def security_frame(
     for name in _INT_COLUMNS & set(arrays):
         cols[name] = pc.cast(arrays[name], pa.int32())
     if "LogonType" in arrays:
-        names = pa.array(
-            [LOGON_TYPE_NAMES.get(int(t), str(t)) for t in pc.unique(cols["LogonType"]).to_pylist()]
-        )
+        # Name each distinct logon type once, then map the whole column.
         uniq = pc.unique(cols["LogonType"])
+        names = pa.array([LOGON_TYPE_NAMES.get(t, str(t)) for t in uniq.to_pylist()])
         cols["LogonTypeName"] = pc.take(names, pc.index_in(cols["LogonType"], uniq))
     frame = pd.DataFrame(index=range(n))
     for name, value in cols.items():
-        if isinstance(value, (pa.Array, pa.ChunkedArray)):
+        if isinstance(value, pa.Array):
             frame[name] = pd.Series(value, dtype=pd.ArrowDtype(value.type), index=frame.index)
-        else:
-            frame[name] = value if not isinstance(value, pd.DatetimeIndex) else value.values
-    frame["TimeGenerated"] = times
+        else:  # a constant, or the timestamps (assigned by position)
+            frame[name] = value
     return frame
