@@ -299,3 +299,11 @@ def test_flow_data_without_addresses_is_a_warning_in_a_run(inv):
     found = flows.flows_for(inv, data=pd.DataFrame({"TimeGenerated": [T0], "Bytes": [5]}))
     assert found.empty
     assert any("lacks the columns ['SrcIP', 'DestIP']" in m for m in found.messages())
+
+
+def test_normalized_flows_keep_every_original_column():
+    raw = _raw(FlowType="MaliciousFlow")
+    out = flows.normalize_flows(raw, ["10.20.0.10"])
+    assert list(out.columns[: len(flows.FLOW_COLUMNS)]) == flows.FLOW_COLUMNS
+    assert set(raw.columns) <= set(out.columns)
+    assert (out.loc[0, "VMName"], out.loc[0, "FlowType"]) == ("LNX-WEB01", "MaliciousFlow")

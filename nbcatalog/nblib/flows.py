@@ -36,6 +36,7 @@ from typing import Any
 
 import matplotlib
 import matplotlib.dates as mdates
+import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
@@ -141,20 +142,38 @@ def is_external(ip_class: str) -> bool:
     return ip_class in ("public", "documentation", "reserved")
 
 
-def _protocol(l7: Any, l4: Any) -> str:
-    name = _text(l7)
-    if name and name.lower() not in ("unknown", "-", "none"):
-        return name.lower()
-    l4_text = _text(l4).upper()
-    return _L4.get(l4_text, l4_text or "unknown")
+def _texts(values: pd.Series, transform: Any = None) -> pd.Series:
+    """A column as stripped text ("" for missing), `transform` applied to each distinct value.
+
+    Flow tables are big and repetitive: each distinct value is cleaned once, then
+    spread back with its factor codes.
+    """
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    cleaned = [_text(u) for u in uniques]
+    if transform is not None:
+        cleaned = [transform(u) for u in cleaned]
+    table = np.array([*cleaned, ""], dtype=object)  # code -1 (missing) takes the last one
+    return pd.Series(table[codes], index=values.index, dtype=object)
 
 
-def _count(row_in: Any, row_out: Any) -> int:
-    values = [v for v in (row_in, row_out) if _text(v) != ""]
-    if not values:
-        return 1  # a log without flow counts: each row is one flow
-    total = sum(float(v) for v in values)
-    return int(total) if total > 0 else 1
+def _column(frame: pd.DataFrame, name: str) -> pd.Series:
+    return frame[name] if name in frame else pd.Series(None, index=frame.index, dtype=object)
+
+
+def _protocols(l7: pd.Series, l4: pd.Series) -> np.ndarray:
+    app = _texts(l7, str.lower)
+    named = (app != "") & ~app.isin(["unknown", "-", "none"])
+    transport = _texts(l4, lambda t: _L4.get(t.upper(), t.upper() or "unknown"))
+    return np.where(named, app, transport)
+
+
+def _counts(allowed_in: pd.Series, allowed_out: pd.Series) -> np.ndarray:
+    a = pd.to_numeric(allowed_in, errors="coerce")
+    b = pd.to_numeric(allowed_out, errors="coerce")
+    total = a.fillna(0) + b.fillna(0)
+    # A log without flow counts (Zeek, firewall logs): each row is one flow.
+    uncounted = (a.isna() & b.isna()) | (total <= 0)
+    return np.where(uncounted, 1, total).astype("int64")
 
 
 def normalize_flows(flows: pd.DataFrame, focus: Iterable[str] | None = None) -> pd.DataFrame:
@@ -177,65 +196,57 @@ def normalize_flows(flows: pd.DataFrame, focus: Iterable[str] | None = None) -> 
             "DestPort, AllowedInFlows, AllowedOutFlows)"
         )
     wanted = {_text(f) for f in (focus or []) if _text(f)}
-    frame = flows.reset_index(drop=True).copy()
-    src = frame["SrcIP"].map(_text)
-    dest = frame["DestIP"].map(_text)
-    ext = (
-        frame["AllExtIPs"].map(_text) if "AllExtIPs" in frame else pd.Series("", index=frame.index)
+    plain = isinstance(flows.index, pd.RangeIndex) and flows.index.equals(pd.RangeIndex(len(flows)))
+    frame = flows if plain else flows.reset_index(drop=True)  # big frames: no needless copy
+    try:
+        ext = _texts(_column(frame, "AllExtIPs"))
+    except TypeError:  # lists: not expanded yet (a frame built by hand)
+        frame = frame.explode("AllExtIPs", ignore_index=True)
+        ext = _texts(frame["AllExtIPs"])
+    src, dest = _texts(frame["SrcIP"]), _texts(frame["DestIP"])
+    direction = _texts(
+        _column(frame, "FlowDirection"), lambda d: _DIRECTION.get(d.upper(), "unknown")
     )
-    nsg = frame.get("FlowDirection", pd.Series("", index=frame.index)).map(_text).str.upper()
-    direction = []
-    local, remote = [], []
-    for s, d, e, n in zip(src, dest, ext, nsg, strict=True):
-        if s in wanted and d not in wanted:
-            way = "outbound"
-        elif d in wanted and s not in wanted:
-            way = "inbound"
-        else:
-            way = _DIRECTION.get(n, "unknown")
-        near, far = (s, d) if way == "outbound" else (d, s)
-        if e and e not in wanted and e != near:
-            far = e  # an aggregated row lists its external addresses in AllExtIPs
-        direction.append(way)
-        local.append(near)
-        remote.append(far)
-    frame["Direction"] = direction
-    frame["LocalIP"] = local
-    frame["RemoteIP"] = remote
-    start = frame["FlowStartTime"] if "FlowStartTime" in frame else None
-    generated = frame["TimeGenerated"] if "TimeGenerated" in frame else None
-    times = pd.to_datetime(start, utc=True, errors="coerce") if start is not None else None
-    if generated is not None:
-        gen = pd.to_datetime(generated, utc=True, errors="coerce")
-        times = gen if times is None else times.fillna(gen)
-    frame["FlowTime"] = times if times is not None else pd.NaT
-    frame["Protocol"] = [
-        _protocol(a, b)
-        for a, b in zip(
-            frame.get("L7Protocol", pd.Series(None, index=frame.index)),
-            frame.get("L4Protocol", pd.Series(None, index=frame.index)),
-            strict=True,
-        )
-    ]
-    frame["Flows"] = [
-        _count(a, b)
-        for a, b in zip(
-            frame.get("AllowedInFlows", pd.Series(None, index=frame.index)),
-            frame.get("AllowedOutFlows", pd.Series(None, index=frame.index)),
-            strict=True,
-        )
-    ]
-    if "DestPort" in frame:
-        frame["DestPort"] = pd.to_numeric(frame["DestPort"], errors="coerce").astype("Int64")
-    else:
-        frame["DestPort"] = pd.array([pd.NA] * len(frame), dtype="Int64")
-    key = [c for c in _ROW_KEY if c in frame.columns]
-    frame = frame.loc[~frame[key].astype(str).duplicated()].reset_index(drop=True)
-    classes = {ip: address_class(ip) for ip in frame["RemoteIP"].unique()}
-    frame["RemoteClass"] = frame["RemoteIP"].map(classes)
-    first = [c for c in FLOW_COLUMNS if c in frame.columns]
-    rest = [c for c in frame.columns if c not in first]
-    return frame[first + rest].sort_values("FlowTime", kind="stable").reset_index(drop=True)
+    src_in, dest_in = src.isin(wanted), dest.isin(wanted)
+    direction = direction.mask(src_in & ~dest_in, "outbound").mask(dest_in & ~src_in, "inbound")
+    outbound = (direction == "outbound").to_numpy()
+    near = np.where(outbound, src, dest)
+    far = np.where(outbound, dest, src)
+    # An aggregated row lists its external addresses in AllExtIPs.
+    far = np.where((ext != "") & ~ext.isin(wanted) & (ext != near), ext, far)
+    times = pd.to_datetime(_column(frame, "FlowStartTime"), utc=True, errors="coerce")
+    if "TimeGenerated" in frame:
+        times = times.fillna(pd.to_datetime(frame["TimeGenerated"], utc=True, errors="coerce"))
+    derived = pd.DataFrame(
+        {
+            "FlowTime": times.array,
+            "Direction": direction.to_numpy(),
+            "LocalIP": near,
+            "RemoteIP": far,
+            "Protocol": _protocols(_column(frame, "L7Protocol"), _column(frame, "L4Protocol")),
+            "DestPort": pd.to_numeric(_column(frame, "DestPort"), errors="coerce")
+            .astype("Int64")
+            .to_numpy(),
+            "Flows": _counts(_column(frame, "AllowedInFlows"), _column(frame, "AllowedOutFlows")),
+        }
+    )
+    # Repeated rows (msticpy's mv-expand of AllExtIPs) are one flow: keep the first.
+    key = {c: frame[c] for c in _ROW_KEY if c in frame.columns and c != "DestPort"}
+    key.update(RemoteIP=derived["RemoteIP"], DestPort=derived["DestPort"])
+    keep = ~pd.DataFrame(key).duplicated().to_numpy()
+    if not keep.all():
+        frame, derived = frame[keep], derived[keep]
+    classes = {ip: address_class(ip) for ip in pd.unique(derived["RemoteIP"])}
+    derived["RemoteClass"] = derived["RemoteIP"].map(classes)
+    rest = frame.drop(columns=[c for c in derived.columns if c in frame.columns])
+    out = pd.concat(
+        [derived.reset_index(drop=True), rest.reset_index(drop=True)], axis=1, copy=False
+    )
+    first = [c for c in FLOW_COLUMNS if c in out.columns]
+    out = out[first + [c for c in out.columns if c not in first]]
+    if not out["FlowTime"].is_monotonic_increasing:
+        out = out.sort_values("FlowTime", kind="stable").reset_index(drop=True)
+    return out
 
 
 def flow_index(flows: pd.DataFrame) -> pd.DataFrame:
