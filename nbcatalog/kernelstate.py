@@ -11,7 +11,8 @@ each run `restore()` puts everything a template can observe back to it:
   packages or from nbcatalog (a user's own helper modules are imported afresh
   next time);
 - pandas options, matplotlib rcParams and open figures, warnings filters, logging
-  levels and handlers;
+  levels and handlers; standard streams, recursion limit, socket timeout, umask,
+  time zone, and random seeds (reseeded from the OS like a new process);
 - the module globals of ``nbcatalog`` itself (``config.init(...)``, enrichment
   session settings, caches): names rebound or added by a run are put back, and
   module-level dicts, lists and sets get their saved contents back.
@@ -35,6 +36,7 @@ import logging
 import os
 import sys
 import sysconfig
+import time
 import warnings
 from typing import Any
 
@@ -119,6 +121,7 @@ def snapshot() -> None:
     _saved["logging_disable"] = logging.root.manager.disable
     _saved["own"] = _own_module_state()
     _saved["hidden_ns"] = set(IPython.get_ipython().user_ns_hidden)
+    _saved["process"] = _process_settings()
     if "matplotlib" in sys.modules:
         import matplotlib
 
@@ -129,12 +132,43 @@ def snapshot() -> None:
     gc.freeze()
 
 
+def _process_settings() -> dict[str, Any]:
+    """Interpreter-wide settings a run can change with one call."""
+    import socket
+
+    umask = os.umask(0o022)
+    os.umask(umask)
+    return {
+        "streams": (sys.stdout, sys.stderr, sys.displayhook, sys.excepthook),
+        "recursion": sys.getrecursionlimit(),
+        "socket_timeout": socket.getdefaulttimeout(),
+        "umask": umask,
+    }
+
+
+def _restore_process_settings() -> None:
+    import random
+    import socket
+
+    saved = _saved["process"]
+    sys.stdout, sys.stderr, sys.displayhook, sys.excepthook = saved["streams"]
+    sys.setrecursionlimit(saved["recursion"])
+    socket.setdefaulttimeout(saved["socket_timeout"])
+    os.umask(saved["umask"])
+    # A fresh kernel's random numbers are seeded from the OS, not by the last run.
+    random.seed()
+    if "numpy" in sys.modules:
+        sys.modules["numpy"].random.seed()
+
+
 def _restore_env(env: dict[str, str]) -> None:
     for key in [k for k in os.environ if k not in env]:
         del os.environ[key]
     for key, value in env.items():
         if os.environ.get(key) != value:
             os.environ[key] = value
+    if hasattr(time, "tzset"):
+        time.tzset()  # a run that set TZ changed the C library's idea of local time
 
 
 def _restore_modules() -> None:
@@ -256,6 +290,7 @@ def restore(request: str) -> None:
     warnings.showwarning = _saved["showwarning"]
     _restore_logging()
     _restore_own_modules()
+    _restore_process_settings()
     _restore_env(wanted["env"])
     os.chdir(wanted["cwd"])
     gc.collect()  # closes what the run left open (DuckDB connections hold file locks)

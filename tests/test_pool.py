@@ -51,6 +51,11 @@ glue("observed", {
     "polluted_path": "/polluted" in sys.path,
     "module_counter": pool_probe_mod.counter,
     "execution_count": get_ipython().execution_count,
+    "recursion_limit": sys.getrecursionlimit(),
+    "socket_timeout": __import__("socket").getdefaulttimeout(),
+    # Whether this run's random numbers continue the stream the last run seeded.
+    "numpy_follows_seed_7": __import__("numpy").random.random_sample()
+    in __import__("numpy").random.RandomState(7).random_sample(10_000),
 })
 """
 
@@ -68,6 +73,9 @@ matplotlib.rcParams["lines.linewidth"] = 9.0
 nbcatalog.config.init(data_source="duckdb:/polluted.duckdb")
 logging.getLogger().setLevel(logging.DEBUG)
 warnings.simplefilter("error")
+__import__("numpy").random.seed(7)
+sys.setrecursionlimit(4321)
+__import__("socket").setdefaulttimeout(3)
 sys.path.append("/polluted")
 sys.path.insert(0, probe_dir)
 import pool_probe_mod
