@@ -312,16 +312,26 @@ def remote_summary(flows: pd.DataFrame) -> pd.DataFrame:
     ]
     if flows is None or flows.empty:
         return pd.DataFrame(columns=columns)
-    grouped = flows.groupby("RemoteIP", dropna=False)
-    out = grouped.agg(
-        RemoteClass=("RemoteClass", "first"),
-        Directions=("Direction", _joined),
-        Protocols=("Protocol", _joined),
-        Ports=("DestPort", _joined),
-        Flows=("Flows", "sum"),
-        FirstSeen=("FlowTime", "min"),
-        LastSeen=("FlowTime", "max"),
-    ).reset_index()
+    out = (
+        flows.groupby("RemoteIP", dropna=False)
+        .agg(
+            RemoteClass=("RemoteClass", "first"),
+            Flows=("Flows", "sum"),
+            FirstSeen=("FlowTime", "min"),
+            LastSeen=("FlowTime", "max"),
+        )
+        .reset_index()
+    )
+    for name, column in (
+        ("Directions", "Direction"),
+        ("Protocols", "Protocol"),
+        ("Ports", "DestPort"),
+    ):
+        # Distinct pairs first: joining text per row would be slow on big flow tables.
+        pairs = flows[["RemoteIP", column]].drop_duplicates()
+        out[name] = out["RemoteIP"].map(
+            pairs.groupby("RemoteIP", dropna=False)[column].agg(_joined)
+        )
     out = out.sort_values(["Flows", "RemoteIP"], ascending=[False, True], kind="stable")
     return out[columns].reset_index(drop=True)
 
