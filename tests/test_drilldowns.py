@@ -10,6 +10,7 @@ with test_templates_summary_full.py through tests/summary_runs.py).
 
 from __future__ import annotations
 
+import json
 import shlex
 from pathlib import Path
 
@@ -369,3 +370,32 @@ def test_account_summary_pick_account_and_asn(demo_db):
     run = Recorder()
     res.pick_ip("203.0.113.77", run=run)
     assert run.calls[0][:1] == ("ip_summary",)
+
+
+@pytest.mark.slow
+def test_drill_from_a_shell(demo_db):
+    from click.testing import CliRunner
+    from nbcatalog.cli.main import main
+
+    res = summary_run(demo_db, "account_summary", account="bob", html=True)
+    cli = CliRunner()
+    listed = cli.invoke(main, ["drill", str(res.run_dir)])
+    assert listed.exit_code == 0
+    assert "pick_ip (template: ip_summary)" in listed.output
+    printed = cli.invoke(
+        main, ["drill", str(res.run_dir), "pick_ip", "--row", "203.0.113.77", "--print"]
+    )
+    assert printed.exit_code == 0
+    words = shlex.split(printed.output)
+    assert words[:3] == ["nbcatalog", "run", "ip-summary"]
+    assert words[words.index("--ip") + 1] == "203.0.113.77"
+    assert words[words.index("--start") + 1] == res.parameters["start"]
+    asn = cli.invoke(
+        main, ["drill", str(res.run_dir), "pick_asn", "--param", "asn=COMCAST-7922", "--json"]
+    )
+    assert asn.exit_code == 0
+    assert {r["IpAddress"] for r in json.loads(asn.output)} == {"24.16.39.94"}
+    bad = cli.invoke(main, ["drill", str(res.run_dir), "pick_ip", "--row", "1.1.1.1"])
+    assert bad.exit_code == 2 and "4 to choose from" in bad.output + (bad.stderr or "")
+    widget = cli.invoke(main, ["drill", str(res.run_dir), "browse_alerts"])
+    assert widget.exit_code == 2

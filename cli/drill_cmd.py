@@ -1,0 +1,131 @@
+"""`nbcatalog drill RUN_DIR [NAME]`: a run's drill-downs from a shell.
+
+With no NAME it lists what the run's template offers. A drill-down that runs a
+companion template runs it (or, with ``--print``, prints the equivalent
+``nbcatalog run`` command); one that works on the run's data prints its table.
+
+Example:
+    $ nbcatalog drill output/account_summary/20261128T040646Z-2c84bb
+    $ nbcatalog drill output/account_summary/20261128T040646Z-2c84bb pick_ip --row 203.0.113.77
+    $ nbcatalog drill output/host_summary/... expand_events --param event_ids=4720,4732 --print
+    $ nbcatalog drill output/account_summary/... pick_asn --param asn=COMCAST-7922
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import click
+
+from nbcatalog.errors import NbcatalogError, RunError, UsageError
+
+
+def _row(text: str | None) -> Any:
+    if text is None:
+        return None
+    return int(text) if text.lstrip("-").isdigit() else text
+
+
+def _params(pairs: tuple[str, ...]) -> dict[str, str]:
+    params = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise UsageError(f"--param {pair!r}: write NAME=VALUE, e.g. event_ids=4720,4732")
+        params[key.strip()] = value
+    return params
+
+
+@click.command("drill")
+@click.argument("run_dir", type=click.Path(exists=True, file_okay=False))
+@click.argument("name", required=False)
+@click.option("--row", metavar="VALUE", help="the row to drill into: a value or a position")
+@click.option("--param", "params", multiple=True, metavar="NAME=VALUE", help="extra keyword")
+@click.option("--print", "print_only", is_flag=True, help="print the nbcatalog run command")
+@click.option("--html", is_flag=True, help="also write the companion run's report.html")
+@click.option("--json", "as_json", is_flag=True, help="machine-readable output")
+@click.option("--quiet", "-q", is_flag=True, help="no progress bar")
+def drill_command(
+    run_dir: str,
+    name: str | None,
+    row: str | None,
+    params: tuple[str, ...],
+    print_only: bool,
+    html: bool,
+    as_json: bool,
+    quiet: bool,
+) -> None:
+    """List or run the drill-downs of the run in RUN_DIR."""
+    from nbcatalog.cli.run_cmd import _fail, _human_summary
+
+    from nbcatalog.batch import results_from_run_dir
+    from nbcatalog.drilldowns import listing, run_drilldown, shell_command, specs_for
+
+    try:
+        res = results_from_run_dir(run_dir)
+        if name is None:
+            table = listing(res)
+            if as_json:
+                click.echo(json.dumps(table.to_dict("records"), indent=2))
+            elif table.empty:
+                click.echo(f"{res.template} declares no drill-downs")
+            else:
+                for rec in table.to_dict("records"):
+                    click.echo(
+                        f"{rec['Name']} ({rec['Kind']}: {rec['Runs']}): {rec['Description']}"
+                    )
+            return
+        kwargs = _params(params)
+        spec = specs_for(res).get(name)
+        if print_only:
+            click.echo(shell_command(res, name, _row(row), **kwargs))
+            return
+        if spec is not None and spec.kind == "template":
+            out = run_drilldown(
+                res,
+                name,
+                _row(row),
+                run=_shell_runner(html=html, quiet=quiet or as_json),
+                **kwargs,
+            )
+            summary = out.to_json_summary()
+            click.echo(json.dumps(summary, indent=2) if as_json else _human_summary(summary))
+            return
+        out = run_drilldown(res, name, _row(row), **kwargs)
+        _echo_value(out, as_json)
+    except RunError as exc:
+        _fail(exc, as_json, 1)
+    except (NbcatalogError, ValueError) as exc:
+        _fail(exc, as_json, 2)
+
+
+def _shell_runner(*, html: bool, quiet: bool):
+    def run(template: str, **params: Any):
+        from nbcatalog.runner import run as run_template
+
+        params.pop("silent", None)
+        return run_template(
+            template, html=html, quiet=quiet, silent=True, fresh_kernel=True, **params
+        )
+
+    return run
+
+
+def _echo_value(value: Any, as_json: bool) -> None:
+    import pandas as pd
+
+    from nbcatalog.results import json_safe
+
+    if isinstance(value, pd.DataFrame):
+        if as_json:
+            click.echo(json.dumps(json_safe(value.to_dict("records")), indent=2))
+        else:
+            click.echo(value.to_string(max_rows=200, max_colwidth=80))
+        return
+    if type(value).__module__.startswith("ipywidgets"):
+        raise UsageError("this drill-down is interactive: call it from a notebook (res.NAME())")
+    click.echo(json.dumps(json_safe(value), indent=2) if as_json else str(value))
+
+
+COMMANDS: list[click.Command] = [drill_command]
