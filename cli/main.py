@@ -7,7 +7,7 @@ Exit codes: 0 success, 1 a run failed, 2 bad usage or parameters.
 from __future__ import annotations
 
 import click
-from nbcatalog.cli import batch_cmd, catalog_cmds, data, run_cmd, schedule_cmd
+from nbcatalog.cli import batch_cmd, catalog_cmds, data, drill_cmd, run_cmd, schedule_cmd
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -18,7 +18,11 @@ def main() -> None:
 
 main.add_command(data.data)
 for command in (
-    catalog_cmds.COMMANDS + run_cmd.COMMANDS + batch_cmd.COMMANDS + schedule_cmd.COMMANDS
+    catalog_cmds.COMMANDS
+    + run_cmd.COMMANDS
+    + drill_cmd.COMMANDS
+    + batch_cmd.COMMANDS
+    + schedule_cmd.COMMANDS
 ):
     main.add_command(command)
 
