@@ -5,12 +5,13 @@ Security .evtx and winlogbeat JSON lines (an RDP brute force from one address ov
 several accounts, the logon that got through, and the account it then created and
 added to Administrators), a Linux auth.log (an SSH password spray that ends with an
 accepted password), a Zeek conn.log (beacons to a C2 port among ordinary traffic, and
-the brute force's RDP connections) and a Log Analytics portal CSV export of SigninLogs
-(the same address trying cloud accounts). The files go into a fresh store through
-the CLI; then each notebooklet runs once in a real kernel, and what it reports is
-compared with counts taken from the files themselves (regexes over the text, the
-JSON and CSV parsers of the standard library, python-evtx's XML for the .evtx), never
-from the store.
+the brute force's RDP connections) and Log Analytics portal CSV exports of SigninLogs
+(the same address trying cloud accounts), SecurityAlert (alerts naming the addresses)
+and ThreatIntelligenceIndicator (the C2 address listed). The files go into a fresh
+store through the CLI; then each notebooklet runs once in a real kernel, and what it
+reports is compared with counts taken from the files themselves (regexes over the
+text, the JSON and CSV parsers of the standard library, python-evtx's XML for the
+.evtx), never from the store.
 """
 
 from __future__ import annotations
@@ -339,6 +340,114 @@ def write_signins_csv(folder: Path) -> Path:
     return path
 
 
+def _portal_time(stamp: datetime) -> str:
+    """How the Log Analytics portal writes a time in a CSV export."""
+    return stamp.strftime("%m/%d/%Y, %I:%M:%S.%f")[:-3] + stamp.strftime(" %p")
+
+
+def _write_export(path: Path, header: list[str], rows: list[list[str]]) -> Path:
+    with path.open("w", newline="", encoding="utf-8-sig") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(header)
+        writer.writerows(rows)
+    return path
+
+
+def write_ti_csv(folder: Path) -> Path:
+    """ThreatIntelligenceIndicator export: the C2 address (and one the case never meets)."""
+    header = [
+        "TenantId",
+        "TimeGenerated [UTC]",
+        "IndicatorId",
+        "Action",
+        "Active",
+        "ConfidenceScore",
+        "Description",
+        "ThreatType",
+        "ThreatSeverity",
+        "ExpirationDateTime [UTC]",
+        "TrafficLightProtocolLevel",
+        "NetworkIP",
+        "IndicatorProvider",
+        "Type",
+    ]
+    rows = [
+        [
+            "4a1c6e2d-0000-0000-0000-000000000001",
+            _portal_time(T0 - timedelta(hours=1)),
+            f"ti-{n}",
+            "alert",
+            "True",
+            "90",
+            f"{what} server",
+            "C2",
+            "5",
+            _portal_time(T0 + timedelta(days=30)),
+            "amber",
+            address,
+            "ExampleFeed",
+            "ThreatIntelligenceIndicator",
+        ]
+        for n, (address, what) in enumerate([(C2, "Beacon"), ("198.51.100.250", "Phishing")])
+    ]
+    return _write_export(folder / "ti_indicators.csv", header, rows)
+
+
+def write_alerts_csv(folder: Path) -> Path:
+    """SecurityAlert export: alerts with their Entities JSON, one naming the C2 address."""
+    header = [
+        "TenantId",
+        "TimeGenerated [UTC]",
+        "DisplayName",
+        "AlertName",
+        "AlertSeverity",
+        "Description",
+        "ProviderName",
+        "SystemAlertId",
+        "StartTime [UTC]",
+        "EndTime [UTC]",
+        "Entities",
+        "CompromisedEntity",
+        "Status",
+        "Type",
+    ]
+    alerts = [
+        ("Beaconing to a rare destination", "High", [("ip", C2), ("host", LNX_HOST)]),
+        ("Multiple failed RDP logons", "Medium", [("ip", RDP_ATTACKER), ("host", "WIN-E2E01")]),
+        ("SSH logon after many failures", "Medium", [("ip", SPRAYER), ("host", LNX_HOST)]),
+    ]
+    rows = []
+    for n, (name, severity, entities) in enumerate(alerts):
+        listed = [
+            {
+                "$id": str(i + 2),
+                "Type": kind,
+                **({"Address": v} if kind == "ip" else {"HostName": v}),
+            }
+            for i, (kind, v) in enumerate(entities)
+        ]
+        when = _at(600 * (n + 1))
+        rows.append(
+            [
+                "4a1c6e2d-0000-0000-0000-000000000001",
+                _portal_time(when),
+                name,
+                name,
+                severity,
+                f"{name} (raised from the case's logs)",
+                "ASI Scheduled Alerts",
+                f"7f1e0c2a-0000-4000-8000-00000000000{n}",
+                _portal_time(when - timedelta(minutes=5)),
+                _portal_time(when),
+                json.dumps(listed),
+                entities[1][1],
+                "New",
+                "SecurityAlert",
+            ]
+        )
+    return _write_export(folder / "alerts.csv", header, rows)
+
+
 # ------------------------------------------------------------------ reading them back
 
 
@@ -411,6 +520,8 @@ def logs(tmp_path_factory) -> dict[str, Path]:
         "auth": write_auth_log(folder),
         "conn": write_conn_log(folder),
         "csv": write_signins_csv(folder),
+        "ti": write_ti_csv(folder),
+        "alerts": write_alerts_csv(folder),
     }
 
 
@@ -419,6 +530,9 @@ def store(logs, tmp_path_factory) -> Path:
     db = tmp_path_factory.mktemp("case-store") / "case.duckdb"
     result = CliRunner().invoke(main, ["data", "import", str(logs["evtx"].parent), "--db", str(db)])
     assert result.exit_code == 0, result.output
+    assert re.search(r"^total: read (\d+), stored \1, rejected 0,", result.output, re.M), (
+        result.output
+    )
     return db
 
 
@@ -455,17 +569,20 @@ def windows_events(logs) -> list[dict[str, str]]:
 def test_every_file_is_imported_without_rejections(logs, store):
     result = CliRunner().invoke(main, ["data", "import", str(logs["auth"]), "--db", str(store)])
     assert result.exit_code == 0 and "already imported" in result.output
-    with connect(f"duckdb:{store}").session() as src:
-        counts = src.sql(
-            "SELECT (SELECT count(*) FROM SecurityEvent) AS win, "
-            "(SELECT count(*) FROM AzureNetworkAnalytics_CL) AS flows, "
-            "(SELECT count(*) FROM SigninLogs) AS signins"
-        ).iloc[0]
-    assert counts["win"] == len(evtx_records(logs["evtx"])) + len(
-        logs["winlogbeat"].read_text().splitlines()
-    )
-    assert counts["flows"] == len(zeek_connections(logs["conn"]))
-    assert counts["signins"] == len(csv_rows(logs["csv"]))
+    in_files = {
+        "SecurityEvent": len(evtx_records(logs["evtx"]))
+        + len(logs["winlogbeat"].read_text().splitlines()),
+        "Syslog": len(logs["auth"].read_text().splitlines()),
+        "AzureNetworkAnalytics_CL": len(zeek_connections(logs["conn"])),
+        "SigninLogs": len(csv_rows(logs["csv"])),
+        "SecurityAlert": len(csv_rows(logs["alerts"])),
+        "ThreatIntelligenceIndicator": len(csv_rows(logs["ti"])),
+    }
+    src = connect(f"duckdb:{store}")
+    with src.session():
+        count = 'SELECT count(*) FROM "{}"'  # table names from this test only
+        stored = {t: int(src.sql(count.format(t)).iloc[0, 0]) for t in in_files}
+    assert stored == in_files
 
 
 def test_host_logons_summary_on_the_windows_host(run, windows_events):
@@ -564,6 +681,11 @@ def test_network_flow_summary_on_the_zeek_host(run, logs):
     summary = res["flow_summary"].set_index("RemoteIP")
     assert summary.loc[C2, "Flows"] == 12
     assert summary["Flows"].sum() == len(conns)
+    listed = {r["NetworkIP"] for r in csv_rows(logs["ti"])}
+    remote = {c["id.resp_h"] if c["id.orig_h"] == ZEEK_HOST else c["id.orig_h"] for c in conns}
+    assert res["ti_matches"] == sorted(listed & remote) == [C2]
+    ti = res["ti_results"].set_index("Ioc")
+    assert bool(ti.loc[C2, "Result"]) and ti.loc[C2, "Severity"] == "high"
 
 
 def test_ip_summary_on_the_attacker_joins_windows_signins_and_flows(run, logs, windows_events):
@@ -604,3 +726,22 @@ def test_account_summary_on_a_user_of_the_signin_export(run, logs):
     )
     assert got == expected and expected[("Success", "203.0.113.7")] == 1
     assert len(res["signin_locations"]) == len(exported)
+
+
+def test_alert_ti_enrich_ranks_the_alert_naming_a_listed_address(run, logs):
+    res = run("alert_ti_enrich")
+    assert res.status == "ok"
+    exported = csv_rows(logs["alerts"])
+    listed = {r["NetworkIP"] for r in csv_rows(logs["ti"])}
+    naming = {
+        r["DisplayName"]
+        for r in exported
+        if {e.get("Address") for e in json.loads(r["Entities"])} & listed
+    }
+    ranked = res["enriched_results"]
+    assert len(ranked) == len(exported)
+    risk = ranked.set_index("AlertDisplayName")["TiRisk"]
+    assert {name for name, r in risk.items() if r == "high"} == naming
+    assert {r for name, r in risk.items() if name not in naming} == {"none"}
+    assert ranked["AlertDisplayName"].iloc[0] in naming  # highest risk first
+    assert set(res["high_risk_alerts"]) == naming
