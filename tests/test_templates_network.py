@@ -458,3 +458,20 @@ def test_the_block_is_real(offline):
     assert proc.returncode != 0 and "internet access refused" in proc.stderr
     assert "create_connection" in attempts(offline)
     offline.write_text("", encoding="utf-8")  # expected: not a run going online
+
+
+def test_ip_summary_on_a_public_address_locates_it(runner, demo_source):
+    busiest = demo_source.sql(
+        'SELECT SrcIP_s AS ip, count(*) AS n FROM "AzureNetworkAnalytics_CL" '
+        "WHERE VM_s LIKE '%/LNX-WEB01' AND FlowDirection_s = 'I' AND SrcIP_s NOT LIKE '10.%' "
+        "AND SrcIP_s NOT IN ('198.51.100.23', '203.0.113.77') GROUP BY 1 ORDER BY n DESC LIMIT 1"
+    ).iloc[0]["ip"]
+    res = runner("ip_summary", ip=busiest)
+    assert res.status == "ok" and res["ip_type"] == "public"
+    geo = res["geoip"].iloc[0]
+    assert geo["CountryCode"] and geo["AsnOrg"]  # offline GeoLite2 data knows it
+    assert res["ip_entity"]["Country"] == geo["CountryName"]
+    assert _images(res, "geo") == 1  # the map
+    flows = res["az_network_flows"]
+    assert "10.20.0.10" in set(flows["RemoteIP"])  # LNX-WEB01, and whoever else it probed
+    assert set(flows["Direction"]) == {"outbound"}  # seen from the address: it connected
