@@ -10,7 +10,10 @@ or a dead kernel stay theirs, so every run produces the same notebook and failur
   run ends, fails or stops, and during long runs.
 - With ``km=`` (a kernel the pool started) nbclient neither starts nor shuts down
   the kernel, but it also never closes the client channels it opened on it: this
-  engine closes them when the run ends.
+  engine opens them itself and closes them when the run ends. It also skips
+  jupyter_client's `wait_for_ready`, which ends by waiting 0.2 s for IOPub to stay
+  quiet (a fifth of a warm run): one kernel_info round trip whose "idle" status
+  arrives on IOPub proves both channels are connected.
 
 Example:
     >>> import papermill as pm                                          # doctest: +SKIP
@@ -21,8 +24,10 @@ Example:
 from __future__ import annotations
 
 import time
+from queue import Empty
 from typing import Any
 
+from jupyter_core.utils import run_sync
 from papermill.clientwrap import PapermillNotebookClient
 from papermill.engines import NBClientEngine, papermill_engines
 from papermill.log import logger
@@ -47,6 +52,43 @@ def _throttle_saves(nb_man: Any) -> list[bool]:
     return always
 
 
+async def _handshake(kc: Any, timeout: float) -> None:
+    """Wait until a kernel_info request's reply and its IOPub "idle" have arrived."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        msg_id = kc.kernel_info()
+        got_reply = False
+        while time.monotonic() < deadline:
+            try:
+                if not got_reply:
+                    reply = await kc.shell_channel.get_msg(timeout=1)
+                    got_reply = reply["parent_header"].get("msg_id") == msg_id
+                    continue
+                msg = await kc.iopub_channel.get_msg(timeout=1)
+            except Empty:
+                break  # IOPub subscribed too late for this request's messages: ask again
+            if (
+                msg["parent_header"].get("msg_id") == msg_id
+                and msg["msg_type"] == "status"
+                and msg["content"].get("execution_state") == "idle"
+            ):
+                return
+    raise RuntimeError(f"kernel did not answer kernel_info within {timeout:g} s")
+
+
+def _connected_client(km: Any, timeout: float) -> Any:
+    """An async client on `km`'s kernel with every channel known to be connected."""
+    kc = km.client()
+    kc.start_channels()
+    try:
+        run_sync(_handshake)(kc, timeout)
+    except BaseException:
+        kc.stop_channels()
+        raise
+    kc.allow_stdin = False
+    return kc
+
+
 class RunnerEngine(NBClientEngine):
     """papermill's nbclient engine with throttled saves, on a fresh kernel or ``km``."""
 
@@ -65,9 +107,10 @@ class RunnerEngine(NBClientEngine):
         """Execute `nb_man`'s notebook; on ``kwargs["km"]`` when given."""
         kwargs.pop("input_path", None)
         always_save = _throttle_saves(nb_man)
+        km = kwargs.pop("km", None)
         client = PapermillNotebookClient(
             nb_man,
-            km=kwargs.pop("km", None),
+            km=km,
             kernel_name=kernel_name,
             timeout=execution_timeout if execution_timeout else kwargs.pop("timeout", None),
             startup_timeout=start_timeout,
@@ -78,6 +121,8 @@ class RunnerEngine(NBClientEngine):
             **kwargs,
         )
         try:
+            if km is not None:
+                client.kc = _connected_client(km, start_timeout)
             return client.execute()
         finally:
             always_save[0] = True  # the final state is always written

@@ -99,29 +99,40 @@ def _evaluate(
     code: str,
     expression: str | None = None,
     timeout: float = 30.0,
-    *,
-    wait_ready: bool = False,
 ) -> Any:
     """Run management `code` silently in the kernel; return `expression`'s value.
 
-    A new client per call: zmq sockets belong to the thread that uses them, and
-    the pool is used from several threads.
+    Only the shell channel is used: its messages queue until the kernel reads
+    them (no subscription race as on IOPub, no waiting for IOPub to go quiet), so
+    this also works on a kernel that is still starting. A new client per call:
+    zmq sockets belong to the thread that uses them, and the pool is used from
+    several threads.
     """
+    from queue import Empty
+
     kc = kernel.km.blocking_client()
-    kc.start_channels()
+    kc.start_channels(shell=True, iopub=False, stdin=False, hb=False, control=False)
     try:
-        if wait_ready:  # only a kernel just started; a pooled one answered before
-            kc.wait_for_ready(timeout=timeout)
-        reply = kc.execute_interactive(
+        msg_id = kc.execute(
             code,
             silent=True,
             store_history=False,
             user_expressions={"r": expression} if expression else None,
-            timeout=timeout,
-            output_hook=lambda msg: None,
+            allow_stdin=False,
         )
-    except (TimeoutError, RuntimeError) as exc:
-        raise PoolError(f"kernel {kernel.pid} did not answer within {timeout:g} s") from exc
+        deadline = time.monotonic() + timeout
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise PoolError(f"kernel {kernel.pid} did not answer within {timeout:g} s")
+            try:
+                reply = kc.get_shell_msg(timeout=min(remaining, 1.0))
+            except Empty:
+                if not kernel.is_alive():
+                    raise PoolError(f"kernel {kernel.pid} died") from None
+                continue
+            if reply["parent_header"].get("msg_id") == msg_id:
+                break
     finally:
         kc.stop_channels()
     content = reply["content"]
@@ -211,7 +222,6 @@ class KernelPool:
                     code,
                     "__nbc_state.environ()",
                     timeout=self.start_timeout,
-                    wait_ready=True,
                 )
             )
             # Set by the launcher (parent pid, matplotlib backend): a fresh kernel has them too.
