@@ -168,6 +168,9 @@ def test_c2_flow_from_lnx_web01_with_its_ti_match(runner, demo_source):
     owners = res["asn_summary"]
     assert owners["Addresses"].sum() == len(summary)  # every address is in one group
     assert C2 in _outputs_text(res, "ti")
+    counts = res["summary"].set_index("Item")["Count"]
+    assert counts["TI matches"] == len(res["ti_matches"])
+    assert counts["Network flows"] == len(res["network_flows"])
     # Three charts and the bar of counts, then the map: drawn, inline.
     assert _images(res, "protocols") == 3 and _images(res, "map") == 1
 
