@@ -475,11 +475,22 @@ _default_pool: KernelPool | None = None
 _default_lock = threading.Lock()
 
 
+def _env_number(name: str, default: int) -> int:
+    text = os.environ.get(name, "").strip()
+    if not text:
+        return default
+    try:
+        return int(text)
+    except ValueError:
+        raise PoolError(f"{name}={text!r}: give a whole number") from None
+
+
 def get_default_pool() -> KernelPool:
     """This process's pool (created on first use, shut down at exit).
 
     Its size is ``NBCATALOG_POOL_SIZE`` (default 1: an interactive session runs one
-    template at a time; batch runs make their own pools).
+    template at a time; batch runs grow it), its limits ``NBCATALOG_POOL_MAX_RUNS``
+    and ``NBCATALOG_POOL_MAX_MEMORY_MB``.
 
     Example:
         >>> from nbcatalog.pool import get_default_pool
@@ -489,7 +500,10 @@ def get_default_pool() -> KernelPool:
     global _default_pool
     with _default_lock:
         if _default_pool is None or _default_pool._closed:
-            size = int(os.environ.get("NBCATALOG_POOL_SIZE", "1") or 1)
-            _default_pool = KernelPool(size=max(size, 1))
+            _default_pool = KernelPool(
+                size=max(_env_number("NBCATALOG_POOL_SIZE", 1), 1),
+                max_runs=max(_env_number("NBCATALOG_POOL_MAX_RUNS", DEFAULT_MAX_RUNS), 1),
+                max_memory_mb=_env_number("NBCATALOG_POOL_MAX_MEMORY_MB", DEFAULT_MAX_MEMORY_MB),
+            )
             atexit.register(_default_pool.shutdown)
         return _default_pool
