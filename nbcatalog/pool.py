@@ -202,6 +202,7 @@ class KernelPool:
         self.started_kernels = 0  # counters for tests and benchmarks
         self.replaced_kernels = 0
         self.last_error: BaseException | None = None
+        self.owner = os.getpid()  # the process whose kernels these are
 
     # ------------------------------------------------------------- kernels
 
@@ -499,7 +500,8 @@ def get_default_pool() -> KernelPool:
     """
     global _default_pool
     with _default_lock:
-        if _default_pool is None or _default_pool._closed:
+        # A forked child must not share its parent's kernels: it gets a pool of its own.
+        if _default_pool is None or _default_pool._closed or _default_pool.owner != os.getpid():
             _default_pool = KernelPool(
                 size=max(_env_number("NBCATALOG_POOL_SIZE", 1), 1),
                 max_runs=max(_env_number("NBCATALOG_POOL_MAX_RUNS", DEFAULT_MAX_RUNS), 1),
