@@ -911,11 +911,6 @@ def test_url_summary_finds_the_url_in_ti_alerts_and_log_lines(run, logs, windows
     assert set(sightings["Computer"]) == {LNX_HOST, WIN_HOST}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="nblib.urls.reaching_hosts keys hosts by their exact name, so the alert's "
-    "CompromisedEntity 'WIN-E2E01' and the events' 'WIN-E2E01.contoso.local' are two hosts",
-)
 def test_url_summary_names_each_host_once(run):
     res = run("url_summary", url=URL)
     short = {h.split(".")[0].upper() for h in res["hosts"]["Host"]}

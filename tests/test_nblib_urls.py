@@ -285,3 +285,26 @@ def test_sightings_need_the_embedded_store():
     assert found.empty and found.notes[0].kind == "skipped"
     flows = urls.url_flows(inv, urls.url_parts(URL), pd.DataFrame(columns=["Address"]))
     assert flows.messages() == ["skipped: no address of malicious.example is known offline"]
+
+
+def test_reaching_hosts_joins_short_and_full_names_of_one_machine():
+    when = pd.to_datetime(["2024-05-01", "2024-05-02"], utc=True)
+    sightings = pd.DataFrame(
+        {
+            "TimeGenerated": when,
+            "Computer": ["WIN-E2E01.contoso.local", "LNX-WEB01"],
+            "Source": "log",
+        }
+    )
+    alerts = pd.DataFrame(
+        {
+            "CompromisedEntity": ["WIN-E2E01", "192.0.2.66"],
+            "StartTimeUtc": when,
+            "AlertDisplayName": ["Encoded PowerShell", "C2 beacon"],
+        }
+    )
+    hosts = urls.reaching_hosts(alerts, sightings, None).data
+    assert len(hosts) == 3  # WIN-E2E01 once, LNX-WEB01, and the address kept whole
+    win = hosts[hosts["Host"].str.upper().str.startswith("WIN-E2E01")]
+    assert len(win) == 1
+    assert "alert: Encoded PowerShell" in win["Evidence"].iloc[0]

@@ -25,6 +25,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import pandas as pd
 
+from nbcatalog.nblib.entities import HostName
 from nbcatalog.nblib.findings import Finding
 
 WEB_SCHEMES = {"http": 80, "https": 443, "ftp": 21}
@@ -483,6 +484,15 @@ def url_flows(inv: Any, parts: dict[str, Any], addresses: pd.DataFrame) -> Findi
 HOST_COLUMNS = ["Host", "Evidence", "FirstSeen", "LastSeen"]
 
 
+def _host_key(host: str) -> str:
+    """One key per machine: 'WIN-01' and 'win-01.contoso.local' agree; addresses stay whole."""
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return HostName.parse(host).short
+    return host
+
+
 def reaching_hosts(
     alerts: pd.DataFrame | None, sightings: pd.DataFrame | None, flows: pd.DataFrame | None
 ) -> Finding:
@@ -517,7 +527,7 @@ def reaching_hosts(
         return finding
     frame = pd.DataFrame(rows)
     frame["Time"] = pd.to_datetime(frame["Time"], utc=True, errors="coerce")
-    frame["Key"] = frame["Host"].str.upper()
+    frame["Key"] = frame["Host"].map(_host_key)
     out = (
         frame.groupby("Key", sort=True)
         .agg(
