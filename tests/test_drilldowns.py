@@ -19,6 +19,7 @@ import pandas as pd
 import pytest
 from summary_runs import cached_runner, summary_run
 
+from nbcatalog.catalog import get_template
 from nbcatalog.drilldowns import (
     check_drilldowns,
     companion_parameters,
@@ -370,6 +371,10 @@ def test_account_summary_pick_account_and_asn(demo_db):
     run = Recorder()
     res.pick_ip("203.0.113.77", run=run)
     assert run.calls[0][:1] == ("ip_summary",)
+    res.find_additional_data("entra:bob@contoso.com", run=run)
+    name, params = run.calls[-1]
+    assert (name, params["account_id"]) == ("account_summary", "entra:bob@contoso.com")
+    assert params["options"] == get_template("account_summary").all_options  # every part on
 
 
 @pytest.mark.slow
