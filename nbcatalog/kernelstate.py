@@ -42,6 +42,11 @@ from typing import Any
 
 _saved: dict[str, Any] = {}
 _CONTAINERS = (dict, list, set)
+# Caches of read-only data files, kept across runs: reloading the GeoIP tables
+# costs most of a second, and a template cannot tell a kept one from a new one.
+KEEP_ACROSS_RUNS: dict[str, tuple[str, ...]] = {
+    "nbcatalog.enrich.geoip": ("_offline_dbs", "_resolvers"),
+}
 OWN_PACKAGE = "nbcatalog"
 
 
@@ -243,12 +248,15 @@ def _restore_own_modules() -> None:
         if module is None:
             continue
         current = vars(module)
+        kept = KEEP_ACROSS_RUNS.get(name, ())
         for key in [k for k in current if k not in names]:
             del current[key]
         for key, value in names.items():
-            if current.get(key, _saved) is not value:
+            if key not in kept and current.get(key, _saved) is not value:
                 current[key] = value
         for key, copy in contents.items():
+            if key in kept:
+                continue
             value = names[key]
             try:
                 changed = bool(value != copy)
