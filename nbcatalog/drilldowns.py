@@ -339,12 +339,31 @@ def shell_command(results: Any, name: str, row: Any = None, **kwargs: Any) -> st
 # ------------------------------------------------------------------- running
 
 
-def load_function(path: str) -> Callable[..., Any]:
-    """The callable a ``module:callable`` path names (UsageError when it is not there).
+def drilldown_function(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Mark a function outside nbcatalog as usable in a template's ``drilldowns``.
+
+    Metadata names a function by text, and the drill-down runs in the caller's own
+    process: only nbcatalog's functions and functions marked with this decorator
+    are called, so a template cannot point it at an arbitrary callable.
 
     Example:
-        >>> load_function("nbcatalog.drilldowns:load_function").__name__
-        'load_function'
+        >>> @drilldown_function
+        ... def count_alerts(results):
+        ...     return len(results["related_alerts"])
+        >>> count_alerts.__nbcatalog_drilldown__
+        True
+    """
+    func.__nbcatalog_drilldown__ = True  # type: ignore[attr-defined]
+    return func
+
+
+def load_function(path: str) -> Callable[..., Any]:
+    """The callable a ``module:callable`` path names (UsageError when it is not there,
+    or when it is outside nbcatalog and not marked with `drilldown_function`).
+
+    Example:
+        >>> load_function("nbcatalog.nblib.browse:browse_alerts").__name__
+        'browse_alerts'
     """
     module_name, _, attr = path.partition(":")
     try:
@@ -353,6 +372,12 @@ def load_function(path: str) -> Callable[..., Any]:
         raise UsageError(f"drill-down function {path!r} cannot be loaded: {exc}") from exc
     if not callable(target):
         raise UsageError(f"drill-down function {path!r} is not callable")
+    own = module_name == "nbcatalog" or module_name.startswith("nbcatalog.")
+    if not own and not getattr(target, "__nbcatalog_drilldown__", False):
+        raise UsageError(
+            f"drill-down function {path!r} is not marked with "
+            "nbcatalog.drilldowns.drilldown_function, so it is not called"
+        )
     return target
 
 

@@ -264,9 +264,20 @@ def test_missing_results_and_names(tmp_path):
 
 def test_function_drilldowns_get_the_results(res, tmp_path, monkeypatch):
     module = tmp_path / "tests_drill_functions.py"
-    module.write_text("def count_rows(results):\n    return len(results['host_ips'])\n")
+    module.write_text(
+        "from nbcatalog.drilldowns import drilldown_function\n"
+        "@drilldown_function\n"
+        "def count_rows(results):\n    return len(results['host_ips'])\n"
+        "def unmarked(results):\n    return 'called'\n"
+    )
     monkeypatch.syspath_prepend(str(tmp_path))
     assert res.count_ips() == 3
+    unmarked = {"name": "x", "drilldowns": {"f": {"function": "tests_drill_functions:unmarked"}}}
+    with pytest.raises(UsageError, match="not marked with nbcatalog.drilldowns.drilldown_function"):
+        run_drilldown(_results(tmp_path, {}, meta=unmarked), "f")
+    builtin = {"name": "x", "drilldowns": {"f": {"function": "os:getcwd"}}}
+    with pytest.raises(UsageError, match="not marked"):
+        run_drilldown(_results(tmp_path, {}, meta=builtin), "f")
     with pytest.raises(UsageError, match="cannot be loaded"):
         run_drilldown(
             _results(
