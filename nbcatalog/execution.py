@@ -71,6 +71,22 @@ def _is_dataframe(value: Any) -> bool:
     return type(value).__name__ == "DataFrame" and type(value).__module__.startswith("pandas")
 
 
+def normalize_cell_metadata(nb: NotebookNode) -> NotebookNode:
+    """Give every cell a ``tags`` list (papermill reads ``cell.metadata.tags`` as an attribute).
+
+    Jupyter omits ``tags`` from a cell that never had one, and nbformat does not add it.
+
+    Example:
+        >>> nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1")])
+        >>> normalize_cell_metadata(nb).cells[0].metadata.tags
+        []
+    """
+    for cell in nb.cells:
+        tags = cell.metadata.get("tags")
+        cell.metadata["tags"] = list(tags) if isinstance(tags, (list, tuple)) else []
+    return nb
+
+
 def _inject(
     template: Template, values: Mapping[str, Any], secrets: frozenset[str], run_dir: Path
 ) -> tuple[NotebookNode, dict[str, str]]:
@@ -78,6 +94,7 @@ def _inject(
     from papermill.parameterize import parameterize_notebook
 
     nb = nbformat.read(template.path, as_version=4)
+    normalize_cell_metadata(nb)
     nb.metadata["papermill"] = {}
     plain: dict[str, Any] = {}
     extra_lines: list[str] = []
