@@ -87,6 +87,7 @@ def _fail(exc: NbcatalogError | ValueError, as_json: bool, code: int) -> None:
 def _template_callback(template: Any, force_html: bool) -> Callable[..., None]:
     def callback(**values: Any) -> None:
         from nbcatalog.runner import run
+        from nbcatalog.template import TemplateError
 
         as_json = bool(values.get("json_out"))
         raw = raw_from_cli(template, values)
@@ -110,6 +111,10 @@ def _template_callback(template: Any, force_html: bool) -> Callable[..., None]:
             _fail(exc, as_json, 1)
         except UsageError as exc:
             _fail(exc, as_json, 2)
+        except TemplateError as exc:  # the template file changed under us and is now unreadable
+            _fail(exc, as_json, 2)
+        except NbcatalogError as exc:  # e.g. no kernel could start: the run failed
+            _fail(exc, as_json, 1)
         summary = res.to_json_summary()
         click.echo(json.dumps(summary, indent=2) if as_json else _human_summary(summary))
 

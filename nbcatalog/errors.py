@@ -43,11 +43,15 @@ class DataSourceError(UsageError):
 class RunFailure:
     """Where and how a run failed."""
 
-    kind: str  # "exception", "timeout" or "dead-kernel"
+    kind: str  # a CELL_FAILURE_KINDS, or "harvest", "report", "runner", "interrupted"
     cell_index: int | None
     section: str | None
     exception_type: str
     message: str
+
+
+# Failures that happen inside a cell of the template (the others are the runner's steps).
+CELL_FAILURE_KINDS = ("exception", "timeout", "dead-kernel")
 
 
 class RunError(NbcatalogError):
@@ -62,10 +66,14 @@ class RunError(NbcatalogError):
         self.template = template
         self.failure = failure
         self.notebook_path = notebook_path
-        where = f"cell {failure.cell_index}" if failure.cell_index is not None else "a cell"
-        if failure.section:
-            where += f" (section {failure.section!r})"
-        text = f"{template}: {failure.kind} in {where}: {failure.exception_type}: {failure.message}"
+        cause = f"{failure.exception_type}: {failure.message}"
+        if failure.kind in CELL_FAILURE_KINDS or failure.cell_index is not None:
+            where = f"cell {failure.cell_index}" if failure.cell_index is not None else "a cell"
+            if failure.section:
+                where += f" (section {failure.section!r})"
+            text = f"{template}: {failure.kind} in {where}: {cause}"
+        else:  # after the cells ran (harvest, report) or around them (runner, interrupted)
+            text = f"{template}: {failure.kind} failed: {cause}"
         if notebook_path is not None:
             text += f"\npartial notebook: {notebook_path}"
         super().__init__(text)

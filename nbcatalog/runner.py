@@ -22,7 +22,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from nbcatalog.errors import ParameterError, RunError, RunFailure
+from nbcatalog.errors import NbcatalogError, ParameterError, RunError, RunFailure
 from nbcatalog.results import Results, json_safe
 from nbcatalog.runfolder import REPORT, RUN_JSON, new_run_dir, write_json
 from nbcatalog.template import Template
@@ -206,29 +206,64 @@ def run(
     }
     run_json = run_dir / RUN_JSON
     write_json(run_json, info)
+    try:
+        results = _execute_and_collect(
+            template, resolved, info, run_dir, html=html, timeout=timeout, quiet=quiet, pool=pool
+        )
+    except BaseException as exc:
+        # Whatever stopped the run, run.json must not stay at "running".
+        if info["status"] == "running":
+            interrupted = not isinstance(exc, Exception)
+            failure = RunFailure(
+                "interrupted" if interrupted else "runner",
+                None,
+                None,
+                type(exc).__name__,
+                str(exc) or type(exc).__name__,
+            )
+            info.update(
+                status="interrupted" if interrupted else "failed",
+                finished=_now(),
+                error=_failure_info(failure),
+            )
+            write_json(run_json, info)
+            _record_history(run_dir)
+            if not interrupted and not isinstance(exc, NbcatalogError):
+                # A template problem the runner did not foresee: a clear RunError, not a
+                # bare traceback (the cause stays attached for debugging).
+                notebook = Path(info["notebook"]) if info["notebook"] else None
+                raise RunError(template.name, failure, notebook) from exc
+        raise
+    if not silent and in_notebook():
+        results.show()
+    return results
 
+
+def _execute_and_collect(
+    template: Template,
+    resolved: Any,
+    info: dict[str, Any],
+    run_dir: Path,
+    *,
+    html: bool,
+    timeout: float | None,
+    quiet: bool,
+    pool: KernelPool | None,
+) -> Results:
+    """Execute, harvest and report; keep `info` (run.json) up to date; RunError on failure."""
+    run_json = run_dir / RUN_JSON
     from nbcatalog.execution import execute
 
-    try:
-        execution = execute(
-            template,
-            resolved.values,
-            run_dir=run_dir,
-            secrets=resolved.secrets,
-            redacted=resolved.redacted,
-            timeout=timeout,
-            progress=show_progress(quiet),
-            pool=pool,
-        )
-    except BaseException as exc:  # interrupted or could not run at all: say so in run.json
-        info.update(status="failed" if isinstance(exc, Exception) else "interrupted")
-        info.update(
-            finished=_now(),
-            error={"kind": "runner", "exception_type": type(exc).__name__, "message": str(exc)},
-        )
-        write_json(run_json, info)
-        _record_history(run_dir)
-        raise
+    execution = execute(
+        template,
+        resolved.values,
+        run_dir=run_dir,
+        secrets=resolved.secrets,
+        redacted=resolved.redacted,
+        timeout=timeout,
+        progress=show_progress(quiet),
+        pool=pool,
+    )
     info["notebook"] = str(execution.notebook_path)
     failure = execution.failure
     harvested = None
@@ -250,8 +285,9 @@ def run(
 
     info.update(finished=_now(), duration=round(execution.duration, 3))
     if failure is not None:
+        # Written before `info` changes: if the write fails, the caller still finalises.
+        write_json(run_json, {**info, "status": "failed", "error": _failure_info(failure)})
         info.update(status="failed", error=_failure_info(failure))
-        write_json(run_json, info)
         _record_history(run_dir)
         raise RunError(template.name, failure, execution.notebook_path)
 
@@ -270,13 +306,12 @@ def run(
         duration=execution.duration,
         run_info=info,
     )
-    info.update(
-        status="ok",
-        report=str(report_path) if report_path else None,
-        results=results.to_json_summary()["results"],
-    )
-    write_json(run_json, info)
+    final = {
+        "status": "ok",
+        "report": str(report_path) if report_path else None,
+        "results": results.to_json_summary()["results"],
+    }
+    write_json(run_json, {**info, **final})
+    info.update(final)
     _record_history(run_dir)
-    if not silent and in_notebook():
-        results.show()
     return results
