@@ -318,7 +318,25 @@ def _check_parameters(cell_source: str, meta: dict, index: int) -> tuple[list[st
     except TemplateError as exc:
         return [str(exc)], []
     tree = ast.parse(cell_source)
-    lines = {node.target.id: node.lineno for node in tree.body}  # type: ignore[attr-defined]
+    assigns = [n for n in tree.body if isinstance(n, ast.AnnAssign)]
+    lines = {node.target.id: node.lineno for node in assigns}  # type: ignore[attr-defined]
+    imported = {
+        (alias.asname or alias.name).split(".")[0]
+        for node in tree.body
+        if isinstance(node, (ast.Import, ast.ImportFrom))
+        for alias in node.names
+    }
+    for node in assigns:
+        # The cell runs as written, so an unquoted `pd.DataFrame` needs its import first.
+        root = node.annotation
+        while isinstance(root, ast.Attribute):
+            root = root.value
+        if isinstance(root, ast.Name) and isinstance(node.annotation, ast.Attribute):
+            if root.id not in imported:
+                msgs.append(f"parameter {node.target.id!r} (line {node.lineno}): annotation "  # type: ignore[attr-defined]
+                            f"{ast.unparse(node.annotation)!r} is evaluated when the cell runs, "
+                            f"and {root.id!r} is not imported there (import it above, e.g. "
+                            "`import pandas as pd`, or quote the annotation)")  # fmt: skip
     for spec in specs:
         line = lines[spec.name]
         if not spec.help:

@@ -215,10 +215,13 @@ def parse_parameters_cell(source: str, metadata: dict[str, Any]) -> tuple[ParamS
     kinds = dict(metadata.get("entity_kinds", {}))
     specs = []
     for node in tree.body:
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            continue  # e.g. `import pandas as pd` for a `data: pd.DataFrame = None` annotation
         if not isinstance(node, ast.AnnAssign) or not isinstance(node.target, ast.Name):
             raise TemplateError(
                 f"parameters cell line {node.lineno}: only annotated assignments "
-                'like `host: str = ""  # help` belong here'
+                'like `host: str = ""  # help` (and the imports their annotations need) '
+                "belong here"
             )
         name = node.target.id
         try:
