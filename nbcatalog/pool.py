@@ -67,6 +67,38 @@ class PoolError(NbcatalogError):
     """A pooled kernel could not be started, reset or reached."""
 
 
+# Read only when an interpreter starts (sys.path, site hooks such as sitecustomize,
+# hash seed, preloaded libraries): setting them in a running kernel changes nothing,
+# so a kernel started under other values cannot serve a run as a fresh kernel would.
+STARTUP_ENV = (
+    "PYTHONPATH",
+    "PYTHONHOME",
+    "PYTHONSAFEPATH",
+    "PYTHONNOUSERSITE",
+    "PYTHONUSERBASE",
+    "PYTHONPLATLIBDIR",
+    "PYTHONHASHSEED",
+    "PYTHONWARNINGS",
+    "PYTHONOPTIMIZE",
+    "PYTHONDEVMODE",
+    "PYTHONUTF8",
+    "PYTHONIOENCODING",
+    "PYTHONDONTWRITEBYTECODE",
+    "LD_PRELOAD",
+    "LD_LIBRARY_PATH",
+)
+
+
+def startup_env(env: Mapping[str, str]) -> dict[str, str | None]:
+    """The interpreter-start variables of `env` (None when unset).
+
+    Example:
+        >>> startup_env({"PYTHONPATH": "/x", "HOME": "/root"})["PYTHONPATH"]
+        '/x'
+    """
+    return {name: env.get(name) for name in STARTUP_ENV}
+
+
 @dataclass
 class PooledKernel:
     """One kernel of the pool: its manager, process id and how much it has served."""
@@ -74,6 +106,7 @@ class PooledKernel:
     km: ProjectKernelManager
     pid: int
     launcher_env: dict[str, str]  # variables the kernel's launcher set (kept for runs)
+    startup_env: dict[str, str | None] = field(default_factory=dict)  # STARTUP_ENV at start
     started: float = field(default_factory=time.monotonic)
     runs: int = 0
     clean: bool = True  # in the snapshot state (new, or reset after its last run)
@@ -211,7 +244,7 @@ class KernelPool:
         parent_env = dict(os.environ)
         run_sync(km.start_kernel)(extra_arguments=[_HISTORY_IN_MEMORY], env=parent_env)
         pid = km.provisioner.process.pid if km.provisioner is not None else 0
-        kernel = PooledKernel(km=km, pid=pid, launcher_env={})
+        kernel = PooledKernel(km=km, pid=pid, launcher_env={}, startup_env=startup_env(parent_env))
         try:
             code = (
                 "import nbcatalog.kernelstate as __nbc_state\n"
@@ -312,8 +345,14 @@ class KernelPool:
         Give it back with `release`.
         """
         deadline = None if wait is None else time.monotonic() + wait
-        for _attempt in range(3):
+        failures = 0
+        while failures < 3:
             kernel = self._take(deadline)
+            if kernel.startup_env != startup_env(os.environ):
+                # e.g. PYTHONPATH changed since it started: the next _take starts a kernel
+                # under today's settings, as a fresh kernel would see them.
+                self._discard(kernel, replace=False)
+                continue
             try:
                 if not kernel.is_alive():
                     raise PoolError(f"kernel {kernel.pid} is gone")
@@ -322,6 +361,7 @@ class KernelPool:
                 kernel.clean = False
             except PoolError:
                 self._discard(kernel)
+                failures += 1
                 continue
             except BaseException:  # e.g. the caller's working folder was deleted
                 self._discard(kernel)
