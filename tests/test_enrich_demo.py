@@ -21,11 +21,8 @@ PLANTED = [
 
 
 @pytest.fixture(scope="module")
-def demo(request):
-    try:
-        return request.getfixturevalue("demo_db")
-    except pytest.FixtureLookupError:
-        pytest.skip("the demo_db fixture is not available")
+def demo(demo_db):
+    return demo_db
 
 
 def frame(demo, sql: str):

@@ -236,10 +236,8 @@ def test_every_kind_of_data_source(ti_store, monkeypatch):
     monkeypatch.delenv("NBCATALOG_SOURCE", raising=False)
     monkeypatch.setenv("NBCATALOG_DB", str(ti_store))
     assert top(lookup_iocs(["203.0.113.77"])) == want
-    try:
-        from nbcatalog.data import connect
-    except ImportError:
-        pytest.skip("nbcatalog.data.connect is not available yet")
+    from nbcatalog.data import connect
+
     source = connect(f"duckdb:{ti_store}")
     assert top(lookup_iocs(["203.0.113.77"], data_source=source)) == want
 

@@ -129,8 +129,6 @@ def test_installed_command_runs_on_its_own_python(installed, tmp_path):
 
 
 def test_installed_builtin_template_runs_on_demo_store(installed, demo_db, tmp_path):
-    if not (REPO / "templates" / "host" / "host_summary.ipynb").is_file():
-        pytest.skip("templates/host/host_summary.ipynb not in the repo yet")
     proc = _sh(
         installed["nbcatalog"],
         "report",

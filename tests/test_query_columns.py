@@ -179,10 +179,15 @@ def test_the_interface_queries_exist_in_both():
     assert wanted <= set(MSTICPY)
 
 
-@pytest.mark.parametrize("name", SHARED)
+@pytest.mark.parametrize("name", sorted(NOT_COMPARABLE.keys() & set(SHARED)))
+def test_not_comparable_queries_read_another_table_in_msticpy(name):
+    # Why these are left out of the column comparison below; fails once msticpy changes.
+    assert MSTICPY[name][0].split("|")[0].strip() == "ThreatIntelIndicators"
+    assert "ThreatIntelligenceIndicator" in LIBRARY[name].sql
+
+
+@pytest.mark.parametrize("name", [n for n in SHARED if n not in NOT_COMPARABLE])
 def test_columns_match_msticpy(name):
-    if name in NOT_COMPARABLE:
-        pytest.skip(NOT_COMPARABLE[name])
     text, _ = MSTICPY[name]
     ours = list(LIBRARY[name].columns)
     try:
