@@ -44,6 +44,14 @@ def _builtin_notebooklets() -> list:
 
 
 NOTEBOOKLETS = tuple(t.name for t in _builtin_notebooklets())
+# Planted demo entities, for a notebooklet whose metadata gives no example.
+DEMO_ENTITIES = {
+    "host": "WKSTN-042",
+    "account": "bob",
+    "ip": "203.0.113.77",
+    "url": "http://malicious.example/payload.ps1",
+    "domain": "malicious.example",
+}
 
 
 def _job_name(name: str) -> str:
@@ -78,8 +86,11 @@ def output(chromium_path, demo_db, tmp_path_factory) -> Path:
     work = tmp_path_factory.mktemp("browser")
     jobs = []
     for template in _builtin_notebooklets():
-        example = template.metadata.get("example") or {}
-        assert example, f"{template.name}: metadata has no example parameters to run it with"
+        example = template.metadata.get("example") or {
+            param: DEMO_ENTITIES[kind]
+            for param, kind in (template.metadata.get("entity_kinds") or {}).items()
+            if kind in DEMO_ENTITIES
+        }
         jobs.append(
             {
                 "name": _job_name(template.name),
