@@ -201,8 +201,15 @@ def _classify(nb: NotebookNode, exc: BaseException, timeout: float | None) -> Ru
     )
 
 
-def _run_papermill(nb: NotebookNode, output: str, pool: KernelPool | None, **kwargs: Any) -> None:
-    """papermill on a fresh kernel, or on a kernel lent by `pool` (given back after)."""
+def _run_papermill(
+    nb: NotebookNode, sink: list[Any], pool: KernelPool | None, **kwargs: Any
+) -> None:
+    """papermill on a fresh kernel, or on a kernel lent by `pool` (given back after).
+
+    papermill gets no output path (it would rewrite the file in place); the engine
+    saves the running notebook to ``partial_path`` atomically and appends its
+    notebook manager to `sink`, whose ``.nb`` is the executed notebook.
+    """
     import papermill as pm
 
     from nbcatalog.papermill_engine import ENGINE
@@ -213,18 +220,21 @@ def _run_papermill(nb: NotebookNode, output: str, pool: KernelPool | None, **kwa
 
         pm.execute_notebook(
             nb,
-            output,
+            None,
             kernel_manager_class=ProjectKernelManager,
             config=Config({"ProjectKernelManager": {"extra_env": env}}),
             shutdown_kernel="immediate",
             engine_name=ENGINE,
+            notebook_sink=sink,
             **kwargs,
         )
         return
     kernel = pool.checkout(env=env)
     outcome = None
     try:
-        pm.execute_notebook(nb, output, engine_name=ENGINE, km=kernel.km, **kwargs)
+        pm.execute_notebook(
+            nb, None, engine_name=ENGINE, km=kernel.km, notebook_sink=sink, **kwargs
+        )
     except BaseException as exc:
         outcome = _failure_kind(exc)
         raise
@@ -286,12 +296,13 @@ def execute(
     partial = run_dir / PARTIAL
     failure = None
     error: BaseException | None = None
+    sink: list[Any] = []
     try:
         _run_papermill(
             nb,
-            # papermill runs str.format on the output path: keep braces in folder names.
-            str(partial).replace("{", "{{").replace("}", "}}"),
+            sink,
             pool,
+            partial_path=str(partial),
             env=env,
             kernel_name=KERNEL_NAME,
             language="python",
@@ -301,7 +312,8 @@ def execute(
         )
     except Exception as exc:  # classified below; the partial notebook is kept
         error = exc
-    executed = nbformat.read(partial, as_version=4) if partial.is_file() else nb
+    # The notebook in memory, not the partial file: that one is only a progress view.
+    executed = sink[0].nb if sink else nb
     executed.metadata.setdefault("papermill", {})["input_path"] = str(template.path)
     executed.metadata["papermill"]["output_path"] = str(run_dir / NOTEBOOK)
     if error is not None:

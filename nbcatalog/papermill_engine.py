@@ -5,9 +5,13 @@ bookkeeping, nbclient's execution and its exceptions for a failing cell, a timeo
 or a dead kernel stay theirs, so every run produces the same notebook and failures):
 
 - papermill writes the whole notebook before and after every cell (about 30 writes
-  of a few hundred KB for a summary template). Here a save is skipped when the last
-  one was less than `SAVE_EVERY` seconds ago; the notebook is still saved when the
-  run ends, fails or stops, and during long runs.
+  of a few hundred KB for a summary template), truncating the file and writing it
+  in place, so a reader (or a failed write) can meet a half-written file. Here the
+  running notebook is written only to ``partial_path``, at most every `SAVE_EVERY`
+  seconds, atomically (temp file + rename), so it shows how far a long run got and
+  is never half-written. The executed notebook itself is handed back in memory
+  (``notebook_sink``): the caller writes the final file once, and never re-reads
+  the partial one. papermill's own output path is None, so it writes nothing.
 - With ``km=`` (a kernel the pool started) nbclient neither starts nor shuts down
   the kernel, but it also never closes the client channels it opened on it: this
   engine opens them itself and closes them when the run ends. It also skips
@@ -17,8 +21,11 @@ or a dead kernel stay theirs, so every run produces the same notebook and failur
 
 Example:
     >>> import papermill as pm                                          # doctest: +SKIP
-    >>> pm.execute_notebook(nb, out, engine_name=ENGINE, km=kernel.km,
-    ...                     kernel_name="nbcatalog-python")             # doctest: +SKIP
+    >>> sink = []                                                       # doctest: +SKIP
+    >>> pm.execute_notebook(nb, None, engine_name=ENGINE, km=kernel.km,
+    ...                     partial_path=str(run_dir / ".notebook.partial.ipynb"),
+    ...                     notebook_sink=sink, kernel_name="nbcatalog-python")  # doctest: +SKIP
+    >>> executed = sink[0].nb                                           # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -32,24 +39,30 @@ from papermill.clientwrap import PapermillNotebookClient
 from papermill.engines import NBClientEngine, papermill_engines
 from papermill.log import logger
 
+from nbcatalog.runfolder import write_notebook
+
 ENGINE = "nbcatalog"
 SAVE_EVERY = 2.0  # seconds between saves of the running notebook
 
 
-def _throttle_saves(nb_man: Any) -> list[bool]:
-    """Make `nb_man.save` skip saves closer than SAVE_EVERY; set flag[0] to save always."""
-    real_save = nb_man.save
+def _throttle_saves(nb_man: Any, partial_path: str | None) -> None:
+    """Make `nb_man.save` write `partial_path` atomically, at most every SAVE_EVERY s.
+
+    Every save papermill asks for (cell start and end, outputs, run end) comes here
+    and runs on the thread executing the notebook, so saves never overlap.
+    """
     last = [time.monotonic()]
-    always = [False]
 
     def save(**kwargs: Any) -> None:
+        nb = kwargs.get("nb")
+        if nb is not None:
+            nb_man.nb = nb  # papermill's save(nb=...) convention
         now = time.monotonic()
-        if always[0] or now - last[0] >= SAVE_EVERY:
-            real_save(**kwargs)
-            last[0] = now
+        if partial_path and now - last[0] >= SAVE_EVERY:
+            write_notebook(partial_path, nb_man.nb)
+            last[0] = time.monotonic()
 
     nb_man.save = save
-    return always
 
 
 async def _handshake(kc: Any, timeout: float) -> None:
@@ -106,7 +119,10 @@ class RunnerEngine(NBClientEngine):
     ) -> Any:
         """Execute `nb_man`'s notebook; on ``kwargs["km"]`` when given."""
         kwargs.pop("input_path", None)
-        always_save = _throttle_saves(nb_man)
+        _throttle_saves(nb_man, kwargs.pop("partial_path", None))
+        sink = kwargs.pop("notebook_sink", None)
+        if sink is not None:
+            sink.append(nb_man)  # its .nb is the executed notebook, whatever happens
         km = kwargs.pop("km", None)
         client = PapermillNotebookClient(
             nb_man,
@@ -125,8 +141,6 @@ class RunnerEngine(NBClientEngine):
                 client.kc = _connected_client(km, start_timeout)
             return client.execute()
         finally:
-            always_save[0] = True  # the final state is always written
-            nb_man.save()
             if not client.owns_km and client.kc is not None:
                 client.kc.stop_channels()
                 client.kc = None
