@@ -156,6 +156,11 @@ def _batch_options() -> list[click.Parameter]:
         ),
         click.Option(["--html", "html"], is_flag=True, help="also write each run's report.html"),
         click.Option(
+            ["--fresh-kernel", "fresh_kernel"],
+            is_flag=True,
+            help="start a new kernel for every run instead of reusing warm ones (slower)",
+        ),
+        click.Option(
             ["--output", "output"],
             metavar="DIR",
             help="folder for run folders [default: $NBCATALOG_OUTPUT or ./output]",
@@ -231,6 +236,7 @@ def _callback(template: Any) -> Callable[..., None]:
                 html=bool(values.get("html")),
                 timeout=values.get("timeout"),
                 quiet=bool(values.get("quiet")) or as_json,
+                fresh_kernel=bool(values.get("fresh_kernel")),
                 **common,
             )
         except (UsageError, ParameterError) as exc:

@@ -23,6 +23,12 @@ from nbcatalog.cli.template_options import cli_options, raw_from_cli
 
 from nbcatalog.errors import NbcatalogError, RunError, UsageError
 
+KERNEL_NOTE = (
+    "Each run starts a fresh kernel: one run per process would not reuse a warm "
+    "kernel, and a fresh one imports only what the template needs. For many runs use "
+    "`nbcatalog batch` or `nbcatalog.run` in one process (warm kernels)."
+)
+
 
 def _run_options(force_html: bool) -> list[click.Parameter]:
     options: list[click.Parameter] = [
@@ -135,7 +141,7 @@ def template_command(template: Any, *, command: str, force_html: bool = False) -
         f"{command} {template.name}",
         params=cli_options(template) + _run_options(force_html),
         callback=_template_callback(template, force_html),
-        help=f"{template.title}\n\n{doc}",
+        help=f"{template.title}\n\n{doc}\n\n{KERNEL_NOTE}",
         context_settings={"help_option_names": ["-h", "--help"]},
     )
 
@@ -149,7 +155,7 @@ def _dispatch(command: str, force_html: bool) -> click.Command:
         add_help_option=False,
         help=f"{verb} the notebooklet NAME; `nbcatalog {command} NAME --help` lists its "
         "parameters.\n\nNAME is a catalogue name (host_summary or host-summary) or the "
-        "path of a template notebook.",
+        f"path of a template notebook.\n\n{KERNEL_NOTE}",
     )
     @click.argument("name", required=False)
     @click.argument("args", nargs=-1, type=click.UNPROCESSED)

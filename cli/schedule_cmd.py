@@ -37,6 +37,23 @@ OUTPUT_OPTION = click.option(
     help="output root for runs, history and index.html [default: $NBCATALOG_OUTPUT or ./output]",
 )
 JSON_OPTION = click.option("--json", "as_json", is_flag=True, help="print JSON")
+FRESH_KERNEL_OPTION = click.option(
+    "--fresh-kernel",
+    "fresh_kernel",
+    is_flag=True,
+    help="start a new kernel for every run instead of reusing this process's warm ones",
+)
+
+
+def _run_function(fresh_kernel: bool) -> Any:
+    """The run callable handed to the scheduler: None (warm pool) or fresh kernels."""
+    if not fresh_kernel:
+        return None
+    import functools
+
+    import nbcatalog
+
+    return functools.partial(nbcatalog.run, fresh_kernel=True)
 
 
 def _parse_now(value: str | None) -> datetime | None:
@@ -132,8 +149,13 @@ def check_command(schedule_file: str | None, now: str | None) -> None:
 @OUTPUT_OPTION
 @click.option("--now", "now", metavar="TIME", help="pretend it is TIME (ISO-8601; default: now)")
 @JSON_OPTION
+@FRESH_KERNEL_OPTION
 def run_due_command(
-    schedule_file: str | None, output: str | None, now: str | None, as_json: bool
+    schedule_file: str | None,
+    output: str | None,
+    now: str | None,
+    as_json: bool,
+    fresh_kernel: bool,
 ) -> None:
     """Run every job whose fire times fell since it last ran, then exit (for cron/systemd)."""
     from nbcatalog.schedules.rundue import run_due
@@ -141,7 +163,7 @@ def run_due_command(
     moment = _parse_now(now) or datetime.now(timezone.utc)
     spec = _load(schedule_file)
     root = _root(output)
-    outcomes = run_due(spec, now=moment, output_dir=root)
+    outcomes = run_due(spec, now=moment, output_dir=root, run=_run_function(fresh_kernel))
     _print_outcomes(outcomes, as_json, root)
     _exit_for(outcomes)
 
@@ -152,7 +174,10 @@ def run_due_command(
 @click.option(
     "--now", "now", metavar="TIME", help="start the clock at TIME, then let it run (testing)"
 )
-def serve_command(schedule_file: str | None, output: str | None, now: str | None) -> None:
+@FRESH_KERNEL_OPTION
+def serve_command(
+    schedule_file: str | None, output: str | None, now: str | None, fresh_kernel: bool
+) -> None:
     """Run due jobs and sleep until the next fire time, until SIGTERM/SIGINT."""
     from nbcatalog.schedules.serve import Clock, serve
 
@@ -172,6 +197,7 @@ def serve_command(schedule_file: str | None, output: str | None, now: str | None
         clock=Clock(_parse_now(now)),
         on_outcome=outcome,
         on_message=message,
+        run=_run_function(fresh_kernel),
     )
     sys.exit(code)
 
@@ -181,14 +207,17 @@ def serve_command(schedule_file: str | None, output: str | None, now: str | None
 @FILE_OPTION
 @OUTPUT_OPTION
 @JSON_OPTION
-def run_command(job: str, schedule_file: str | None, output: str | None, as_json: bool) -> None:
+@FRESH_KERNEL_OPTION
+def run_command(
+    job: str, schedule_file: str | None, output: str | None, as_json: bool, fresh_kernel: bool
+) -> None:
     """Run JOB now for each of its parameter sets (recorded as manual)."""
     from nbcatalog.schedules.rundue import run_job_now
 
     spec = _load(schedule_file)
     root = _root(output)
     try:
-        outcomes = run_job_now(spec, job, output_dir=root)
+        outcomes = run_job_now(spec, job, output_dir=root, run=_run_function(fresh_kernel))
     except UsageError as exc:
         _usage_error(exc)
     _print_outcomes(outcomes, as_json, root)

@@ -95,12 +95,14 @@ def run_entity(
     retries: int,
     labels: dict[str, Any],
     pool: Any = None,
+    fresh_kernel: bool = False,
 ) -> RunOutcome:
     """Run one parameter set with retries; never raises for a failed run.
 
     This is the task a batch executor runs (in a thread or a Dask worker), so
     it takes and returns plain picklable values. Kernels come from `pool` (a
-    `nbcatalog.pool.KernelPool`), else from this process's default pool.
+    `nbcatalog.pool.KernelPool`), else from this process's default pool; with
+    `fresh_kernel` every attempt starts its own kernel.
 
     Example:
         >>> run_entity("host_summary", 0, {"host": "WKSTN-042"}, {}, output_dir="output",
@@ -141,6 +143,7 @@ def run_entity(
                 silent=True,
                 labels=run_labels,
                 pool=pool,
+                fresh_kernel=fresh_kernel,
                 **common,
                 **params,
             )
@@ -426,14 +429,17 @@ def _failed_task(index: int, params: dict[str, Any], exc: BaseException) -> RunO
     return RunOutcome(index, param_key(params), params, "failed", 1, 0.0, None, None, error)
 
 
-def _run_local(tasks: list[dict[str, Any]], workers: int, bar: Any) -> list[RunOutcome]:
+def _run_local(
+    tasks: list[dict[str, Any]], workers: int, bar: Any, fresh_kernel: bool = False
+) -> list[RunOutcome]:
     from concurrent.futures import ThreadPoolExecutor, as_completed
 
     from nbcatalog.pool import KernelPool
 
     # The batch's own warm kernels, one per thread, stopped when the batch ends.
-    kernels = KernelPool(size=workers)
-    kernels.warm(wait=False)
+    kernels = None if fresh_kernel else KernelPool(size=workers)
+    if kernels is not None:
+        kernels.warm(wait=False)
     outcomes: list[RunOutcome] = []
     threads = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="nbcatalog-batch")
     try:
@@ -450,7 +456,8 @@ def _run_local(tasks: list[dict[str, Any]], workers: int, bar: Any) -> list[RunO
         raise
     finally:
         threads.shutdown(wait=True)
-        kernels.shutdown()
+        if kernels is not None:
+            kernels.shutdown()
     return outcomes
 
 
@@ -484,6 +491,7 @@ def _run_dask(
     dask_local: int | None,
     workers: int,
     bar: Any,
+    fresh_kernel: bool = False,
 ) -> list[RunOutcome]:
     from distributed import as_completed
 
@@ -493,7 +501,8 @@ def _run_dask(
     try:
         threads = client.nthreads() or {}
         per_worker = max(threads.values(), default=1)
-        client.run(_warm_pool, per_worker)
+        if not fresh_kernel:
+            client.run(_warm_pool, per_worker)
         for t in tasks:
             key = f"{t['labels']['batch']}-{t['index']}"
             # One dict argument: submit() has keywords of its own (retries, workers, ...).
@@ -530,6 +539,7 @@ def run_many(
     timeout: float | None = None,
     quiet: bool = False,
     labels: Mapping[str, Any] | None = None,
+    fresh_kernel: bool = False,
     **common: Any,
 ) -> BatchResults:
     """Run notebooklet `name` once per parameter set; return the batch's BatchResults.
@@ -541,7 +551,9 @@ def run_many(
     `dask_local` (number of worker processes) selects the Dask executor, as does
     ``executor="dask"`` (then a LocalCluster of `workers` processes). A failed
     run is tried again up to `retries` times. Bad parameters in any set raise
-    ParameterError before anything runs.
+    ParameterError before anything runs. Runs borrow warm kernels (the local
+    executor starts `workers` of them, each Dask worker keeps its own);
+    ``fresh_kernel=True`` starts a new kernel for every run instead.
 
     Example:
         >>> batch = run_many("host_summary", [{"host": h} for h in ("WKSTN-001", "WIN-DC01")],
@@ -587,15 +599,16 @@ def run_many(
             "timeout": timeout,
             "retries": retries,
             "labels": base_labels,
+            "fresh_kernel": fresh_kernel,
         }
         for i, params in enumerate(sets)
     ]
     started = time.monotonic()
     with _progress(len(tasks), template.name, quiet) as bar:
         if executor == "local":
-            outcomes = _run_local(tasks, workers, bar)
+            outcomes = _run_local(tasks, workers, bar, fresh_kernel)
         else:
-            outcomes = _run_dask(tasks, scheduler, dask_local, workers, bar)
+            outcomes = _run_dask(tasks, scheduler, dask_local, workers, bar, fresh_kernel)
     batch = BatchResults(
         batch_id=batch_id,
         template=template.name,
