@@ -285,6 +285,9 @@ def restore(request: str) -> None:
     import IPython
 
     wanted = json.loads(request)
+    source = sys.modules.get("nbcatalog.data.source")
+    if source is not None:  # the run's shared store connection (a file lock): close it now
+        source.close_kept_connections()
     shell = IPython.get_ipython()
     shell.reset(new_session=True)
     for name in set(shell.user_ns_hidden) - _saved["hidden_ns"]:

@@ -23,6 +23,8 @@ from __future__ import annotations
 import datetime
 import os
 import re
+import threading
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -53,6 +55,9 @@ SPEC_FORMS = (
 # Tables are always written quoted in the query library (`FROM "SecurityEvent"`).
 _TABLE_REF = re.compile(r'\b(?:FROM|JOIN)\s+"([A-Za-z_]\w*)"', re.IGNORECASE)
 _MACRO_NAME = re.compile(r"\bMACRO\s+([A-Za-z_]\w*)", re.IGNORECASE)
+# The runner sets this in the kernel of every notebooklet run (nbcatalog.scraps).
+KEEP_OPEN_ENV = "NBCATALOG_RUN_DIR"
+KEEP_IDLE = 2.0  # seconds a run's shared store connection stays open after its last use
 
 
 def macro_tables(macros: Sequence[str]) -> dict[str, frozenset[str]]:
@@ -145,11 +150,82 @@ class DataSource(ABC):
         return f"<{type(self).__name__} {self.spec}>"
 
 
+class _KeptConnection:
+    """One read-only connection to a store, shared by a run's sources, closed when idle.
+
+    Opening a connection and defining the query macros costs about 30 ms, and a
+    summary template makes a dozen or more calls. Inside a notebooklet run the
+    calls share this connection; it closes `KEEP_IDLE` seconds after its last use
+    (and when the pool resets the kernel), so a writer is never blocked for long.
+    DuckDB allows one configuration per file and process: every source of the run
+    must use this connection rather than open its own while it is open.
+    """
+
+    def __init__(self, key: str, store: Store, present: dict[str, str], library: Any):
+        self.key = key
+        self.store: Store | None = store
+        self.present = present
+        self.library = library
+        self.lock = threading.RLock()
+        self.last_used = time.monotonic()
+        self.timer: threading.Timer | None = None
+
+    def _arm(self, delay: float) -> None:
+        self.timer = threading.Timer(delay, self._close_if_idle)
+        self.timer.daemon = True
+        self.timer.start()
+
+    def release(self) -> None:
+        """Mark a use finished; the idle timer starts if it is not running."""
+        self.last_used = time.monotonic()
+        if self.timer is None:
+            self._arm(KEEP_IDLE)
+
+    def _close_if_idle(self) -> None:
+        with self.lock:
+            self.timer = None
+            left = KEEP_IDLE - (time.monotonic() - self.last_used)
+            if self.store is not None and left > 0.01:
+                self._arm(left)
+                return
+            self.close()
+
+    def close(self) -> None:
+        with self.lock:
+            if self.timer is not None:
+                self.timer.cancel()
+                self.timer = None
+            with _kept_lock:
+                if _kept.get(self.key) is self:
+                    del _kept[self.key]
+            if self.store is not None:
+                self.store.close()
+                self.store = None
+
+
+_kept: dict[str, _KeptConnection] = {}
+_kept_lock = threading.Lock()
+
+
+def close_kept_connections() -> None:
+    """Close the store connections kept open for a run (the pool calls this on reset).
+
+    Example:
+        >>> close_kept_connections()
+    """
+    with _kept_lock:
+        entries = list(_kept.values())
+    for entry in entries:
+        entry.close()
+
+
 class DuckDBSource(DataSource):
     """The embedded store, read-only: many kernels can read one file at once.
 
-    A connection is opened for each call and closed after it, so a source held by an
-    idle notebook never blocks `nbcatalog data import` or `data demo` from writing.
+    Outside a notebooklet run a connection is opened for each call and closed after
+    it, so a source held by an idle notebook never blocks `nbcatalog data import` or
+    `data demo` from writing. Inside a run (``$NBCATALOG_RUN_DIR`` set) the run's
+    calls share one connection that closes after `KEEP_IDLE` seconds unused.
     Every value reaches DuckDB as a bound parameter, never as SQL text.
     """
 
@@ -181,6 +257,41 @@ class DuckDBSource(DataSource):
         if self._session is not None:
             yield self._session
             return
+        if os.environ.get(KEEP_OPEN_ENV):
+            kept = self._kept()
+            if kept is not None:
+                try:
+                    yield kept.store.con
+                finally:
+                    kept.release()
+                    kept.lock.release()
+                return
+        store = self._open()
+        try:
+            yield store.con
+        finally:
+            store.close()
+
+    def _kept(self) -> _KeptConnection | None:
+        """The run's shared connection to this store, locked for this thread; None if
+        it was opened for another query library (then each call opens its own)."""
+        key = str(self.path.resolve())
+        while True:
+            with _kept_lock:
+                kept = _kept.get(key)
+                if kept is None:
+                    kept = _KeptConnection(key, self._open(), self._present, self.library)
+                    _kept[key] = kept
+            if kept.library is not self.library:
+                return None
+            kept.lock.acquire()
+            if kept.store is not None:
+                self._present = kept.present
+                return kept
+            kept.lock.release()  # closed for idleness meanwhile: open a new one
+
+    def _open(self) -> Store:
+        """A new read-only connection with the macros defined and configuration locked."""
         try:
             store = Store.open(self.path, read_only=True)
         except duckdb.Error as exc:
@@ -196,9 +307,10 @@ class DuckDBSource(DataSource):
             # no way to turn that back on from SQL.
             store.con.execute("SET enable_external_access = false")
             store.con.execute("SET lock_configuration = true")
-            yield store.con
-        finally:
+        except BaseException:
             store.close()
+            raise
+        return store
 
     @contextmanager
     def session(self) -> Iterator[DuckDBSource]:
