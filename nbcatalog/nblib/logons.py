@@ -512,39 +512,88 @@ def attack_findings(
     for ip, failed in fails.groupby("SourceIP"):
         if len(failed) < min_failures:
             continue
-        accounts = failed["Account"].nunique()
-        per_account = len(failed) / max(accounts, 1)
-        kind = (
-            "password spray"
-            if accounts >= spray_accounts and per_account <= spray_max_per_account
-            else "brute force"
-        )
-        first, last = failed["TimeGenerated"].min(), failed["TimeGenerated"].max()
-        succeeded = wins.loc[ip, "SucceededAs"] if ip in wins.index else ""
-        text = (
-            f"{kind.capitalize()} from {ip}: {len(failed)} failed logons on {accounts} "
-            f"account{'s' if accounts != 1 else ''} between {first:%Y-%m-%d %H:%M} and "
-            f"{last:%Y-%m-%d %H:%M} UTC"
-        )
-        if succeeded:
-            when = wins.loc[ip, "FirstSuccess"]
-            text += (
-                f", then a successful logon as {succeeded} at {when:%Y-%m-%d %H:%M} UTC: "
-                "treat that account as compromised"
-            )
         rows.append(
-            {
-                "SourceIP": ip,
-                "Kind": kind,
-                "Failures": len(failed),
-                "Accounts": accounts,
-                "FailuresPerAccount": round(per_account, 1),
-                "FirstFailure": first,
-                "LastFailure": last,
-                "SucceededAs": succeeded,
-                "Finding": text,
-            }
+            attack_row(
+                ip,
+                len(failed),
+                failed["Account"].nunique(),
+                failed["TimeGenerated"].min(),
+                failed["TimeGenerated"].max(),
+                wins,
+                spray_accounts=spray_accounts,
+                spray_max_per_account=spray_max_per_account,
+            )
         )
+    return attack_table(finding, rows, min_failures, fails["SourceIP"].value_counts())
+
+
+def attack_row(
+    ip: str,
+    failures: int,
+    accounts: int,
+    first: pd.Timestamp,
+    last: pd.Timestamp,
+    wins: pd.DataFrame,
+    *,
+    spray_accounts: int,
+    spray_max_per_account: float,
+) -> dict[str, Any]:
+    """One source's row of the attack table (`ATTACK_COLUMNS`), its finding in plain words.
+
+    `wins` is `failed_success(...)` indexed by SourceIP: a later success is named.
+    Shared by `attack_findings` here (rows) and in `logonstats` (store summaries).
+
+    Example:
+        >>> t = pd.Timestamp("2024-05-01 10:00", tz="UTC")
+        >>> wins = pd.DataFrame(columns=FAILED_SUCCESS_COLUMNS).set_index("SourceIP")
+        >>> attack_row("203.0.113.77", 40, 20, t, t, wins, spray_accounts=10,
+        ...            spray_max_per_account=10.0)["Kind"]
+        'password spray'
+    """
+    per_account = failures / max(accounts, 1)
+    kind = (
+        "password spray"
+        if accounts >= spray_accounts and per_account <= spray_max_per_account
+        else "brute force"
+    )
+    succeeded = wins.loc[ip, "SucceededAs"] if ip in wins.index else ""
+    text = (
+        f"{kind.capitalize()} from {ip}: {failures} failed logons on {accounts} "
+        f"account{'s' if accounts != 1 else ''} between {first:%Y-%m-%d %H:%M} and "
+        f"{last:%Y-%m-%d %H:%M} UTC"
+    )
+    if succeeded:
+        when = wins.loc[ip, "FirstSuccess"]
+        text += (
+            f", then a successful logon as {succeeded} at {when:%Y-%m-%d %H:%M} UTC: "
+            "treat that account as compromised"
+        )
+    return {
+        "SourceIP": ip,
+        "Kind": kind,
+        "Failures": failures,
+        "Accounts": accounts,
+        "FailuresPerAccount": round(per_account, 1),
+        "FirstFailure": first,
+        "LastFailure": last,
+        "SucceededAs": succeeded,
+        "Finding": text,
+    }
+
+
+def attack_table(
+    finding: Finding, rows: list[dict[str, Any]], min_failures: int, failures: pd.Series
+) -> Finding:
+    """Put `attack_row` rows into `finding` (most failures first), one note each.
+
+    With no rows, one info note names the busiest source: `failures` is the failed
+    logons per SourceIP (index), most first.
+
+    Example:
+        >>> f = Finding("Brute force and password spray", pd.DataFrame())
+        >>> attack_table(f, [], 20, pd.Series({"198.51.100.9": 3})).notes[0].text[:34]
+        'no source address has 20 or more f'
+    """
     if rows:
         table = pd.DataFrame(rows, columns=ATTACK_COLUMNS)
         table = table.sort_values(["Failures", "SourceIP"], ascending=[False, True])
@@ -552,8 +601,7 @@ def attack_findings(
         for text in finding.data["Finding"]:
             finding.note("finding", text)
     else:
-        worst = fails["SourceIP"].value_counts()
-        most = f" (at most {worst.iloc[0]} from {worst.index[0]})" if len(worst) else ""
+        most = f" (at most {failures.iloc[0]} from {failures.index[0]})" if len(failures) else ""
         finding.note(
             "info",
             f"no source address has {min_failures} or more failed logons{most}: "

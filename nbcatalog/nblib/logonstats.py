@@ -252,57 +252,21 @@ def attack_findings(
         failures, accounts = int(row.Failures), int(row.Accounts)
         if failures < min_failures:
             continue
-        per_account = failures / max(accounts, 1)
-        kind = (
-            "password spray"
-            if accounts >= spray_accounts and per_account <= spray_max_per_account
-            else "brute force"
-        )
-        first, last, ip = row.FirstFailure, row.LastFailure, row.SourceIP
-        succeeded = wins.loc[ip, "SucceededAs"] if ip in wins.index else ""
-        text = (
-            f"{kind.capitalize()} from {ip}: {failures} failed logons on {accounts} "
-            f"account{'s' if accounts != 1 else ''} between {first:%Y-%m-%d %H:%M} and "
-            f"{last:%Y-%m-%d %H:%M} UTC"
-        )
-        if succeeded:
-            when = wins.loc[ip, "FirstSuccess"]
-            text += (
-                f", then a successful logon as {succeeded} at {when:%Y-%m-%d %H:%M} UTC: "
-                "treat that account as compromised"
-            )
         rows.append(
-            {
-                "SourceIP": ip,
-                "Kind": kind,
-                "Failures": failures,
-                "Accounts": accounts,
-                "FailuresPerAccount": round(per_account, 1),
-                "FirstFailure": first,
-                "LastFailure": last,
-                "SucceededAs": succeeded,
-                "Finding": text,
-            }
+            logons.attack_row(
+                row.SourceIP,
+                failures,
+                accounts,
+                row.FirstFailure,
+                row.LastFailure,
+                wins,
+                spray_accounts=spray_accounts,
+                spray_max_per_account=spray_max_per_account,
+            )
         )
-    if rows:
-        table = pd.DataFrame(rows, columns=logons.ATTACK_COLUMNS)
-        table = table.sort_values(["Failures", "SourceIP"], ascending=[False, True])
-        finding.data = table.reset_index(drop=True)
-        for text in finding.data["Finding"]:
-            finding.note("finding", text)
-    else:
-        worst = per_ip.sort_values(["Failures", "SourceIP"], ascending=[False, True])
-        most = (
-            f" (at most {int(worst.iloc[0]['Failures'])} from {worst.iloc[0]['SourceIP']})"
-            if len(worst)
-            else ""
-        )
-        finding.note(
-            "info",
-            f"no source address has {min_failures} or more failed logons{most}: "
-            "nothing looks like a brute force or a spray",
-        )
-    return finding
+    worst = per_ip.sort_values(["Failures", "SourceIP"], ascending=[False, True])
+    failures_by_ip = worst.set_index("SourceIP")["Failures"].astype(int)
+    return logons.attack_table(finding, rows, min_failures, failures_by_ip)
 
 
 def remote_addresses(stats: LogonStats) -> pd.DataFrame:
