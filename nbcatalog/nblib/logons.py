@@ -27,6 +27,7 @@ from typing import Any
 
 import pandas as pd
 
+from nbcatalog.data.logontypes import WINDOWS_LOGON_TYPES
 from nbcatalog.nblib.entities import host_matches
 from nbcatalog.nblib.findings import Finding
 
@@ -44,21 +45,6 @@ LOGON_COLUMNS = [
     "Platform",
     "Detail",
 ]
-# Windows logon type numbers as Windows names them (4624/4625 LogonType).
-WINDOWS_LOGON_TYPES = {
-    0: "System",
-    2: "Interactive",
-    3: "Network",
-    4: "Batch",
-    5: "Service",
-    7: "Unlock",
-    8: "NetworkCleartext",
-    9: "NewCredentials",
-    10: "RemoteInteractive",
-    11: "CachedInteractive",
-    12: "CachedRemoteInteractive",
-    13: "CachedUnlock",
-}
 _NO_ADDRESS = {"", "-", "::1", "127.0.0.1", "0.0.0.0", "localhost"}  # noqa: S104 - compared, not bound
 
 # Linux auth lines that are logon attempts: (result, process, pattern). The first

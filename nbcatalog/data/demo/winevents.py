@@ -29,6 +29,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from nbcatalog.data.demo.estate import TENANT_ID
+from nbcatalog.data.logontypes import logon_type_name
 from nbcatalog.data.schema import columns
 
 ACTIVITY = {
@@ -94,17 +95,6 @@ FIELDS = {
     ),
 }
 FIELDS = {k: tuple(v.split()) for k, v in FIELDS.items()}
-LOGON_TYPE_NAMES = {
-    2: "2 - Interactive",
-    3: "3 - Network",
-    4: "4 - Batch",
-    5: "5 - Service",
-    7: "7 - Unlock",
-    8: "8 - NetworkCleartext",
-    9: "9 - NewCredentials",
-    10: "10 - RemoteInteractive",
-    11: "11 - CachedInteractive",
-}
 # Logon events name the account logged on; the others the account that acted.
 _ACCOUNT_FROM_TARGET = {4624, 4625, 4634}
 _INT_COLUMNS = {"LogonType", "KeyLength"}
@@ -209,7 +199,7 @@ def security_frame(
     if "LogonType" in arrays:
         # Name each distinct logon type once, then map the whole column.
         uniq = pc.unique(cols["LogonType"])
-        names = pa.array([LOGON_TYPE_NAMES.get(t, str(t)) for t in uniq.to_pylist()])
+        names = pa.array([logon_type_name(t) or str(t) for t in uniq.to_pylist()])
         cols["LogonTypeName"] = pc.take(names, pc.index_in(cols["LogonType"], uniq))
     frame = pd.DataFrame(index=range(n))
     for name, value in cols.items():

@@ -26,6 +26,7 @@ from xml.sax.saxutils import escape, quoteattr
 
 import pandas as pd
 
+from nbcatalog.data.logontypes import logon_type_name
 from nbcatalog.data.schema import TABLES
 
 EVENT_NS = "http://schemas.microsoft.com/win/2004/08/events/event"
@@ -36,17 +37,6 @@ LEVEL_NAMES = {
     3: "Warning",
     4: "Information",
     5: "Verbose",
-}
-LOGON_TYPES = {
-    2: "Interactive",
-    3: "Network",
-    4: "Batch",
-    5: "Service",
-    7: "Unlock",
-    8: "NetworkCleartext",
-    9: "NewCredentials",
-    10: "RemoteInteractive",
-    11: "CachedInteractive",
 }
 # Activity text as Sentinel shows it, for the events templates look at most.
 ACTIVITIES = {
@@ -160,9 +150,7 @@ def _security_row(ev: WinEvent) -> dict[str, Any]:
         TargetAccount=target,
         Account=account,
         AccountType=None if account is None else ("Machine" if account.endswith("$") else "User"),
-        LogonTypeName=(
-            f"{logon_type} - {LOGON_TYPES[logon_type]}" if logon_type in LOGON_TYPES else None
-        ),
+        LogonTypeName=logon_type_name(logon_type),
         Process=ntpath.basename(process) if process and process != "-" else None,
     )
     return row
