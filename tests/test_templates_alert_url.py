@@ -13,11 +13,11 @@ import os
 import re
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 import nbformat
 import pytest
+from helpers.offline import attempts, network_blocked
 
 import nbcatalog
 from nbcatalog.catalog import get_template
@@ -29,50 +29,11 @@ ATTACKER = "203.0.113.77"
 URL = "http://malicious.example/payload.ps1"
 NBCATALOG = Path(sys.executable).parent / "nbcatalog"
 
-_BLOCKER = '''
-"""Test-only: refuse and record any internet connection or name look-up in this process."""
-import os, socket
-
-_LOG = os.environ["NBCATALOG_TEST_NETLOG"]
-
-
-def _refuse(what):
-    def blocked(*args, **kwargs):
-        with open(_LOG, "a", encoding="utf-8") as log:
-            log.write(f"{what} {args[:1]!r}\\n")
-        raise OSError(f"network blocked during tests: {what}")
-    return blocked
-
-
-_connect = socket.socket.connect
-
-
-def _connect_local_only(self, address):
-    if self.family in (socket.AF_INET, socket.AF_INET6):
-        return _refuse("connect")(self, address)
-    return _connect(self, address)
-
-
-socket.socket.connect = _connect_local_only
-socket.socket.connect_ex = _refuse("connect_ex")
-socket.create_connection = _refuse("create_connection")
-socket.getaddrinfo = _refuse("getaddrinfo")
-socket.gethostbyname = _refuse("gethostbyname")
-'''
-
 
 @pytest.fixture(scope="module")
 def offline(tmp_path_factory):
     """Env for this module's kernels and CLI runs: network refused, attempts logged."""
-    folder = tmp_path_factory.mktemp("offline")
-    (folder / "sitecustomize.py").write_text(textwrap.dedent(_BLOCKER), encoding="utf-8")
-    netlog = folder / "network-attempts.log"
-    netlog.write_text("", encoding="utf-8")
-    with pytest.MonkeyPatch.context() as mp:
-        paths = [str(folder), os.environ.get("PYTHONPATH", "")]
-        mp.setenv("PYTHONPATH", os.pathsep.join(p for p in paths if p))
-        mp.setenv("NBCATALOG_TEST_NETLOG", str(netlog))
-        mp.setenv("NBCATALOG_CONFIG", str(folder / "no-config.toml"))  # nothing online configured
+    with network_blocked(tmp_path_factory.mktemp("offline")) as netlog:
         yield netlog
 
 
@@ -102,7 +63,7 @@ def runner(demo_db, pool, tmp_path_factory):
 
 
 def _assert_offline(netlog: Path) -> None:
-    assert netlog.read_text(encoding="utf-8") == "", "a run tried to go online"
+    assert attempts(netlog) == "", "a run tried to go online"
 
 
 def _outputs_text(res, section: str | None = None) -> str:
@@ -378,13 +339,13 @@ def test_dns_runs_in_the_kernel_only_when_configured(demo_db, offline, pool, tmp
             silent=True,
             quiet=True,
         )
-        attempts = offline.read_text(encoding="utf-8")
+        tried = attempts(offline)
     finally:
         offline.write_text("", encoding="utf-8")
     assert res.status == "ok"
-    assert attempts == "getaddrinfo ('malicious.example',)\n"  # DNS only, for the URL's host
+    assert tried == "getaddrinfo ('malicious.example',)\n"  # DNS only, for the URL's host
     online = _outputs_text(res, "online")
-    assert "did not resolve" in online and "network blocked during tests" in online
+    assert "did not resolve" in online and "internet access refused in this test" in online
     assert "[enrichment.url] whois = true" in online  # the others stay off
 
 

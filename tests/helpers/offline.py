@@ -34,9 +34,12 @@ _LOG = os.environ.get("{LOG_ENV}")
 
 def _refusing(what):
     def refuse(*args, **kwargs):
+        # What was asked for: a socket method's address is its last argument, a
+        # look-up's host (or create_connection's address) its first.
+        asked = args[-1:] if what.startswith("connect") else args[:1]
         if _LOG:
             with open(_LOG, "a", encoding="utf-8") as log:
-                log.write(what + " " + repr(args[-1:]) + "\\n")
+                log.write(what + " " + repr(asked) + "\\n")
         raise OSError("internet access refused in this test: " + what)
 
     return refuse
