@@ -43,6 +43,7 @@ from matplotlib.ticker import FuncFormatter
 
 from nbcatalog.nblib.findings import Finding, Note
 from nbcatalog.nblib.plots import _RC, _png, _short
+from nbcatalog.nblib.values import text_of
 
 # Columns a flow frame needs (at least one of each group) to be read at all.
 REQUIRED_COLUMNS = ("SrcIP", "DestIP")
@@ -103,17 +104,6 @@ _ROW_KEY = (
 )
 
 
-def _text(value: Any) -> str:
-    if value is None:
-        return ""
-    try:
-        if pd.isna(value):
-            return ""
-    except (TypeError, ValueError):
-        pass
-    return str(value).strip()
-
-
 def address_class(ip: str) -> str:
     """The class of an address (private, public, documentation, ...), "invalid" for junk.
 
@@ -149,7 +139,7 @@ def _texts(values: pd.Series, transform: Any = None) -> pd.Series:
     spread back with its factor codes.
     """
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    cleaned = [_text(u) for u in uniques]
+    cleaned = [text_of(u) for u in uniques]
     if transform is not None:
         cleaned = [transform(u) for u in cleaned]
     table = np.array([*cleaned, ""], dtype=object)  # code -1 (missing) takes the last one
@@ -195,7 +185,7 @@ def normalize_flows(flows: pd.DataFrame, focus: Iterable[str] | None = None) -> 
             "columns (TimeGenerated, SrcIP, DestIP, FlowDirection, L4Protocol, L7Protocol, "
             "DestPort, AllowedInFlows, AllowedOutFlows)"
         )
-    wanted = {_text(f) for f in (focus or []) if _text(f)}
+    wanted = {text_of(f) for f in (focus or []) if text_of(f)}
     plain = isinstance(flows.index, pd.RangeIndex) and flows.index.equals(pd.RangeIndex(len(flows)))
     frame = flows if plain else flows.reset_index(drop=True)  # big frames: no needless copy
     try:
@@ -273,7 +263,7 @@ def flow_index(flows: pd.DataFrame) -> pd.DataFrame:
 
 
 def _joined(values: Iterable[Any], limit: int = 8) -> str:
-    items = sorted({_text(v) for v in values if _text(v)}, key=_sort_key)
+    items = sorted({text_of(v) for v in values if text_of(v)}, key=_sort_key)
     more = f" (+{len(items) - limit})" if len(items) > limit else ""
     return ", ".join(items[:limit]) + more
 
@@ -400,8 +390,8 @@ def asn_summary(summary: pd.DataFrame) -> pd.DataFrame:
     if summary is None or summary.empty:
         return pd.DataFrame(columns=columns)
     frame = summary.copy()
-    owner = frame.get("AsnOrg", pd.Series(None, index=frame.index)).map(_text)
-    cls = frame.get("RemoteClass", pd.Series("unknown", index=frame.index)).map(_text)
+    owner = frame.get("AsnOrg", pd.Series(None, index=frame.index)).map(text_of)
+    cls = frame.get("RemoteClass", pd.Series("unknown", index=frame.index)).map(text_of)
     frame["AsnOrg"] = [o if o else f"({c or 'unknown'})" for o, c in zip(owner, cls, strict=True)]
     if "Asn" not in frame:
         frame["Asn"] = None
@@ -437,13 +427,13 @@ def select_asn(summary: pd.DataFrame, asn: str) -> pd.DataFrame:
         >>> [select_asn(s, a)["RemoteIP"].tolist() for a in ("as15169", "google")]
         [['8.8.8.8'], ['8.8.8.8']]
     """
-    wanted = _text(asn)
+    wanted = text_of(asn)
     if not wanted or summary is None or summary.empty:
         return summary.iloc[0:0] if summary is not None else pd.DataFrame()
     number = wanted.upper().removeprefix("AS")
-    owners = summary.get("AsnOrg", pd.Series(None, index=summary.index)).map(_text).str.casefold()
+    owners = summary.get("AsnOrg", pd.Series(None, index=summary.index)).map(text_of).str.casefold()
     numbers = summary.get("Asn", pd.Series(None, index=summary.index)).map(
-        lambda v: _text(v).split(".")[0]
+        lambda v: text_of(v).split(".")[0]
     )
     keep = (owners == wanted.casefold()) | (number.isdigit() & (numbers == number))
     return summary[keep].reset_index(drop=True)
@@ -556,7 +546,7 @@ def flows_for(
         if not raw.empty and "VMName" in raw:
             from nbcatalog.nblib.entities import host_matches
 
-            raw = raw[[host_matches(host, _text(v)) for v in raw["VMName"]]]
+            raw = raw[[host_matches(host, text_of(v)) for v in raw["VMName"]]]
         found.subject = host
     elif ip:
         q = inv.query("Network.list_azure_network_flows_by_ip", title="Flows", ip_address_list=[ip])
@@ -569,7 +559,7 @@ def flows_for(
         return found
     focus: set[str] = {ip} if ip else set()
     if "VMIPAddress" in raw and (host or not ip):
-        vm_ips = raw["VMIPAddress"].map(_text)
+        vm_ips = raw["VMIPAddress"].map(text_of)
         focus |= {v for v in vm_ips if v}
     if data is not None and not focus and not raw.empty:
         found.note("info", "no host or ip given: directions follow the log's FlowDirection")
@@ -611,7 +601,7 @@ def resolve_subject(
     Example:
         subject = nblib.flows.resolve_subject(inv, host="lnx-web")   # -> LNX-WEB01
     """
-    host, ip = _text(host), _text(ip)
+    host, ip = text_of(host), text_of(ip)
     subject = Subject("Host or address", given=host or ip)
     if host:
         from nbcatalog.nblib.hosts import find_host
@@ -700,7 +690,7 @@ def map_points(summary: pd.DataFrame, geo: pd.DataFrame | None) -> pd.DataFrame:
     severity = points.get("TISeverity", pd.Series(None, index=points.index))
     directions = points.get("Directions", pd.Series("", index=points.index)).fillna("")
     points["Category"] = [
-        "TI match" if _text(s) else d for s, d in zip(severity, directions, strict=True)
+        "TI match" if text_of(s) else d for s, d in zip(severity, directions, strict=True)
     ]
     return points[columns].reset_index(drop=True)
 
@@ -713,7 +703,7 @@ def asn_focus(asn: str, addresses: pd.DataFrame, owners: pd.DataFrame) -> Findin
         'info: set asn to an AS owner o'
     """
     found = Finding(f"Remote addresses of {asn}" if asn else "One AS owner")
-    if not _text(asn):
+    if not text_of(asn):
         found.note(
             "info",
             "set asn to an AS owner or number from the table above (asn='Chinanet' or "

@@ -27,7 +27,8 @@ import pandas as pd
 
 from nbcatalog.nblib.entities import mentions
 from nbcatalog.nblib.findings import Finding
-from nbcatalog.nblib.flows import _text, address_class, is_external
+from nbcatalog.nblib.flows import address_class, is_external
+from nbcatalog.nblib.values import text_of
 
 MEANING = {
     "private": "a private address (RFC 1918 / unique local): inside an organisation's "
@@ -73,7 +74,7 @@ def ip_facts(ip: str) -> IpFacts:
         >>> f.ip_class, f.external, f.data.set_index("Property").loc["Version", "Value"]
         ('documentation', True, 'IPv4')
     """
-    text = _text(ip)
+    text = text_of(ip)
     facts = IpFacts("Address", ip=text)
     try:
         addr = ipaddress.ip_address(text)
@@ -134,13 +135,13 @@ def hosts_for_ip(inv: Any, ip: str, flows: pd.DataFrame | None = None) -> HostsF
                 "Source": "Heartbeat",
                 "LastSeen": rec.get("TimeGenerated"),
                 "OSType": rec.get("OSType"),
-                "Details": _text(rec.get("OSName")),
+                "Details": text_of(rec.get("OSName")),
             }
         )
     nic = inv.query("Network.get_host_for_ip", title="NSG interface", ip_address=ip)
     if not nic.missing:  # this record is Azure-only: its absence is not worth a note
         for rec in nic.data.to_dict("records"):
-            name = _text(rec.get("Computer")) or _text(rec.get("VirtualMachine")).split("/")[-1]
+            name = text_of(rec.get("Computer")) or text_of(rec.get("VirtualMachine")).split("/")[-1]
             if name:
                 rows.append(
                     {
@@ -152,7 +153,7 @@ def hosts_for_ip(inv: Any, ip: str, flows: pd.DataFrame | None = None) -> HostsF
                     }
                 )
     if flows is not None and not flows.empty and {"VMName", "VMIPAddress"} <= set(flows.columns):
-        own = flows[flows["VMIPAddress"].map(_text) == ip]
+        own = flows[flows["VMIPAddress"].map(text_of) == ip]
         times = "FlowTime" if "FlowTime" in own else "TimeGenerated"
         for name, part in own.groupby("VMName"):
             rows.append(
@@ -215,7 +216,7 @@ def ti_for_ips(inv: Any, ips: Iterable[str], title: str = "Threat intelligence")
         ti_for_ips(inv, ["192.0.2.66", "10.20.0.20"])   # one TI match, one address skipped
     """
     found = Finding(title, columns=["Ioc", "Result", "Severity", "ThreatType", "Details"])
-    wanted = sorted({_text(i) for i in ips if _text(i)})
+    wanted = sorted({text_of(i) for i in ips if text_of(i)})
     external = [i for i in wanted if is_external(address_class(i))]
     left_out = len(wanted) - len(external)
     if left_out:
@@ -285,7 +286,7 @@ def _windows(data: pd.DataFrame) -> pd.DataFrame:
 
 
 def _linux_user(message: str, fallback: Any) -> str:
-    given = _text(fallback)
+    given = text_of(fallback)
     if given:
         return given
     match = _LINUX_USER.search(message)
@@ -296,7 +297,7 @@ def _linux(data: pd.DataFrame, result: str) -> pd.DataFrame:
     if data.empty:
         return pd.DataFrame(columns=LOGON_COLUMNS)
     data = data.reset_index(drop=True)
-    messages = data.get("SyslogMessage", pd.Series("", index=data.index)).map(_text)
+    messages = data.get("SyslogMessage", pd.Series("", index=data.index)).map(text_of)
     users = [
         _linux_user(m, u)
         for m, u in zip(messages, data.get("User", [None] * len(data)), strict=True)
@@ -304,8 +305,8 @@ def _linux(data: pd.DataFrame, result: str) -> pd.DataFrame:
     # The user of one sshd connection, from whichever of its lines names it.
     conn = list(
         zip(
-            data.get("Computer", pd.Series("", index=data.index)).map(_text),
-            data.get("ProcessID", pd.Series("", index=data.index)).map(_text),
+            data.get("Computer", pd.Series("", index=data.index)).map(text_of),
+            data.get("ProcessID", pd.Series("", index=data.index)).map(text_of),
             strict=True,
         )
     )
@@ -344,7 +345,7 @@ def _attempt_lines(messages: pd.Series) -> pd.Series:
 def _signins(data: pd.DataFrame) -> pd.DataFrame:
     if data.empty:
         return pd.DataFrame(columns=LOGON_COLUMNS)
-    code = data.get("ResultType", pd.Series("", index=data.index)).map(_text)
+    code = data.get("ResultType", pd.Series("", index=data.index)).map(text_of)
     return pd.DataFrame(
         {
             "TimeGenerated": data["TimeGenerated"],
@@ -482,7 +483,7 @@ def geo_for_ips(ips: Iterable[str], title: str = "GeoIP") -> Finding:
     from nbcatalog.enrich.geoip import lookup_ips
 
     found = Finding(title)
-    wanted = [i for i in dict.fromkeys(_text(v) for v in ips) if i]
+    wanted = [i for i in dict.fromkeys(text_of(v) for v in ips) if i]
     found.data = lookup_ips(wanted)
     public = int((found.data["IpClass"] == "public").sum()) if not found.empty else 0
     located = int(found.data["Latitude"].notna().sum()) if not found.empty else 0
@@ -514,7 +515,7 @@ def ip_entity(facts: IpFacts, geo: pd.DataFrame | None, ti: pd.DataFrame | None)
             ("Asn", "Asn"),
         ):
             value = row.get(column)
-            if _text(value):
+            if text_of(value):
                 entity[key] = str(value) if key != "Asn" else int(value)
     matches = ti_matches(ti)
     if ti is not None and not ti.empty:
@@ -533,7 +534,7 @@ def entity_finding(entity: dict[str, Any], summary: pd.DataFrame, period: str) -
     """
     address = entity.get("Address", "no address")
     facts = ", ".join(
-        str(entity[k]) for k in ("Class", "Country", "AsnOrg") if _text(entity.get(k))
+        str(entity[k]) for k in ("Class", "Country", "AsnOrg") if text_of(entity.get(k))
     )
     found = Finding(f"Summary for {address} ({facts}), {period}", summary)
     if str(entity.get("ThreatIntel", "")).startswith("listed"):

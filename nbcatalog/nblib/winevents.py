@@ -26,6 +26,7 @@ from defusedxml.common import DefusedXmlException
 
 from nbcatalog.nblib.entities import host_matches
 from nbcatalog.nblib.findings import Finding
+from nbcatalog.nblib.values import text_of
 
 # Logons and process creation have their own notebooklets.
 EXCLUDED_EVENTS = (4624, 4625, 4688)
@@ -108,14 +109,7 @@ def parse_event_data(xml: Any) -> dict[str, str]:
 
 
 def _text(value: Any) -> str:
-    if value is None:
-        return ""
-    try:
-        if pd.isna(value):
-            return ""
-    except (TypeError, ValueError):
-        pass
-    text = str(value).strip()
+    text = text_of(value)
     return "" if text.lower() in _EMPTY else text
 
 

@@ -1,0 +1,33 @@
+"""One log field value as plain text, whatever pandas holds it as.
+
+Frames from the store, from msticpy or from an analyst hold a missing value as None,
+NaN, NaT or pd.NA; every one of them is "" here, so code that compares or joins text
+does not meet "nan" or "None" as if they were names.
+
+Example:
+    >>> text_of("  WKSTN-042 "), text_of(None), text_of(float("nan")), text_of(4624)
+    ('WKSTN-042', '', '', '4624')
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+
+def text_of(value: Any) -> str:
+    """`value` as stripped text, "" when it is missing (None, NaN, NaT, pd.NA).
+
+    Example:
+        >>> text_of(pd.NA), text_of(" 10.1.2.3\\n")
+        ('', '10.1.2.3')
+    """
+    if value is None:
+        return ""
+    try:
+        if pd.isna(value):
+            return ""
+    except (TypeError, ValueError):  # a list or array: not one missing value
+        pass
+    return str(value).strip()
