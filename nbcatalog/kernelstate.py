@@ -374,15 +374,3 @@ def exercise() -> None:
 def environ() -> str:
     """The kernel's environment as JSON (the pool learns what the launcher added)."""
     return json.dumps(dict(os.environ))
-
-
-def rss_mb() -> float:
-    """Resident memory of this process in MiB, from /proc (0 where there is none)."""
-    try:
-        with open(f"/proc/{os.getpid()}/status", encoding="ascii") as status:
-            for line in status:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return 0.0
