@@ -65,3 +65,23 @@ def failed_run(name: str, timeout: float | None = None):
     except nbcatalog.RunError as exc:
         return exc
     raise AssertionError(f"{name} did not fail")
+
+
+def outputs_text(res, section: str | None = None) -> str:
+    """Every HTML / text output of a run's saved notebook (of one section, if given).
+
+    e.g. `"no alerts name" in outputs_text(res, "alerts")`: what the analyst sees there.
+    """
+    import nbformat
+
+    nb = nbformat.read(res.notebook_path, as_version=4)
+    parts = []
+    for cell in nb.cells:
+        tags = cell.get("metadata", {}).get("tags", [])
+        if section and f"section:{section}" not in tags:
+            continue
+        for out in cell.get("outputs", []):
+            data = out.get("data", {})
+            parts.append(data.get("text/html", "") or data.get("text/plain", ""))
+            parts.append(out.get("text", ""))
+    return "\n".join(parts)

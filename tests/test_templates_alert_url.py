@@ -15,9 +15,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-import nbformat
 import pytest
 from helpers.offline import attempts, network_blocked
+from run_helpers import outputs_text
 
 import nbcatalog
 from nbcatalog.catalog import get_template
@@ -64,20 +64,6 @@ def runner(demo_db, pool, tmp_path_factory):
 
 def _assert_offline(netlog: Path) -> None:
     assert attempts(netlog) == "", "a run tried to go online"
-
-
-def _outputs_text(res, section: str | None = None) -> str:
-    nb = nbformat.read(res.notebook_path, as_version=4)
-    parts = []
-    for cell in nb.cells:
-        tags = cell.get("metadata", {}).get("tags", [])
-        if section and f"section:{section}" not in tags:
-            continue
-        for out in cell.get("outputs", []):
-            data = out.get("data", {})
-            parts.append(data.get("text/html", "") or data.get("text/plain", ""))
-            parts.append(out.get("text", ""))
-    return "\n".join(parts)
 
 
 def _assert_report(res, titles) -> str:
@@ -147,8 +133,8 @@ def test_alert_ti_enrich_options_off(runner):
     assert set(res["enriched_results"]["TiRisk"]) == {"none"}
     assert res["selected_alert"] == ""
     for section, option in (("ti", "ti"), ("details", "details")):
-        assert f"option &#x27;{option}&#x27; is off" in _outputs_text(res, section)
-    assert "option &#x27;ti&#x27; is off: alerts are not ranked" in _outputs_text(res, "ranked")
+        assert f"option &#x27;{option}&#x27; is off" in outputs_text(res, section)
+    assert "option &#x27;ti&#x27; is off: alerts are not ranked" in outputs_text(res, "ranked")
     # decode off: the URL of the encoded PowerShell comes only from the alert's url entity
     default = runner("alert_ti_enrich", html=True)
     on, off = default["alert_iocs"], res["alert_iocs"]
@@ -174,7 +160,7 @@ def test_alert_picker_reruns_for_the_chosen_alert(runner):
     again = box.last_results
     assert calls[0]["alert_id"] == chosen["SystemAlertId"]
     assert again["selected_alert"] == chosen["SystemAlertId"]
-    details = _outputs_text(again, "details")
+    details = outputs_text(again, "details")
     assert "alert_id not given" not in details
     assert chosen["SystemAlertId"] in details
 
@@ -283,7 +269,7 @@ def test_url_summary_options_off(runner):
         ("flows", "flows"),
         ("online", "online"),
     ):
-        assert f"option &#x27;{option}&#x27; is off" in _outputs_text(res, section), section
+        assert f"option &#x27;{option}&#x27; is off" in outputs_text(res, section), section
     assert res["url_parts"]["Host"] == "malicious.example"
 
 
@@ -344,7 +330,7 @@ def test_dns_runs_in_the_kernel_only_when_configured(demo_db, offline, pool, tmp
         offline.write_text("", encoding="utf-8")
     assert res.status == "ok"
     assert tried == "getaddrinfo ('malicious.example',)\n"  # DNS only, for the URL's host
-    online = _outputs_text(res, "online")
+    online = outputs_text(res, "online")
     assert "did not resolve" in online and "internet access refused in this test" in online
     assert "[enrichment.url] whois = true" in online  # the others stay off
 
@@ -357,8 +343,8 @@ def test_an_empty_store_gives_sections_that_say_so(runner, tmp_path_factory):
     source = f"duckdb:{path}"
     alerts = runner("alert_ti_enrich", entity=ATTACKER, data_source=source, html=True)
     assert alerts.status == "ok" and alerts["enriched_results"].empty
-    assert "no alerts in" in _outputs_text(alerts, "alerts")
-    assert "no alerts to show" in _outputs_text(alerts, "details")
+    assert "no alerts in" in outputs_text(alerts, "alerts")
+    assert "no alerts to show" in outputs_text(alerts, "details")
     url = runner("url_summary", url=URL, data_source=source, html=True)
     assert url.status == "ok"
     summary = url["summary"].set_index("Item")

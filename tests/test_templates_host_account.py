@@ -10,6 +10,7 @@ import json
 
 import nbformat
 import pytest
+from run_helpers import outputs_text
 
 import nbcatalog
 from nbcatalog.catalog import get_template
@@ -33,21 +34,6 @@ def runner(demo_db, tmp_path_factory):
         return cache[key]
 
     return run
-
-
-def _outputs_text(res, section: str | None = None) -> str:
-    """Every HTML / text output of the run's notebook (of one section, if given)."""
-    nb = nbformat.read(res.notebook_path, as_version=4)
-    parts = []
-    for cell in nb.cells:
-        tags = cell.get("metadata", {}).get("tags", [])
-        if section and f"section:{section}" not in tags:
-            continue
-        for out in cell.get("outputs", []):
-            data = out.get("data", {})
-            parts.append(data.get("text/html", "") or data.get("text/plain", ""))
-            parts.append(out.get("text", ""))
-    return "\n".join(parts)
 
 
 # ------------------------------------------------------------------ host_summary
@@ -140,15 +126,15 @@ def test_host_summary_options_are_honoured(runner):
         ("bookmarks", "bookmarks"),
         ("notable", "notable"),
     ):
-        assert f"option &#x27;{option}&#x27; is off" in _outputs_text(res, section)
-    assert "option &#x27;timeline&#x27; is off" in _outputs_text(res, "alerts")
+        assert f"option &#x27;{option}&#x27; is off" in outputs_text(res, section)
+    assert "option &#x27;timeline&#x27; is off" in outputs_text(res, "alerts")
 
 
 def test_host_summary_without_a_host_explains_what_to_pass(runner):
     res = runner("host_summary")
     assert res.status == "ok"
     assert res["host_matches"].empty and res["related_alerts"].empty
-    assert "pass host=" in _outputs_text(res, "host")
+    assert "pass host=" in outputs_text(res, "host")
 
 
 # Unknown and partial host names are checked without a kernel in test_nblib_demo.py.
@@ -176,7 +162,7 @@ def test_account_summary_on_bob(runner):
     for text in alerts["Entities"]:
         names = {e.get("Name", "").lower() for e in json.loads(text) if e.get("Type") == "account"}
         assert "bob" in names
-    assert "account_id=" in _outputs_text(res, "accounts")  # how to pick one
+    assert "account_id=" in outputs_text(res, "accounts")  # how to pick one
 
 
 def test_account_picker_reruns_for_the_chosen_account(runner):
@@ -200,17 +186,17 @@ def test_account_summary_alice_has_no_alerts(runner):
     assert res.status == "ok"
     assert len(res["accounts"]) > 0
     assert res["related_alerts"].empty
-    assert "no alerts name" in _outputs_text(res, "alerts")
+    assert "no alerts name" in outputs_text(res, "alerts")
 
 
 def test_account_summary_options_and_empty_account(runner):
     res = runner("account_summary", account="bob", options=["-signins", "-linux", "-alerts"])
     assert set(res["accounts"]["AccountId"]) == {"windows:contoso\\bob"}
     assert res["related_alerts"].empty
-    assert "option &#x27;alerts&#x27; is off" in _outputs_text(res, "alerts")
+    assert "option &#x27;alerts&#x27; is off" in outputs_text(res, "alerts")
     empty = runner("account_summary")
     assert empty.status == "ok" and empty["accounts"].empty
-    assert "pass account=" in _outputs_text(empty, "accounts")
+    assert "pass account=" in outputs_text(empty, "accounts")
 
 
 def test_templates_explain_missing_tables(runner, tmp_path_factory):
@@ -223,8 +209,8 @@ def test_templates_explain_missing_tables(runner, tmp_path_factory):
     host = runner("host_summary", host="WKSTN-042", data_source=f"duckdb:{bare}")
     assert host.status == "ok" and host["related_alerts"].empty
     assert host["host_matches"]["HostName"].tolist() == []  # no host table left to search
-    assert "no Heartbeat or Syslog table" in _outputs_text(host, "host")
+    assert "no Heartbeat or Syslog table" in outputs_text(host, "host")
     account = runner("account_summary", account="bob", data_source=f"duckdb:{bare}")
     assert account.status == "ok" and account["accounts"].empty
-    text = _outputs_text(account, "accounts")
+    text = outputs_text(account, "accounts")
     assert "no SigninLogs table" in text and "no Syslog table" in text

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import json
 
-import nbformat
 import pytest
 from click.testing import CliRunner
+from run_helpers import outputs_text
 
 import nbcatalog
 from nbcatalog.catalog import get_template
@@ -49,19 +49,6 @@ def bare_source(tmp_path_factory):
     return f"duckdb:{path}"
 
 
-def _outputs_text(res, section: str) -> str:
-    nb = nbformat.read(res.notebook_path, as_version=4)
-    parts = []
-    for cell in nb.cells:
-        if f"section:{section}" not in cell.get("metadata", {}).get("tags", []):
-            continue
-        for output in cell.get("outputs", []):
-            data = output.get("data", {})
-            parts.append(data.get("text/html", "") or data.get("text/plain", ""))
-            parts.append(output.get("text", ""))
-    return "\n".join(parts)
-
-
 def _assert_report_has_every_section(res, name: str) -> str:
     html = res.report_path.read_text(encoding="utf-8")
     for section in get_template(name).sections:
@@ -71,7 +58,7 @@ def _assert_report_has_every_section(res, name: str) -> str:
 
 
 def _skipped(res, section: str, option: str) -> bool:
-    return f"option &#x27;{option}&#x27; is off" in _outputs_text(res, section)
+    return f"option &#x27;{option}&#x27; is off" in outputs_text(res, section)
 
 
 # ------------------------------------------------------------ host_logons_summary
@@ -118,7 +105,7 @@ def test_wkstn_042_brute_force(runner):
     by_account = res["logons_by_account"].set_index("Account")
     assert by_account["Total"].sum() == len(sessions)
     # the finding is shown in plain words in its section
-    assert f"Brute force from {ATTACKER}" in _outputs_text(res, "findings")
+    assert f"Brute force from {ATTACKER}" in outputs_text(res, "findings")
 
 
 def test_wkstn_042_report_has_every_section_and_chart(runner):
@@ -126,7 +113,7 @@ def test_wkstn_042_report_has_every_section_and_chart(runner):
     html = _assert_report_has_every_section(res, "host_logons_summary")
     # timeline, two bar charts, the matrix heat map (the attacker's address has no location)
     assert html.count("data:image/png;base64") >= 4
-    assert "none of the" in _outputs_text(res, "map") and "has a location" in _outputs_text(
+    assert "none of the" in outputs_text(res, "map") and "has a location" in outputs_text(
         res, "map"
     )
 
@@ -157,7 +144,7 @@ def test_lnx_web01_map_locates_the_public_scanners(runner):
     assert addresses.loc[SPRAYER, "IpClass"] == "documentation"
     assert (addresses["IpClass"] == "public").sum() > 0
     assert addresses["Latitude"].notna().sum() > 0
-    assert "data:image/png" not in _outputs_text(res, "timeline")  # timeline is off
+    assert "data:image/png" not in outputs_text(res, "timeline")  # timeline is off
     assert _skipped(res, "timeline", "timeline")
 
 
@@ -165,7 +152,7 @@ def test_logons_passed_as_a_dataframe(runner, demo_source):
     syslog = demo_source.sql("SELECT * FROM \"Syslog\" WHERE Computer = 'LNX-WEB01'")
     res = runner("frame", "host_logons_summary", data=syslog, options=["matrix"])
     assert res.status == "ok"
-    assert "rows passed as data" in _outputs_text(res, "host")
+    assert "rows passed as data" in outputs_text(res, "host")
     assert res["attack_findings"].set_index("SourceIP").loc[SPRAYER, "SucceededAs"] == "deploy"
     saved = json.loads((res.run_dir / "run.json").read_text())["parameters"]["data"]
     assert saved == {"type": "DataFrame", "rows": len(syslog), "columns": list(syslog.columns)}
@@ -174,17 +161,17 @@ def test_logons_passed_as_a_dataframe(runner, demo_source):
 def test_unknown_host_names_the_closest_matches(runner):
     res = runner("unknown", "host_logons_summary", host="WKSTN-42x", options=[])
     assert res.status == "ok" and res["logon_sessions"].empty
-    text = _outputs_text(res, "host")
+    text = outputs_text(res, "host")
     assert "no host named &#x27;WKSTN-42x&#x27;" in text and "closest names: WKSTN-042" in text
 
 
 def test_missing_tables_are_explained(runner, bare_source):
     res = runner("bare", "host_logons_summary", host="WKSTN-042", data_source=bare_source)
     assert res.status == "ok" and res["logon_sessions"].empty
-    text = _outputs_text(res, "host")
+    text = outputs_text(res, "host")
     assert "Missing data:" in text
     assert "table is missing" in text or "table in this data source" in text
-    assert "no single host selected" in _outputs_text(res, "logons")
+    assert "no single host selected" in outputs_text(res, "logons")
     events = runner("bare_events", "win_host_events", host="WKSTN-042", data_source=bare_source)
     assert events.status == "ok" and events["all_events"].empty
 

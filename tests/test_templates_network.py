@@ -18,6 +18,7 @@ from pathlib import Path
 import nbformat
 import pytest
 from helpers.offline import attempts, network_blocked
+from run_helpers import outputs_text
 
 import nbcatalog
 from nbcatalog.catalog import get_template
@@ -78,21 +79,6 @@ def runner(demo_db, pool, tmp_path_factory):
         return cache[key]
 
     return run
-
-
-def _outputs_text(res, section: str | None = None) -> str:
-    """Every HTML / text output of the run's notebook (of one section, if given)."""
-    nb = nbformat.read(res.notebook_path, as_version=4)
-    parts = []
-    for cell in nb.cells:
-        tags = cell.get("metadata", {}).get("tags", [])
-        if section and f"section:{section}" not in tags:
-            continue
-        for out in cell.get("outputs", []):
-            data = out.get("data", {})
-            parts.append(data.get("text/html", "") or data.get("text/plain", ""))
-            parts.append(out.get("text", ""))
-    return "\n".join(parts)
 
 
 def _images(res, section: str) -> int:
@@ -167,7 +153,7 @@ def test_c2_flow_from_lnx_web01_with_its_ti_match(runner, demo_source):
     assert summary["Flows"].sum() == res["network_flows"]["Flows"].sum()
     owners = res["asn_summary"]
     assert owners["Addresses"].sum() == len(summary)  # every address is in one group
-    assert C2 in _outputs_text(res, "ti")
+    assert C2 in outputs_text(res, "ti")
     counts = res["summary"].set_index("Item")["Count"]
     assert counts["TI matches"] == len(res["ti_matches"])
     assert counts["Network flows"] == len(res["network_flows"])
@@ -194,7 +180,7 @@ def test_options_off_are_honoured(runner):
         ("ti", "ti"),
         ("map", "geo_map"),
     ):
-        assert f"option &#x27;{option}&#x27; is off" in _outputs_text(res, section), option
+        assert f"option &#x27;{option}&#x27; is off" in outputs_text(res, section), option
     assert _images(res, "protocols") == 0 and _images(res, "map") == 0
     assert res["ti_results"].empty and res["ti_matches"] == []
     assert res["asn_summary"].empty
@@ -212,8 +198,8 @@ def test_flows_passed_as_data_without_geo(runner, demo_source):
     assert res["network_flows"]["Flows"].sum() == reference["network_flows"]["Flows"].sum()
     assert C2 in res["ti_matches"]
     assert res["flow_summary"]["AsnOrg"].isna().all()  # geo off: nothing looked up
-    assert "option &#x27;geo&#x27; is off" in _outputs_text(res, "map")  # the map needs it
-    assert "DataFrame passed as data" in _outputs_text(res, "flows")
+    assert "option &#x27;geo&#x27; is off" in outputs_text(res, "map")  # the map needs it
+    assert "DataFrame passed as data" in outputs_text(res, "flows")
 
 
 def test_pick_an_as_owner(runner):
@@ -230,7 +216,7 @@ def test_pick_an_as_owner(runner):
     picked = chosen["asn_addresses"]
     assert len(picked) == named["Addresses"].iloc[0]
     assert set(picked["AsnOrg"]) == {named["AsnOrg"].iloc[0]}
-    assert f"Remote addresses of {named['AsnOrg'].iloc[0]}" in _outputs_text(chosen, "asn")
+    assert f"Remote addresses of {named['AsnOrg'].iloc[0]}" in outputs_text(chosen, "asn")
     assert _images(chosen, "map") == 1
 
 
@@ -238,8 +224,8 @@ def test_unknown_host_names_the_closest(runner):
     res = runner("network_flow_summary", host="LNX-WEB1")
     assert res.status == "ok"
     assert res["network_flows"].empty and res["host_matches"].empty
-    assert "closest names: LNX-WEB01" in _outputs_text(res, "subject")
-    assert "did not select one host" in _outputs_text(res, "flows")
+    assert "closest names: LNX-WEB01" in outputs_text(res, "subject")
+    assert "did not select one host" in outputs_text(res, "flows")
 
 
 def test_cli_json_summary_names_the_c2(demo_db, tmp_path):
@@ -333,10 +319,10 @@ def test_ip_summary_on_a_private_address(runner):
     assert "WKSTN-042" in set(hosts.loc[hosts["Source"] == "Heartbeat", "HostName"])
     assert res["ip_origin"] == "Internal"
     assert "WKSTN-042" in set(res["heartbeat"]["Computer"])
-    assert res["geoip"].empty and "none was looked up" in _outputs_text(res, "geo")
-    assert res["ti_results"].empty and "internal address" in _outputs_text(res, "ti")
+    assert res["geoip"].empty and "none was looked up" in outputs_text(res, "geo")
+    assert res["ti_results"].empty and "internal address" in outputs_text(res, "ti")
     assert len(res["az_network_flows"]) > 0 and len(res["logons"]) > 0
-    assert res["related_alerts"].empty and "no alerts name" in _outputs_text(res, "alerts")
+    assert res["related_alerts"].empty and "no alerts name" in outputs_text(res, "alerts")
 
 
 def test_ip_summary_options_off(runner):
@@ -352,7 +338,7 @@ def test_ip_summary_options_off(runner):
         ("alerts", "bookmarks"),
         ("flows", "flows"),
     ):
-        assert f"option &#x27;{option}&#x27; is off" in _outputs_text(res, section), option
+        assert f"option &#x27;{option}&#x27; is off" in outputs_text(res, section), option
     for name in ("logons", "related_alerts", "related_bookmarks", "az_network_flows", "ti_results"):
         assert res[name].empty, name
     assert res["ti_matches"] == [] and _images(res, "logons") == 0
@@ -374,8 +360,8 @@ def test_ip_summary_on_an_empty_store(pool, tmp_path):
     )
     assert res.status == "ok"
     assert res["summary"]["Count"].sum() == 0
-    assert "no logon attempts from" in _outputs_text(res, "logons")
-    assert "no TI provider lists" in _outputs_text(res, "ti")
+    assert "no logon attempts from" in outputs_text(res, "logons")
+    assert "no TI provider lists" in outputs_text(res, "ti")
 
 
 # ------------------------------------------------------ imported from a Zeek conn.log
