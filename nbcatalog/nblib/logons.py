@@ -362,9 +362,24 @@ def success_rate(sessions: pd.DataFrame, by: str | list[str]) -> pd.DataFrame:
         .reindex(columns=["Success", "Failure"], fill_value=0)
         .reset_index()
     )
+    return rate_table(table, keys)
+
+
+def rate_table(counts: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """`success_rate`'s table from Success and Failure counts per `keys`: totals, rate, order.
+
+    Shared by `success_rate` here (rows) and in `logonstats` (store summaries).
+
+    Example:
+        >>> c = pd.DataFrame({"Account": ["a", "b"], "Success": [0, 1], "Failure": [1, 1]})
+        >>> rate_table(c, ["Account"]).values.tolist()
+        [['b', 1, 1, 2, 50.0], ['a', 0, 1, 1, 0.0]]
+    """
+    table = counts.copy()
     table.columns.name = None
     table["Total"] = table["Success"] + table["Failure"]
     table["SuccessRate"] = (100.0 * table["Success"] / table["Total"]).round(1)
+    columns = [*keys, "Success", "Failure", "Total", "SuccessRate"]
     return table.sort_values(["Total", *keys], ascending=[False] + [True] * len(keys))[
         columns
     ].reset_index(drop=True)

@@ -176,12 +176,7 @@ def success_rate(stats: LogonStats, by: str | list[str]) -> pd.DataFrame:
         .astype("int64")
         .reset_index()
     )
-    table.columns.name = None
-    table["Total"] = table["Success"] + table["Failure"]
-    table["SuccessRate"] = (100.0 * table["Success"] / table["Total"]).round(1)
-    return table.sort_values(["Total", *keys], ascending=[False] + [True] * len(keys))[
-        columns
-    ].reset_index(drop=True)
+    return logons.rate_table(table, keys)
 
 
 def logon_matrix(stats: LogonStats) -> pd.DataFrame:
