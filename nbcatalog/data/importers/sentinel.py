@@ -32,7 +32,7 @@ from nbcatalog.data.importers.batch import Batch
 from nbcatalog.data.importers.errors import ImportFormatError, UnreadableFileError
 from nbcatalog.data.importers.report import FileReport
 from nbcatalog.data.importers.safe_pickle import UnsafePickleError, load_frame
-from nbcatalog.data.importers.textio import iter_lines, open_binary, text_encoding
+from nbcatalog.data.importers.textio import iter_json_lines, iter_lines, open_binary, text_encoding
 from nbcatalog.data.schema import TABLES
 
 _COMMON = {"TenantId", "TimeGenerated", "SourceSystem"}
@@ -136,14 +136,7 @@ def read_json(path: Path, report: FileReport, table: str | None) -> list[Batch]:
     if first == b"[":
         return _json_array(path, report, table)
     records, where = [], []
-    for number, text in iter_lines(path, report):
-        if not text.strip():
-            continue
-        try:
-            obj = json.loads(text)
-        except (ValueError, RecursionError) as exc:
-            report.reject(number, f"not valid JSON: {exc}")
-            continue
+    for number, obj in iter_json_lines(path, report):
         if not isinstance(obj, dict):
             report.reject(number, f"expected a JSON object, found {type(obj).__name__}")
             continue

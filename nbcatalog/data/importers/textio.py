@@ -22,9 +22,10 @@ from __future__ import annotations
 import codecs
 import gzip
 import io
+import json
 import os
 from collections.abc import Iterator
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from nbcatalog.data.importers.report import FileReport
 
@@ -80,6 +81,29 @@ def iter_lines(path: str | os.PathLike, report: FileReport) -> Iterator[tuple[in
             yield from _utf16_lines(raw, encoding, report)
         else:
             yield from _utf8_lines(raw, report)
+
+
+def iter_json_lines(path: str | os.PathLike, report: FileReport) -> Iterator[tuple[int, Any]]:
+    """Yield (line number, parsed value) for each non-blank line of a JSON-lines file.
+
+    A line that is not valid JSON is rejected into `report` ("not valid JSON: ...")
+    and skipped; the caller decides which values it can use.
+
+    Example:
+        >>> from pathlib import Path
+        >>> from nbcatalog.data.importers.report import FileReport
+        >>> p = Path("/tmp/nbcatalog-textio-json-example.jsonl")
+        >>> _ = p.write_text('{"a": 1}\\n\\n{broken\\n[2]\\n', encoding="utf-8")
+        >>> list(iter_json_lines(p, FileReport(str(p), "sentinel-json")))
+        [(1, {'a': 1}), (4, [2])]
+    """
+    for number, text in iter_lines(path, report):
+        if not text.strip():
+            continue
+        try:
+            yield number, json.loads(text)
+        except (ValueError, RecursionError) as exc:
+            report.reject(number, f"not valid JSON: {exc}")
 
 
 def _utf8_lines(raw: BinaryIO, report: FileReport) -> Iterator[tuple[int, str]]:

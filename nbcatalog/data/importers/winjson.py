@@ -23,7 +23,7 @@ from typing import Any
 from nbcatalog.data.importers.batch import Batch
 from nbcatalog.data.importers.detect import is_windows_json
 from nbcatalog.data.importers.report import FileReport
-from nbcatalog.data.importers.textio import iter_lines
+from nbcatalog.data.importers.textio import iter_json_lines
 from nbcatalog.data.importers.winevents import WinEvent, to_row
 
 WINLOGBEAT_LEVELS = {
@@ -84,14 +84,7 @@ _HAS_ZONE = re.compile(r"(Z|[+-]\d\d:?\d\d)$")
 def read_windows_json(path: Path, report: FileReport, table: str | None = None) -> list[Batch]:
     """Read winlogbeat / nxlog JSON lines into SecurityEvent / Event batches."""
     rows: dict[str, tuple[list[dict], list[int | None]]] = {}
-    for number, text in iter_lines(path, report):
-        if not text.strip():
-            continue
-        try:
-            obj = json.loads(text)
-        except (ValueError, RecursionError) as exc:
-            report.reject(number, f"not valid JSON: {exc}")
-            continue
+    for number, obj in iter_json_lines(path, report):
         if not isinstance(obj, dict) or not is_windows_json(obj):
             report.reject(number, "not a winlogbeat or nxlog Windows event")
             continue
