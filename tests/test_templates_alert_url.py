@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from helpers.offline import attempts, network_blocked
+from helpers.offline import attempts
 from run_helpers import outputs_text
 
 import nbcatalog
@@ -24,6 +24,7 @@ from nbcatalog.catalog import get_template
 from nbcatalog.errors import ParameterError
 
 pytestmark = pytest.mark.slow
+pytest_plugins = ["helpers.offline_plugin"]  # offline, offline_pool
 
 ATTACKER = "203.0.113.77"
 URL = "http://malicious.example/payload.ps1"
@@ -31,24 +32,7 @@ NBCATALOG = Path(sys.executable).parent / "nbcatalog"
 
 
 @pytest.fixture(scope="module")
-def offline(tmp_path_factory):
-    """Env for this module's kernels and CLI runs: network refused, attempts logged."""
-    with network_blocked(tmp_path_factory.mktemp("offline")) as netlog:
-        yield netlog
-
-
-@pytest.fixture(scope="module")
-def pool(offline):
-    """Kernels of this module only: started with the blocker (a warm kernel of the default
-    pool may predate it, since sitecustomize runs when a kernel starts)."""
-    from nbcatalog.pool import KernelPool
-
-    with KernelPool(size=1) as kernels:
-        yield kernels
-
-
-@pytest.fixture(scope="module")
-def runner(demo_db, pool, tmp_path_factory):
+def runner(demo_db, offline_pool, tmp_path_factory):
     out = tmp_path_factory.mktemp("runs")
     cache: dict[str, object] = {}
 
@@ -56,7 +40,9 @@ def runner(demo_db, pool, tmp_path_factory):
         key = json.dumps([name, params], sort_keys=True, default=str)
         if key not in cache:
             settings = {"data_source": f"duckdb:{demo_db}", "silent": True, "quiet": True}
-            cache[key] = nbcatalog.run(name, output_dir=out, pool=pool, **{**settings, **params})
+            cache[key] = nbcatalog.run(
+                name, output_dir=out, pool=offline_pool, **{**settings, **params}
+            )
         return cache[key]
 
     return run
@@ -309,7 +295,9 @@ def test_long_url_with_query_language_is_a_literal_value(runner, offline):
     _assert_offline(offline)
 
 
-def test_dns_runs_in_the_kernel_only_when_configured(demo_db, offline, pool, tmp_path, monkeypatch):
+def test_dns_runs_in_the_kernel_only_when_configured(
+    demo_db, offline, offline_pool, tmp_path, monkeypatch
+):
     _assert_offline(offline)  # the module's runs without configuration stayed offline
     config = tmp_path / "config.toml"
     config.write_text("[enrichment.url]\ndns = true\n", encoding="utf-8")
@@ -321,7 +309,7 @@ def test_dns_runs_in_the_kernel_only_when_configured(demo_db, offline, pool, tmp
             data_source=f"duckdb:{demo_db}",
             output_dir=tmp_path / "out",
             options=["online"],
-            pool=pool,
+            pool=offline_pool,
             silent=True,
             quiet=True,
         )

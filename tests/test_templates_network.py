@@ -17,7 +17,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from helpers.offline import attempts, network_blocked
+from helpers.offline import attempts
 from run_helpers import outputs_text
 
 import nbcatalog
@@ -25,6 +25,7 @@ from nbcatalog.catalog import get_template
 from nbcatalog.errors import ParameterError
 
 pytestmark = pytest.mark.slow
+pytest_plugins = ["helpers.offline_plugin"]  # offline, offline_pool
 
 NBCATALOG = Path(sys.executable).parent / "nbcatalog"
 C2, C2_PORT = "192.0.2.66", 4444
@@ -38,23 +39,6 @@ REMOTE_REFERENCE = re.compile(
 )
 
 
-@pytest.fixture(scope="module")
-def offline(tmp_path_factory):
-    """The attempts log of this module's processes, all started without internet."""
-    with network_blocked(tmp_path_factory.mktemp("offline")) as log:
-        yield log
-
-
-@pytest.fixture(scope="module")
-def pool(offline):
-    """This module's own warm kernel: started inside the block (a default-pool kernel
-    may have started before it)."""
-    from nbcatalog.pool import KernelPool
-
-    with KernelPool(size=1) as kernels:
-        yield kernels
-
-
 @pytest.fixture(autouse=True)
 def stays_offline(offline):
     """Every test of this module ends with no internet attempt on record."""
@@ -63,7 +47,7 @@ def stays_offline(offline):
 
 
 @pytest.fixture(scope="module")
-def runner(demo_db, pool, tmp_path_factory):
+def runner(demo_db, offline_pool, tmp_path_factory):
     out = tmp_path_factory.mktemp("runs")
     cache: dict[str, object] = {}
 
@@ -75,7 +59,9 @@ def runner(demo_db, pool, tmp_path_factory):
             key += "+data"
         if key not in cache:
             settings = {"data_source": f"duckdb:{demo_db}", "silent": True, "quiet": True}
-            cache[key] = nbcatalog.run(name, output_dir=out, pool=pool, **{**settings, **params})
+            cache[key] = nbcatalog.run(
+                name, output_dir=out, pool=offline_pool, **{**settings, **params}
+            )
         return cache[key]
 
     return run
@@ -344,7 +330,7 @@ def test_ip_summary_options_off(runner):
     assert res["ti_matches"] == [] and _images(res, "logons") == 0
 
 
-def test_ip_summary_on_an_empty_store(pool, tmp_path):
+def test_ip_summary_on_an_empty_store(offline_pool, tmp_path):
     from nbcatalog.data.store import Store
 
     db = tmp_path / "empty.duckdb"
@@ -356,7 +342,7 @@ def test_ip_summary_on_an_empty_store(pool, tmp_path):
         output_dir=tmp_path / "out",
         silent=True,
         quiet=True,
-        pool=pool,
+        pool=offline_pool,
     )
     assert res.status == "ok"
     assert res["summary"]["Count"].sum() == 0
@@ -388,7 +374,7 @@ def _zeek_log(path: Path, now: float) -> list[dict]:
     return records
 
 
-def test_flows_imported_from_a_zeek_conn_log_agree_with_the_file(pool, tmp_path):
+def test_flows_imported_from_a_zeek_conn_log_agree_with_the_file(offline_pool, tmp_path):
     import pandas as pd
 
     from nbcatalog.data.importers import import_paths
@@ -421,7 +407,7 @@ def test_flows_imported_from_a_zeek_conn_log_agree_with_the_file(pool, tmp_path)
         output_dir=tmp_path / "out",
         silent=True,
         quiet=True,
-        pool=pool,
+        pool=offline_pool,
     )
     assert res.status == "ok"
     mine = [r for r in records if "10.0.1.5" in (r["id.orig_h"], r["id.resp_h"])]

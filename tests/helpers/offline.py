@@ -11,6 +11,10 @@ Example (a module fixture):
     def offline(tmp_path_factory):
         with network_blocked(tmp_path_factory.mktemp("offline")) as log:
             yield log
+
+A test module can take that fixture, and `offline_pool` (a kernel pool started
+inside the block), from tests/helpers/offline_plugin.py:
+`pytest_plugins = ["helpers.offline_plugin"]`.
 """
 
 from __future__ import annotations
