@@ -16,13 +16,13 @@ from __future__ import annotations
 import html
 import os
 import re
-import tempfile
 from collections import defaultdict
 from datetime import datetime, timezone
 from pathlib import Path
 from urllib.parse import quote
 
 from nbcatalog import history
+from nbcatalog.runfolder import write_text
 
 INDEX_NAME = "index.html"
 
@@ -181,14 +181,4 @@ def write_index(root: str | os.PathLike | None = None) -> Path:
     root = Path(root) if root is not None else history.output_root()
     root.mkdir(parents=True, exist_ok=True)
     text = render_index(history.list_runs(root))
-    target = root / INDEX_NAME
-    fd, tmp = tempfile.mkstemp(prefix=".index-", suffix=".html", dir=root)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return target
+    return write_text(root / INDEX_NAME, text)
