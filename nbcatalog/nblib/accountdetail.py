@@ -24,6 +24,7 @@ import pandas as pd
 from nbcatalog.nblib.accounts import SOURCES, AccountMatches
 from nbcatalog.nblib.entities import AccountName, account_matches
 from nbcatalog.nblib.findings import Finding
+from nbcatalog.nblib.values import first_column
 
 HOST_SOURCES = (SOURCES["windows"][0], SOURCES["linux"][0])
 LOGON_COLUMNS = ["TimeGenerated", "Source", "Account", "Host", "IpAddress", "Result", "LogonType"]
@@ -93,12 +94,6 @@ IP_COLUMNS = [
 ]
 BURST_WINDOW = pd.Timedelta(minutes=10)
 BURST_MIN = 20  # one operation this many times in BURST_WINDOW is a burst worth saying
-
-
-def _col(frame: pd.DataFrame, name: str) -> pd.Series:
-    return (
-        frame[name] if name in frame.columns else pd.Series(None, index=frame.index, dtype=object)
-    )
 
 
 def _joined(values: Iterable[Any]) -> str:
@@ -281,10 +276,12 @@ def signin_locations(inv: Any, found: AccountMatches) -> Finding:
         if not finding.notes:
             finding.note("info", f"no Entra ID sign-ins for {found.wanted!r} in {inv.period}")
         return finding
-    places = pd.DataFrame([_location(v) for v in _col(rows, "LocationDetails")], index=rows.index)
+    places = pd.DataFrame(
+        [_location(v) for v in first_column(rows, "LocationDetails")], index=rows.index
+    )
     data = pd.concat([rows, places], axis=1)
     data["Result"] = (
-        _col(data, "ResultType")
+        first_column(data, "ResultType")
         .fillna("")
         .astype(str)
         .map(lambda r: "Success" if r in ("0", "") else "Failure")
@@ -293,7 +290,7 @@ def signin_locations(inv: Any, found: AccountMatches) -> Finding:
     geo = geo.set_index("IpAddress")
     data["GeoCountry"] = data["IPAddress"].map(geo["CountryCode"]) if not geo.empty else None
     data["AsnOrg"] = data["IPAddress"].map(geo["AsnOrg"]) if not geo.empty else None
-    data["Country"] = data["Country"].fillna(_col(data, "Location"))
+    data["Country"] = data["Country"].fillna(first_column(data, "Location"))
     for column in SIGNIN_COLUMNS:
         if column not in data.columns:
             data[column] = None
@@ -325,7 +322,7 @@ def azure_activity(inv: Any, found: AccountMatches) -> Finding:
             finding.note("info", f"no Azure activity for {found.wanted!r} in {inv.period}")
         return finding
     sensitive = finding.data[
-        _col(finding.data, "OperationNameValue")
+        first_column(finding.data, "OperationNameValue")
         .astype(str)
         .str.contains("roleAssignments/write|roleDefinitions/write|elevateAccess", case=False)
     ]
@@ -334,7 +331,7 @@ def azure_activity(inv: Any, found: AccountMatches) -> Finding:
             "finding",
             f"{len(sensitive)} role or access change(s): "
             + _joined(sensitive["OperationNameValue"])
-            + f" from {_joined(_col(sensitive, 'CallerIpAddress'))}",
+            + f" from {_joined(first_column(sensitive, 'CallerIpAddress'))}",
         )
     return finding
 
@@ -361,8 +358,8 @@ def azure_activity_summary(activity: pd.DataFrame) -> pd.DataFrame:
     if activity is None or activity.empty:
         return pd.DataFrame(columns=columns)
     frame = activity.assign(
-        ResourceProviderValue=_col(activity, "ResourceProviderValue").fillna(""),
-        OperationNameValue=_col(activity, "OperationNameValue").fillna(""),
+        ResourceProviderValue=first_column(activity, "ResourceProviderValue").fillna(""),
+        OperationNameValue=first_column(activity, "OperationNameValue").fillna(""),
     )
     table = (
         frame.groupby(["ResourceProviderValue", "OperationNameValue"])
@@ -420,8 +417,8 @@ def office_bursts(activity: pd.DataFrame, window: pd.Timedelta = BURST_WINDOW) -
         return pd.DataFrame(columns=columns)
     frame = activity.assign(
         t=pd.to_datetime(activity["TimeGenerated"], utc=True),
-        ClientIP=_col(activity, "ClientIP").fillna(""),
-        Operation=_col(activity, "Operation").fillna(""),
+        ClientIP=first_column(activity, "ClientIP").fillna(""),
+        Operation=first_column(activity, "Operation").fillna(""),
     )
     rows = []
     for (operation, ip), group in frame.groupby(["Operation", "ClientIP"]):
@@ -450,8 +447,8 @@ def office_activity_summary(activity: pd.DataFrame) -> pd.DataFrame:
     if activity is None or activity.empty:
         return pd.DataFrame(columns=columns)
     frame = activity.assign(
-        OfficeWorkload=_col(activity, "OfficeWorkload").fillna(""),
-        Operation=_col(activity, "Operation").fillna(""),
+        OfficeWorkload=first_column(activity, "OfficeWorkload").fillna(""),
+        Operation=first_column(activity, "Operation").fillna(""),
     )
     table = (
         frame.groupby(["OfficeWorkload", "Operation"])
@@ -502,10 +499,10 @@ def all_activity(
                 {
                     "TimeGenerated": azure["TimeGenerated"],
                     "Source": "Azure activity",
-                    "Account": _col(azure, "Caller"),
-                    "IpAddress": _col(azure, "CallerIpAddress"),
-                    "Operation": _col(azure, "OperationNameValue"),
-                    "Result": _col(azure, "ActivityStatusValue"),
+                    "Account": first_column(azure, "Caller"),
+                    "IpAddress": first_column(azure, "CallerIpAddress"),
+                    "Operation": first_column(azure, "OperationNameValue"),
+                    "Result": first_column(azure, "ActivityStatusValue"),
                 }
             )
         )
@@ -515,10 +512,10 @@ def all_activity(
                 {
                     "TimeGenerated": office["TimeGenerated"],
                     "Source": "Office 365 activity",
-                    "Account": _col(office, "UserId"),
-                    "IpAddress": _col(office, "ClientIP"),
-                    "Operation": _col(office, "Operation"),
-                    "Result": _col(office, "ResultStatus"),
+                    "Account": first_column(office, "UserId"),
+                    "IpAddress": first_column(office, "ClientIP"),
+                    "Operation": first_column(office, "Operation"),
+                    "Result": first_column(office, "ResultStatus"),
                 }
             )
         )

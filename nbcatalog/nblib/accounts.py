@@ -24,6 +24,7 @@ import pandas as pd
 from nbcatalog.nblib.entities import AccountName, account_matches, closest
 from nbcatalog.nblib.findings import Finding
 from nbcatalog.nblib.queries import known_values
+from nbcatalog.nblib.values import first_column
 
 # option name -> (source label, AccountId prefix, query)
 SOURCES = {
@@ -77,24 +78,16 @@ class AccountMatches(Finding):
         return list(dict.fromkeys(rows["Account"]))
 
 
-def _col(frame: pd.DataFrame, *names: str) -> pd.Series:
-    """The first of `names` that `frame` has (sources differ), else an empty column."""
-    for name in names:
-        if name in frame.columns:
-            return frame[name]
-    return pd.Series(None, index=frame.index, dtype=object)
-
-
 def _signin_events(frame: pd.DataFrame) -> pd.DataFrame:
-    result = _col(frame, "ResultType").fillna("").astype(str)
+    result = first_column(frame, "ResultType").fillna("").astype(str)
     return pd.DataFrame(
         {
-            "TimeGenerated": _col(frame, "TimeGenerated"),
-            "Account": _col(frame, "UserPrincipalName"),
-            "Host": _col(frame, "AppDisplayName"),
-            "IpAddress": _col(frame, "IPAddress"),
+            "TimeGenerated": first_column(frame, "TimeGenerated"),
+            "Account": first_column(frame, "UserPrincipalName"),
+            "Host": first_column(frame, "AppDisplayName"),
+            "IpAddress": first_column(frame, "IPAddress"),
             "Result": result.map(lambda r: "Success" if r in ("0", "") else "Failure"),
-            "Detail": _col(frame, "Location"),
+            "Detail": first_column(frame, "Location"),
         }
     )
 
@@ -103,23 +96,23 @@ def _windows_events(frame: pd.DataFrame) -> pd.DataFrame:
     if "Account" in frame.columns:
         names = frame["Account"]
     else:
-        domain = _col(frame, "TargetDomainName").fillna("").astype(str)
-        names = domain + "\\" + _col(frame, "TargetUserName").fillna("").astype(str)
-    event_id = pd.to_numeric(_col(frame, "EventID"), errors="coerce")
+        domain = first_column(frame, "TargetDomainName").fillna("").astype(str)
+        names = domain + "\\" + first_column(frame, "TargetUserName").fillna("").astype(str)
+    event_id = pd.to_numeric(first_column(frame, "EventID"), errors="coerce")
     return pd.DataFrame(
         {
-            "TimeGenerated": _col(frame, "TimeGenerated"),
+            "TimeGenerated": first_column(frame, "TimeGenerated"),
             "Account": names,
-            "Host": _col(frame, "Computer"),
-            "IpAddress": _col(frame, "IpAddress"),
+            "Host": first_column(frame, "Computer"),
+            "IpAddress": first_column(frame, "IpAddress"),
             "Result": event_id.map({4624: "Success", 4625: "Failure"}).fillna("Other"),
-            "Detail": _col(frame, "LogonTypeName", "LogonType"),
+            "Detail": first_column(frame, "LogonTypeName", "LogonType"),
         }
     )
 
 
 def _linux_events(frame: pd.DataFrame) -> pd.DataFrame:
-    messages = _col(frame, "SyslogMessage").fillna("").astype(str)
+    messages = first_column(frame, "SyslogMessage").fillna("").astype(str)
     if "LogonResult" in frame.columns:
         result = frame["LogonResult"]
     else:
@@ -127,12 +120,12 @@ def _linux_events(frame: pd.DataFrame) -> pd.DataFrame:
     ip = frame["SourceIP"] if "SourceIP" in frame.columns else messages.map(_ssh_source)
     return pd.DataFrame(
         {
-            "TimeGenerated": _col(frame, "TimeGenerated"),
-            "Account": _col(frame, "AccountName", "User"),
-            "Host": _col(frame, "Computer"),
+            "TimeGenerated": first_column(frame, "TimeGenerated"),
+            "Account": first_column(frame, "AccountName", "User"),
+            "Host": first_column(frame, "Computer"),
             "IpAddress": ip,
             "Result": result,
-            "Detail": _col(frame, "ProcessName"),
+            "Detail": first_column(frame, "ProcessName"),
         }
     )
 

@@ -30,6 +30,7 @@ import pandas as pd
 from nbcatalog.data.logontypes import WINDOWS_LOGON_TYPES
 from nbcatalog.nblib.entities import host_matches
 from nbcatalog.nblib.findings import Finding
+from nbcatalog.nblib.values import first_column
 
 LOGON_COLUMNS = [
     "TimeGenerated",
@@ -102,14 +103,6 @@ _LINUX_PATTERNS: tuple[tuple[str, str, str, re.Pattern[str]], ...] = tuple(
 )
 
 
-def _col(frame: pd.DataFrame, *names: str) -> pd.Series:
-    """The first of `names` that `frame` has, else an empty column."""
-    for name in names:
-        if name in frame.columns:
-            return frame[name]
-    return pd.Series(None, index=frame.index, dtype=object)
-
-
 def _text(series: pd.Series) -> pd.Series:
     return series.astype("string").fillna("").str.strip()
 
@@ -148,26 +141,26 @@ def windows_logons(frame: pd.DataFrame) -> pd.DataFrame:
     event_id = pd.to_numeric(frame["EventID"], errors="coerce")
     frame = frame[event_id.isin([4624, 4625])]
     event_id = event_id[frame.index]
-    user = _text(_col(frame, "TargetUserName"))
-    domain = _text(_col(frame, "TargetDomainName"))
+    user = _text(first_column(frame, "TargetUserName"))
+    domain = _text(first_column(frame, "TargetDomainName"))
     account = (domain + "\\" + user).where((domain != "") & (domain != "-"), user)
-    account = account.where(user != "", _text(_col(frame, "Account")))
-    logon_type = pd.to_numeric(_col(frame, "LogonType"), errors="coerce")
-    names = _text(_col(frame, "LogonTypeName")).str.replace(r"^\d+\s*-\s*", "", regex=True)
+    account = account.where(user != "", _text(first_column(frame, "Account")))
+    logon_type = pd.to_numeric(first_column(frame, "LogonType"), errors="coerce")
+    names = _text(first_column(frame, "LogonTypeName")).str.replace(r"^\d+\s*-\s*", "", regex=True)
     names = names.where(names != "", logon_type.map(WINDOWS_LOGON_TYPES).astype("string"))
-    status = _text(_col(frame, "FailureReason", "SubStatus", "Status"))
+    status = _text(first_column(frame, "FailureReason", "SubStatus", "Status"))
     out = pd.DataFrame(
         {
-            "TimeGenerated": _col(frame, "TimeGenerated"),
-            "Computer": _col(frame, "Computer"),
+            "TimeGenerated": first_column(frame, "TimeGenerated"),
+            "Computer": first_column(frame, "Computer"),
             "Account": account,
             "LogonResult": event_id.map({4624: "Success", 4625: "Failure"}),
             "LogonType": logon_type.astype("Int64").astype("string"),
             "LogonTypeName": names,
-            "SourceIP": _address(_col(frame, "IpAddress", "SourceIP")),
-            "SourcePort": _text(_col(frame, "IpPort")),
-            "LogonProcessName": _col(frame, "LogonProcessName"),
-            "TargetLogonId": _col(frame, "TargetLogonId"),
+            "SourceIP": _address(first_column(frame, "IpAddress", "SourceIP")),
+            "SourcePort": _text(first_column(frame, "IpPort")),
+            "LogonProcessName": first_column(frame, "LogonProcessName"),
+            "TargetLogonId": first_column(frame, "TargetLogonId"),
             "Platform": "Windows",
             "Detail": status,
         },
@@ -218,19 +211,19 @@ def linux_logons(frame: pd.DataFrame) -> pd.DataFrame:
     frame = frame.reset_index(drop=True)  # analysts' frames may repeat index labels
     parsed = [
         parse_linux_message(m, p)
-        for m, p in zip(frame["SyslogMessage"], _col(frame, "ProcessName"), strict=True)
+        for m, p in zip(frame["SyslogMessage"], first_column(frame, "ProcessName"), strict=True)
     ]
     keep = [i for i, p in zip(frame.index, parsed, strict=True) if p is not None]
     if not keep:
         return _empty()
     rows = pd.DataFrame([p for p in parsed if p is not None], index=keep)
-    rows["TimeGenerated"] = _col(frame, "TimeGenerated").loc[keep]
-    rows["Computer"] = _col(frame, "Computer").loc[keep]
+    rows["TimeGenerated"] = first_column(frame, "TimeGenerated").loc[keep]
+    rows["Computer"] = first_column(frame, "Computer").loc[keep]
     rows["LogonTypeName"] = rows["LogonProcessName"] + " " + rows["LogonType"]
     rows["LogonTypeName"] = rows["LogonTypeName"].where(
         rows["LogonProcessName"] != rows["LogonType"], rows["LogonProcessName"]
     )
-    rows["Detail"] = _col(frame, "SyslogMessage").loc[keep].astype(str)
+    rows["Detail"] = first_column(frame, "SyslogMessage").loc[keep].astype(str)
     rows["TargetLogonId"] = ""
     rows["Platform"] = "Linux"
     invalid_only = rows["Detail"].str.startswith("Invalid user")

@@ -1,4 +1,4 @@
-"""One log field value as plain text, whatever pandas holds it as.
+"""Log field values as plain text, and columns that sources name differently.
 
 Frames from the store, from msticpy or from an analyst hold a missing value as None,
 NaN, NaT or pd.NA; every one of them is "" here, so code that compares or joins text
@@ -31,3 +31,20 @@ def text_of(value: Any) -> str:
     except (TypeError, ValueError):  # a list or array: not one missing value
         pass
     return str(value).strip()
+
+
+def first_column(frame: pd.DataFrame, *names: str) -> pd.Series:
+    """The first of `names` that `frame` has (sources name a field differently), else an
+    all-missing column, so code reads optional fields without asking which source it was.
+
+    Example:
+        >>> f = pd.DataFrame({"IPAddress": ["10.1.2.3"]})
+        >>> first_column(f, "IpAddress", "IPAddress").tolist()
+        ['10.1.2.3']
+        >>> bool(first_column(f, "SourceIP").isna().all())
+        True
+    """
+    for name in names:
+        if name in frame.columns:
+            return frame[name]
+    return pd.Series(None, index=frame.index, dtype=object)
