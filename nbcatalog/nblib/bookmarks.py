@@ -60,11 +60,25 @@ def related_bookmarks(
             "skipped", "no host, account or IP address selected, so no bookmarks were searched"
         )
         return finding
+    return keep_naming(finding, matcher, host or account or ip, inv.period)
+
+
+def keep_naming(finding: Finding, matcher: Any, subject: str, period: Any) -> Finding:
+    """Keep the bookmarks of a query `finding` that `bookmark_names` with `matcher`.
+
+    The query matches loosely; this is the exact check. With none left (and no note
+    from the query) one info note says no bookmark names `subject` in `period`.
+
+    Example:
+        >>> f = Finding("Related bookmarks", pd.DataFrame({"Notes": ["bob", "bobby"]}))
+        >>> keep_naming(f, lambda s: s == "bob", "bob", "the last day").data["Notes"].tolist()
+        ['bob']
+    """
     finding.columns = BOOKMARK_COLUMNS
     if not finding.empty:
         keep = [bookmark_names(rec, matcher) for rec in finding.data.to_dict("records")]
         finding.data = finding.data[pd.Series(keep, index=finding.data.index, dtype=bool)]
         finding.data = finding.data.reset_index(drop=True)
     if finding.empty and not finding.notes:
-        finding.note("info", f"no bookmarks name {host or account or ip} in {inv.period}")
+        finding.note("info", f"no bookmarks name {subject} in {period}")
     return finding

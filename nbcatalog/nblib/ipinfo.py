@@ -454,20 +454,12 @@ def bookmarks_for_ip(inv: Any, ip: str) -> Finding:
     Example:
         bookmarks_for_ip(inv, "203.0.113.77")
     """
-    from nbcatalog.nblib.bookmarks import BOOKMARK_COLUMNS, bookmark_names
+    from nbcatalog.nblib.bookmarks import keep_naming
 
     found = inv.query(
         "AzureSentinel.list_bookmarks_for_entity", title="Related bookmarks", ip_address=ip
     )
-    found.columns = BOOKMARK_COLUMNS
-    if not found.empty:
-        matcher = _names_ip(ip)
-        keep = [bookmark_names(rec, matcher) for rec in found.data.to_dict("records")]
-        found.data = found.data[pd.Series(keep, index=found.data.index, dtype=bool)]
-        found.data = found.data.reset_index(drop=True)
-    if found.empty and not found.notes:
-        found.note("info", f"no bookmarks name {ip} in {inv.period}")
-    return found
+    return keep_naming(found, _names_ip(ip), ip, inv.period)
 
 
 def geo_for_ips(ips: Iterable[str], title: str = "GeoIP") -> Finding:
