@@ -4,16 +4,11 @@ from __future__ import annotations
 
 import pickle
 
-import duckdb
 import pandas as pd
 import pytest
+from helpers.store_sql import table
 
 from nbcatalog.data.importers import ImportFormatError, UnreadableFileError, import_paths
-
-
-def table(db, sql: str) -> pd.DataFrame:
-    with duckdb.connect(str(db), read_only=True) as con:
-        return con.execute(sql).df()
 
 
 @pytest.fixture

@@ -6,17 +6,12 @@ import gzip
 import os
 from datetime import datetime, timezone
 
-import duckdb
 import pandas as pd
 import pytest
+from helpers.store_sql import table
 
 from nbcatalog.data.importers import import_paths
 from nbcatalog.data.importers.textio import MAX_LINE_BYTES
-
-
-def table(db, sql: str) -> pd.DataFrame:
-    with duckdb.connect(str(db), read_only=True) as con:
-        return con.execute(sql).df()
 
 
 def set_mtime(path, when: datetime) -> None:

@@ -5,19 +5,14 @@ from __future__ import annotations
 import json
 from datetime import datetime, timezone
 
-import duckdb
 import pandas as pd
 import pytest
 from helpers.evtx_writer import EvtxEvent, evtx_bytes
+from helpers.store_sql import table
 
 from nbcatalog.data.importers import UnreadableFileError, import_paths
 
 T0 = datetime(2026, 11, 27, 10, 0, tzinfo=timezone.utc)
-
-
-def table(db, sql: str) -> pd.DataFrame:
-    with duckdb.connect(str(db), read_only=True) as con:
-        return con.execute(sql).df()
 
 
 def _events() -> list[EvtxEvent]:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 
-import duckdb
 import pandas as pd
 import pytest
+from helpers.store_sql import table
 
 from nbcatalog.data.importers import ImportFormatError, import_paths
 
@@ -28,11 +28,6 @@ HEADER = "\n".join(
         "string\tbool\tbool\tcount\tstring\tcount\tcount\tcount\tcount\tset[string]",
     ]
 )
-
-
-def table(db, sql: str) -> pd.DataFrame:
-    with duckdb.connect(str(db), read_only=True) as con:
-        return con.execute(sql).df()
 
 
 @pytest.fixture
