@@ -85,3 +85,17 @@ def outputs_text(res, section: str | None = None) -> str:
             parts.append(data.get("text/html", "") or data.get("text/plain", ""))
             parts.append(out.get("text", ""))
     return "\n".join(parts)
+
+
+class Recorder:
+    """A `run` callable that records what a real run would have been given.
+
+    e.g. `run = Recorder(); res.pick_ip(0, run=run); run.calls == [("ip_summary", {...})]`.
+    """
+
+    def __init__(self):
+        self.calls = []
+
+    def __call__(self, name, **params):
+        self.calls.append((name, params))
+        return (name, params)

@@ -17,6 +17,7 @@ from pathlib import Path
 import nbformat
 import pandas as pd
 import pytest
+from run_helpers import Recorder
 from summary_runs import cached_runner, summary_run
 
 from nbcatalog.catalog import get_template
@@ -105,17 +106,6 @@ def res(tmp_path):
             "summary": pd.DataFrame({"Item": ["a"], "Count": [1]}),
         },
     )
-
-
-class Recorder:
-    """A `run` callable that records what a real run would have been given."""
-
-    def __init__(self):
-        self.calls = []
-
-    def __call__(self, name, **params):
-        self.calls.append((name, params))
-        return (name, params)
 
 
 # ------------------------------------------------------------- declarations

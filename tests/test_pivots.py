@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+from run_helpers import Recorder
 
 pytest.importorskip("msticpy")
 
@@ -17,15 +18,6 @@ from msticpy.datamodel.entities import Account, Host, IpAddress, Url  # noqa: E4
 from msticpy.init.pivot import Pivot  # noqa: E402
 
 from nbcatalog.pivots import pivot_targets, pivot_timespan, register_pivots  # noqa: E402
-
-
-class Recorder:
-    def __init__(self):
-        self.calls = []
-
-    def __call__(self, name, **params):
-        self.calls.append((name, params))
-        return (name, params)
 
 
 @pytest.fixture
