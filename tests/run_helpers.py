@@ -9,12 +9,16 @@ from __future__ import annotations
 
 import atexit
 import functools
+import json
 import shutil
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
 FIXTURES = Path(__file__).parent / "fixtures" / "templates" / "test"
 SECRET = "s3cr3t-Value-Nobody-Should-See"
+NBCATALOG = Path(sys.executable).parent / "nbcatalog"  # the installed command
 
 
 def fixture_path(name: str) -> str:
@@ -99,3 +103,14 @@ class Recorder:
     def __call__(self, name, **params):
         self.calls.append((name, params))
         return (name, params)
+
+
+def cli_json(*args: str, timeout: float) -> dict:
+    """Run the installed `nbcatalog` command with `args` (ending in --json) as a shell
+    would, assert it exited 0, and return the JSON summary it printed.
+
+    e.g. `cli_json("run", "ip-summary", "--ip", ip, "--json", timeout=300)["status"]`.
+    """
+    proc = subprocess.run([str(NBCATALOG), *args], capture_output=True, text=True, timeout=timeout)
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout)

@@ -9,15 +9,12 @@ read its Results, saved notebook and HTML report as an analyst would.
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from helpers.offline import attempts
-from run_helpers import outputs_text
+from run_helpers import cli_json, outputs_text
 
 import nbcatalog
 from nbcatalog.catalog import get_template
@@ -28,7 +25,6 @@ pytest_plugins = ["helpers.offline_plugin"]  # offline, offline_pool
 
 ATTACKER = "203.0.113.77"
 URL = "http://malicious.example/payload.ps1"
-NBCATALOG = Path(sys.executable).parent / "nbcatalog"
 
 
 @pytest.fixture(scope="module")
@@ -152,26 +148,18 @@ def test_alert_picker_reruns_for_the_chosen_alert(runner):
 
 
 def test_alert_ti_enrich_from_the_shell_for_one_entity(demo_db, offline, tmp_path):
-    proc = subprocess.run(
-        [
-            str(NBCATALOG),
-            "run",
-            "alert-ti-enrich",
-            "--entity",
-            ATTACKER,
-            "--source",
-            f"duckdb:{demo_db}",
-            "--output",
-            str(tmp_path),
-            "--json",
-        ],
-        capture_output=True,
-        text=True,
+    summary = cli_json(
+        "run",
+        "alert-ti-enrich",
+        "--entity",
+        ATTACKER,
+        "--source",
+        f"duckdb:{demo_db}",
+        "--output",
+        str(tmp_path),
+        "--json",
         timeout=300,
-        env=os.environ.copy(),
     )
-    assert proc.returncode == 0, proc.stderr
-    summary = json.loads(proc.stdout)
     assert summary["status"] == "ok"
     results = summary["results"]
     assert results["enriched_results"]["rows"] >= 3

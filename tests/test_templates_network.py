@@ -18,7 +18,7 @@ from pathlib import Path
 import nbformat
 import pytest
 from helpers.offline import attempts
-from run_helpers import outputs_text
+from run_helpers import cli_json, outputs_text
 
 import nbcatalog
 from nbcatalog.catalog import get_template
@@ -27,7 +27,6 @@ from nbcatalog.errors import ParameterError
 pytestmark = pytest.mark.slow
 pytest_plugins = ["helpers.offline_plugin"]  # offline, offline_pool
 
-NBCATALOG = Path(sys.executable).parent / "nbcatalog"
 C2, C2_PORT = "192.0.2.66", 4444
 ATTACKER = "203.0.113.77"
 WKSTN_042_IP = "10.10.1.52"
@@ -215,25 +214,18 @@ def test_unknown_host_names_the_closest(runner):
 
 
 def test_cli_json_summary_names_the_c2(demo_db, tmp_path):
-    proc = subprocess.run(
-        [
-            str(NBCATALOG),
-            "run",
-            "network-flow-summary",
-            "--host",
-            "LNX-WEB01",
-            "--source",
-            f"duckdb:{demo_db}",
-            "--output",
-            str(tmp_path),
-            "--json",
-        ],
-        capture_output=True,
-        text=True,
+    summary = cli_json(
+        "run",
+        "network-flow-summary",
+        "--host",
+        "LNX-WEB01",
+        "--source",
+        f"duckdb:{demo_db}",
+        "--output",
+        str(tmp_path),
+        "--json",
         timeout=600,
     )
-    assert proc.returncode == 0, proc.stderr
-    summary = json.loads(proc.stdout)
     assert summary["status"] == "ok"
     assert C2 in summary["results"]["ti_matches"]
     assert summary["results"]["network_flows"]["rows"] > 0
