@@ -26,7 +26,12 @@ from pathlib import Path
 from typing import Any
 
 import click
-from nbcatalog.cli.template_options import cli_options, option_flag, raw_from_cli
+from nbcatalog.cli.template_options import (
+    cli_options,
+    option_flag,
+    output_options,
+    raw_from_cli,
+)
 
 from nbcatalog.errors import NbcatalogError, ParameterError, UsageError
 
@@ -160,19 +165,7 @@ def _batch_options() -> list[click.Parameter]:
             is_flag=True,
             help="start a new kernel for every run instead of reusing warm ones (slower)",
         ),
-        click.Option(
-            ["--output", "output"],
-            metavar="DIR",
-            help="folder for run folders [default: $NBCATALOG_OUTPUT or ./output]",
-        ),
-        click.Option(
-            ["--timeout", "timeout"],
-            type=click.FloatRange(min=0, min_open=True),
-            metavar="SECONDS",
-            help="fail a run that takes longer than this",
-        ),
-        click.Option(["--json", "json_out"], is_flag=True, help="print a machine-readable summary"),
-        click.Option(["--quiet", "-q", "quiet"], is_flag=True, help="no progress bar"),
+        *output_options(timeout_help="fail a run that takes longer than this"),
     ]
 
 

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from typing import Any
 
 import click
-from nbcatalog.cli.template_options import cli_options, raw_from_cli
+from nbcatalog.cli.template_options import cli_options, output_options, raw_from_cli
 
 from nbcatalog.errors import NbcatalogError, RunError, UsageError
 
@@ -31,21 +31,9 @@ KERNEL_NOTE = (
 
 
 def _run_options(force_html: bool) -> list[click.Parameter]:
-    options: list[click.Parameter] = [
-        click.Option(
-            ["--output", "output"],
-            metavar="DIR",
-            help="folder for run folders [default: $NBCATALOG_OUTPUT or ./output]",
-        ),
-        click.Option(
-            ["--timeout", "timeout"],
-            type=click.FloatRange(min=0, min_open=True),
-            metavar="SECONDS",
-            help="fail the run when it takes longer than this",
-        ),
-        click.Option(["--json", "json_out"], is_flag=True, help="print a machine-readable summary"),
-        click.Option(["--quiet", "-q", "quiet"], is_flag=True, help="no progress bar"),
-    ]
+    options: list[click.Parameter] = list(
+        output_options(timeout_help="fail the run when it takes longer than this")
+    )
     if not force_html:
         options.insert(
             2, click.Option(["--html", "html"], is_flag=True, help="also write report.html")

@@ -127,3 +127,27 @@ def raw_from_cli(template: Template, values: Mapping[str, Any]) -> dict[str, Any
             value = [item for text in value for item in split_list(str(text))]
         raw[key] = value
     return raw
+
+
+def output_options(*, timeout_help: str) -> list[click.Option]:
+    """`--output`, `--timeout`, `--json` and `--quiet`, as `run`, `report` and `batch` take them.
+
+    Example:
+        >>> [o.name for o in output_options(timeout_help="fail a run after this")]
+        ['output', 'timeout', 'json_out', 'quiet']
+    """
+    return [
+        click.Option(
+            ["--output", "output"],
+            metavar="DIR",
+            help="folder for run folders [default: $NBCATALOG_OUTPUT or ./output]",
+        ),
+        click.Option(
+            ["--timeout", "timeout"],
+            type=click.FloatRange(min=0, min_open=True),
+            metavar="SECONDS",
+            help=timeout_help,
+        ),
+        click.Option(["--json", "json_out"], is_flag=True, help="print a machine-readable summary"),
+        click.Option(["--quiet", "-q", "quiet"], is_flag=True, help="no progress bar"),
+    ]
