@@ -336,6 +336,30 @@ def azure_activity(inv: Any, found: AccountMatches) -> Finding:
     return finding
 
 
+def _operation_summary(
+    activity: pd.DataFrame, keys: tuple[str, str], **joined: str
+) -> pd.DataFrame:
+    """Operations counted per `keys`, busiest first; each `joined` column lists the
+    distinct values of its source column, then first and last seen."""
+    columns = [*keys, "Operations", *joined, "FirstSeen", "LastSeen"]
+    if activity is None or activity.empty:
+        return pd.DataFrame(columns=columns)
+    frame = activity.assign(**{k: first_column(activity, k).fillna("") for k in keys})
+    table = (
+        frame.groupby(list(keys))
+        .agg(
+            Operations=("TimeGenerated", "size"),
+            **{name: (source, _joined) for name, source in joined.items()},
+            FirstSeen=("TimeGenerated", "min"),
+            LastSeen=("TimeGenerated", "max"),
+        )
+        .reset_index()
+    )
+    return table.sort_values("Operations", ascending=False, kind="stable")[columns].reset_index(
+        drop=True
+    )
+
+
 def azure_activity_summary(activity: pd.DataFrame) -> pd.DataFrame:
     """Azure operations counted per provider and operation, with caller addresses.
 
@@ -346,34 +370,11 @@ def azure_activity_summary(activity: pd.DataFrame) -> pd.DataFrame:
         >>> azure_activity_summary(a)["Operations"].tolist()
         [1]
     """
-    columns = [
-        "ResourceProviderValue",
-        "OperationNameValue",
-        "Operations",
-        "Statuses",
-        "IpAddresses",
-        "FirstSeen",
-        "LastSeen",
-    ]
-    if activity is None or activity.empty:
-        return pd.DataFrame(columns=columns)
-    frame = activity.assign(
-        ResourceProviderValue=first_column(activity, "ResourceProviderValue").fillna(""),
-        OperationNameValue=first_column(activity, "OperationNameValue").fillna(""),
-    )
-    table = (
-        frame.groupby(["ResourceProviderValue", "OperationNameValue"])
-        .agg(
-            Operations=("TimeGenerated", "size"),
-            Statuses=("ActivityStatusValue", _joined),
-            IpAddresses=("CallerIpAddress", _joined),
-            FirstSeen=("TimeGenerated", "min"),
-            LastSeen=("TimeGenerated", "max"),
-        )
-        .reset_index()
-    )
-    return table.sort_values("Operations", ascending=False, kind="stable")[columns].reset_index(
-        drop=True
+    return _operation_summary(
+        activity,
+        ("ResourceProviderValue", "OperationNameValue"),
+        Statuses="ActivityStatusValue",
+        IpAddresses="CallerIpAddress",
     )
 
 
@@ -443,26 +444,7 @@ def office_bursts(activity: pd.DataFrame, window: pd.Timedelta = BURST_WINDOW) -
 
 def office_activity_summary(activity: pd.DataFrame) -> pd.DataFrame:
     """Office operations counted per workload and operation, with client addresses."""
-    columns = ["OfficeWorkload", "Operation", "Operations", "IpAddresses", "FirstSeen", "LastSeen"]
-    if activity is None or activity.empty:
-        return pd.DataFrame(columns=columns)
-    frame = activity.assign(
-        OfficeWorkload=first_column(activity, "OfficeWorkload").fillna(""),
-        Operation=first_column(activity, "Operation").fillna(""),
-    )
-    table = (
-        frame.groupby(["OfficeWorkload", "Operation"])
-        .agg(
-            Operations=("TimeGenerated", "size"),
-            IpAddresses=("ClientIP", _joined),
-            FirstSeen=("TimeGenerated", "min"),
-            LastSeen=("TimeGenerated", "max"),
-        )
-        .reset_index()
-    )
-    return table.sort_values("Operations", ascending=False, kind="stable")[columns].reset_index(
-        drop=True
-    )
+    return _operation_summary(activity, ("OfficeWorkload", "Operation"), IpAddresses="ClientIP")
 
 
 # --------------------------------------------------- everything on one time axis
