@@ -6,6 +6,8 @@ decides between formats the content cannot tell apart.
 Example:
     >>> detect_format("x.log", b"Nov 27 10:00:01 web01 sshd[42]: Accepted password for bob")
     'syslog'
+    >>> detect_format("host1.txt", b"2026-12-01T10:00:01+0100 web01 sshd[42]: Accepted publickey")
+    'syslog'
     >>> canonical_format("winlogbeat")
     'windows-json'
 """
@@ -13,10 +15,10 @@ Example:
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 
 from nbcatalog.data.importers.errors import ImportFormatError
+from nbcatalog.data.importers.syslog_line import is_journal_marker, is_syslog_header
 from nbcatalog.data.importers.textio import head_text
 
 # canonical name -> what it reads (shown in errors and --help)
@@ -27,7 +29,8 @@ FORMATS: dict[str, str] = {
     "sentinel-pickle": "pandas pickle of a Sentinel table (or a msticpy query result)",
     "evtx": "Windows event log file (.evtx)",
     "windows-json": "Windows events as JSON lines from winlogbeat or nxlog",
-    "syslog": "Linux syslog / auth.log text (RFC 3164 or RFC 5424 lines)",
+    "syslog": "Linux syslog text: auth.log, secure, messages (RFC 3164, RFC 3339, RFC 5424), "
+    "journalctl short / short-iso / short-precise exports",
     "zeek": "Zeek conn.log (TSV with #fields header, or JSON lines)",
 }
 ALIASES = {
@@ -43,12 +46,6 @@ ALIASES = {
     "zeek-json": "zeek",
     "conn.log": "zeek",
 }
-
-_SYSLOG = re.compile(
-    r"^(<\d{1,3}>\d{1,2} \S+ "  # RFC 5424
-    r"|(<\d{1,3}>)?[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d \S+ "  # RFC 3164 / auth.log
-    r"|(<\d{1,3}>)?\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\S* \S+ )"  # rsyslog high-precision
-)
 
 
 def accepted_formats() -> str:
@@ -88,13 +85,27 @@ def detect_format(path: str | Path, head: bytes) -> str | None:
         return _json_lines_format(first)
     if first.startswith("["):
         return "sentinel-json"
-    if _SYSLOG.match(first):
+    if _looks_like_syslog(text):
         return "syslog"
     if name.endswith(".csv") or ("," in first and "TimeGenerated" in first):
         return "sentinel-csv"
     if name.endswith((".json", ".jsonl", ".ndjson")):
         return "sentinel-json"
     return None
+
+
+def _looks_like_syslog(text: str) -> bool:
+    """True when the first line that is an entry (past journalctl's '-- ... --' header,
+    which `journalctl > file` writes first) has a syslog header, whatever the file name.
+
+    >>> _looks_like_syslog("-- Logs begin at Mon 2026-11-30 08:00:01 UTC. --\\n"
+    ...                    "Dec 01 10:00:01.000123 web01 sshd[7]: Accepted publickey for bob")
+    True
+    """
+    for line in text.splitlines():
+        if line.strip() and not is_journal_marker(line):
+            return is_syslog_header(line)
+    return False
 
 
 def _json_lines_format(first_line: str) -> str:

@@ -1,188 +1,260 @@
-"""Linux syslog and auth.log text: RFC 3164, RFC 5424 and rsyslog's RFC 3339 file lines.
+"""Linux syslog text into the Syslog table: auth.log, secure, messages, journalctl exports.
 
-An RFC 3164 timestamp has no year and no zone. The year is inferred from the
-file's modification time: a line dated after that moment (plus a day of slack)
-belongs to the year before, which also handles a file spanning New Year. Times
-are taken as UTC; the report says so. Without a ``<PRI>`` (the usual on-disk
-form) the facility comes from the file name (``auth.log``/``secure`` -> auth,
-``kern.log`` -> kern, …) and the report says that too.
+One line is one row (the line grammar is in `syslog_line`). What a line does not
+say is settled here, and the file's import report says how:
+
+- Year: RFC 3164 lines carry none. It is the year of the file's modification time,
+  and a line dated after that moment (plus a day of slack) belongs to the year
+  before, which also handles a file spanning New Year. The report names the year,
+  the modification time and how many lines went to the year before.
+- Zone: times with a zone are converted to UTC; times without one (RFC 3164,
+  journalctl ``short-precise``) are taken as UTC, and the report says so.
+- Facility: a ``<PRI>`` always wins; without one (the usual on-disk form) it comes
+  from the program (`syslog_facility`), then from the file's name; the report lists
+  the programs and the facility each was given, and the programs left without one.
+- sysklogd's untagged ``last message repeated N times`` keeps its text as the
+  message, no ProcessName, and the facility and severity of the line before it
+  (syslogd wrote it to the same file for the same reason).
+- A line starting with a blank right after an accepted line is the continuation
+  of a multi-line message (journalctl indents them so): it is appended to that
+  message after a newline. Anywhere else it is rejected with the reason.
+- journalctl's marker lines (``-- Reboot --``, ``-- Logs begin at ... --``) are
+  not entries: they are skipped and counted in a warning.
 
 Example:
-    >>> parse_line("Nov 27 10:00:01 web01 sshd[42]: Accepted password for bob", 2026)["ProcessName"]
-    'sshd'
+    >>> from nbcatalog.data.importers.report import FileReport
+    >>> p = Path("/tmp/nbcatalog-syslog-example.txt")
+    >>> _ = p.write_text("Dec  1 10:00:01 web01 sshd[42]: Accepted password for bob\\n")
+    >>> rows = read_syslog(p, FileReport(str(p), "syslog"))[0].frame
+    >>> rows[["Facility", "ProcessName", "ProcessID"]].values.tolist()
+    [['auth', 'sshd', '42']]
 """
 
 from __future__ import annotations
 
 import os
 import re
+from collections import Counter
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 from nbcatalog.data.importers.batch import Batch
+from nbcatalog.data.importers.coerce import MAX_FIELD_CHARS
 from nbcatalog.data.importers.report import FileReport
+from nbcatalog.data.importers.syslog_facility import (
+    PAM,
+    facility_from_file_name,
+    facility_of_pri,
+    facility_of_program,
+    is_pam_message,
+    program_name,
+)
+from nbcatalog.data.importers.syslog_line import (
+    SyslogLine,
+    YearlessTime,
+    is_journal_marker,
+    parse_syslog_line,
+)
 from nbcatalog.data.importers.textio import iter_lines
 
-FACILITIES = [
-    "kern",
-    "user",
-    "mail",
-    "daemon",
-    "auth",
-    "syslog",
-    "lpr",
-    "news",
-    "uucp",
-    "cron",
-    "authpriv",
-    "ftp",
-    "ntp",
-    "audit",
-    "alert",
-    "clock",
-] + [f"local{i}" for i in range(8)]
-SEVERITIES = ["emerg", "alert", "crit", "err", "warning", "notice", "info", "debug"]
-FILE_FACILITY = {
-    "auth": "auth",
-    "secure": "auth",
-    "kern": "kern",
-    "mail": "mail",
-    "maillog": "mail",
-    "cron": "cron",
-    "daemon": "daemon",
-    "user": "user",
-}
-MONTHS = {
-    m: i
-    for i, m in enumerate(
-        ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"],
-        start=1,
-    )
-}
-
-_PRI = r"(?:<(?P<pri>\d{1,3})>)?"
-RFC5424 = re.compile(
-    r"^<(?P<pri>\d{1,3})>(?P<version>\d{1,2}) (?P<ts>\S+) (?P<host>\S+) (?P<app>\S+) "
-    r"(?P<pid>\S+) (?P<msgid>\S+) (?P<sd>-|(?:\[(?:[^\]\\]|\\.)*\])+)(?: (?P<msg>.*))?$"
-)
-RFC3164 = re.compile(
-    _PRI + r"(?P<mon>[A-Z][a-z]{2}) +(?P<day>\d{1,2}) (?P<time>\d\d:\d\d:\d\d) "
-    r"(?P<host>\S+) (?P<rest>.*)$"
-)
-RFC3339_FILE = re.compile(
-    _PRI + r"(?P<ts>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,9})?(?:Z|[+-]\d\d:\d\d)?) "
-    r"(?P<host>\S+) (?P<rest>.*)$"
-)
-TAG = re.compile(r"^(?P<tag>[^\s:\[\]]{1,64})(?:\[(?P<pid>\d{1,10})\])?: ?(?P<msg>.*)$", re.S)
+# sysklogd / busybox syslogd, untagged: "last message repeated 3 times"
+REPEATED = re.compile(r"^last message repeated \d+ times?$")
+SHOWN_PROGRAMS = 8
+# A line dated up to this long after the file's modification time is still taken as
+# that year (clocks drift, and a file can be copied before its last line is flushed).
+YEAR_SLACK = timedelta(days=1)
 
 
 def read_syslog(path: Path, report: FileReport, table: str | None = None) -> list[Batch]:
-    """Read a syslog / auth.log file into a Syslog batch."""
+    """Read a syslog / auth.log / journalctl export file into a Syslog batch.
+
+    `table` is unused: syslog always goes to Syslog.
+    """
     reference = datetime.fromtimestamp(os.stat(path).st_mtime, tz=timezone.utc)
-    file_facility = _facility_from_name(path)
-    records: list[dict[str, Any]] = []
-    lines: list[int | None] = []
-    saw_3164 = saw_no_pri = False
+    reader = _Reader(YearRule(reference), facility_from_file_name(path))
     for number, text in iter_lines(path, report):
+        reader.feed(number, text, report)
+    reader.finish(report)
+    return [Batch.from_records("Syslog", reader.records, reader.lines)] if reader.records else []
+
+
+@dataclass
+class YearRule:
+    """Puts yearless RFC 3164 times in a year, from the file's modification time.
+
+    >>> rule = YearRule(datetime(2027, 1, 1, 6, tzinfo=timezone.utc))
+    >>> rule.place(YearlessTime(12, 31, 23, 59, 58, 0)).year, rule.moved_back
+    (2026, 1)
+    """
+
+    reference: datetime
+    placed: int = 0
+    moved_back: int = 0
+
+    def place(self, clock: YearlessTime) -> datetime:
+        """The moment `clock` stands for; ValueError when no recent year has that date."""
+        latest = self.reference + YEAR_SLACK
+        # 29 February may be up to 4 years back; any other date is this year or the last.
+        for year in range(self.reference.year, self.reference.year - 5, -1):
+            try:
+                stamp = clock.in_year(year)
+            except ValueError:
+                continue
+            if stamp <= latest:
+                self.placed += 1
+                self.moved_back += year != self.reference.year
+                return stamp
+        raise ValueError(f"invalid date {clock.month:02d}-{clock.day:02d} for any recent year")
+
+    def statement(self) -> str:
+        """What the report says about the year it chose, and why."""
+        year = self.reference.year
+        text = (
+            f"RFC 3164 timestamps carry no year: year {year} taken from the file's "
+            f"modification time ({self.reference:%Y-%m-%d %H:%M} UTC)"
+        )
+        if self.moved_back:
+            return (
+                f"{text}; {self.moved_back} line(s) dated after that moment were put in {year - 1}"
+            )
+        return f"{text}; no line is dated after it"
+
+
+@dataclass
+class _Reader:
+    """Turns the lines of one file into Syslog rows, counting what the report must say."""
+
+    years: YearRule
+    file_facility: str | None
+    records: list[dict[str, Any]] = field(default_factory=list)
+    lines: list[int | None] = field(default_factory=list)
+    open_row: dict[str, Any] | None = None  # the row a continuation line would extend
+    inferred: Counter[tuple[str, str]] = field(default_factory=Counter)
+    unknown: Counter[str] = field(default_factory=Counter)
+    repeated: int = 0
+    zoneless: int = 0
+    continued: int = 0
+    markers: int = 0
+
+    def feed(self, number: int, text: str, report: FileReport) -> None:
+        """Take one line of the file (blank lines and journalctl markers make no row)."""
         if not text.strip():
-            continue
+            return
+        if text[0] in " \t":
+            self._continue(number, text, report)
+            return
+        if is_journal_marker(text):
+            self.markers += 1
+            self.open_row = None
+            return
         try:
-            row = parse_line(text, reference.year, reference)
+            line = parse_syslog_line(text)
+            row = self._row(line)
         except ValueError as exc:
             report.reject(number, str(exc))
-            continue
-        no_year = row.pop("_no_year")
-        saw_3164 = saw_3164 or no_year
-        if row["Facility"] is None:
-            saw_no_pri = True
-            row["Facility"] = file_facility
-        records.append(row)
-        lines.append(number)
-    if saw_3164:
-        report.warn(
-            f"RFC 3164 timestamps carry no year or zone: year inferred from the file's "
-            f"modification time ({reference:%Y-%m-%d}), times taken as UTC"
+            self.open_row = None
+            return
+        self.records.append(row)
+        self.lines.append(number)
+        self.open_row = row
+
+    def finish(self, report: FileReport) -> None:
+        """Write what the report must say about years, zones and facilities."""
+        if self.years.placed:
+            report.warn(self.years.statement())
+        if self.zoneless:
+            report.warn(f"{self.zoneless} line(s) carry no time zone: their times are taken as UTC")
+        if self.inferred:
+            shown = ", ".join(
+                f"{program} -> {facility} {count}"
+                for (program, facility), count in self.inferred.most_common(SHOWN_PROGRAMS)
+            )
+            more = len(self.inferred) - SHOWN_PROGRAMS
+            total = sum(self.inferred.values())
+            report.warn(
+                f"Facility inferred from the program for {total} line(s) without <PRI> "
+                f"({shown}{f', and {more} more' if more > 0 else ''})"
+            )
+        if self.unknown:
+            report.warn(self._unknown_statement())
+        if self.repeated:
+            report.warn(
+                f"{self.repeated} 'last message repeated' line(s) kept with the facility "
+                "of the line before them"
+            )
+        if self.continued:
+            report.warn(
+                f"{self.continued} indented continuation line(s) appended to the message "
+                "of the line above them (multi-line messages)"
+            )
+        if self.markers:
+            report.warn(f"{self.markers} journalctl marker line(s) ('-- ... --') skipped")
+
+    def _row(self, line: SyslogLine) -> dict[str, Any]:
+        when = line.when
+        if isinstance(when, YearlessTime):
+            when = self.years.place(when)
+        if when is not None and not line.zoned:
+            self.zoneless += 1
+        facility, severity = self._facility(line)
+        return {
+            "TimeGenerated": when,
+            "EventTime": when,
+            "Computer": line.host,
+            "HostName": line.host,
+            "Facility": facility,
+            "SeverityLevel": severity,
+            "SyslogMessage": line.message,
+            "ProcessName": line.tag,
+            "ProcessID": line.pid,
+        }
+
+    def _facility(self, line: SyslogLine) -> tuple[str | None, str | None]:
+        if line.pri is not None:
+            return facility_of_pri(line.pri)
+        if line.tag is None and REPEATED.match(line.message) and self.records:
+            self.repeated += 1
+            previous = self.records[-1]
+            return previous["Facility"], previous["SeverityLevel"]
+        facility = facility_of_program(line.tag, line.message)
+        if facility is not None:
+            shown = PAM if is_pam_message(line.tag, line.message) else program_name(line.tag or "")
+            self.inferred[(shown, facility)] += 1
+            return facility, None
+        self.unknown[program_name(line.tag) if line.tag else "(no tag)"] += 1
+        return self.file_facility, None
+
+    def _continue(self, number: int, text: str, report: FileReport) -> None:
+        row = self.open_row
+        if row is None:
+            report.reject(
+                number,
+                "indented line with no accepted syslog line above it (a continuation "
+                "line extends the message of the line before it)",
+            )
+            return
+        added = text.strip()
+        if len(row["SyslogMessage"]) + 1 + len(added) > MAX_FIELD_CHARS:
+            report.reject(
+                number, f"continuation would make the message longer than {MAX_FIELD_CHARS} chars"
+            )
+            return
+        row["SyslogMessage"] += "\n" + added
+        self.continued += 1
+
+    def _unknown_statement(self) -> str:
+        total = sum(self.unknown.values())
+        names = [name for name, _ in self.unknown.most_common(SHOWN_PROGRAMS)]
+        more = len(self.unknown) - len(names)
+        listed = ", ".join(names) + (f", and {more} more" if more > 0 else "")
+        where = (
+            f"set to {self.file_facility!r} from the file name"
+            if self.file_facility
+            else "left empty"
         )
-    if saw_no_pri:
-        report.warn(
-            f"lines without <PRI>: Facility set to {file_facility!r} from the file name"
-            if file_facility
-            else "lines without <PRI>: Facility left empty (not known from the file name)"
+        return (
+            f"{total} line(s) without <PRI> from programs with no known facility, "
+            f"Facility {where}: {listed}"
         )
-    return [Batch.from_records("Syslog", records, lines)] if records else []
-
-
-def parse_line(text: str, year: int, reference: datetime | None = None) -> dict[str, Any]:
-    """One syslog line as a Syslog row; ValueError says why a line is not syslog."""
-    match = RFC5424.match(text)
-    if match:
-        ts = match["ts"]
-        app, pid = match["app"], match["pid"]
-        msg = (match["msg"] or "").lstrip("\ufeff")
-        row = _row(match["pri"], None if ts == "-" else ts, match["host"], msg)
-        row["ProcessName"] = None if app == "-" else app
-        row["ProcessID"] = None if pid == "-" else pid
-        return row
-    match = RFC3339_FILE.match(text)
-    if match:
-        return _with_tag(_row(match["pri"], match["ts"], match["host"], ""), match["rest"])
-    match = RFC3164.match(text)
-    if match:
-        stamp = _rfc3164_time(match["mon"], int(match["day"]), match["time"], year, reference)
-        row = _with_tag(_row(match["pri"], stamp, match["host"], ""), match["rest"])
-        row["_no_year"] = True
-        return row
-    raise ValueError("not a syslog line (expected RFC 3164, RFC 5424 or RFC 3339-stamped syslog)")
-
-
-def _row(pri: str | None, when: Any, host: str, message: str) -> dict[str, Any]:
-    facility = severity = None
-    if pri is not None:
-        value = int(pri)
-        if value > 191:
-            raise ValueError(f"syslog priority <{value}> is out of range (0-191)")
-        facility, severity = FACILITIES[value >> 3], SEVERITIES[value & 7]
-    host = None if host == "-" else host
-    return {
-        "TimeGenerated": when,
-        "EventTime": when,
-        "Computer": host,
-        "HostName": host,
-        "Facility": facility,
-        "SeverityLevel": severity,
-        "SyslogMessage": message,
-        "ProcessName": None,
-        "ProcessID": None,
-        "_no_year": False,
-    }
-
-
-def _with_tag(row: dict[str, Any], rest: str) -> dict[str, Any]:
-    match = TAG.match(rest)
-    if match:
-        row.update(ProcessName=match["tag"], ProcessID=match["pid"], SyslogMessage=match["msg"])
-    else:
-        row["SyslogMessage"] = rest
-    return row
-
-
-def _rfc3164_time(
-    mon: str, day: int, clock: str, year: int, reference: datetime | None
-) -> datetime:
-    if mon not in MONTHS:
-        raise ValueError(f"unknown month {mon!r}")
-    hour, minute, second = (int(x) for x in clock.split(":"))
-    for candidate in (year, year - 1):
-        try:
-            stamp = datetime(candidate, MONTHS[mon], day, hour, minute, second, tzinfo=timezone.utc)
-        except ValueError:
-            continue  # 29 Feb in a non-leap year: try the year before
-        if reference is None or stamp <= reference + timedelta(days=1) or candidate != year:
-            return stamp
-    raise ValueError(f"invalid date {mon} {day} {clock}")
-
-
-def _facility_from_name(path: Path) -> str | None:
-    stem = path.name.lower().split(".")[0]
-    return FILE_FACILITY.get(stem)
