@@ -47,7 +47,7 @@ from nbcatalog.data.importers.syslog_facility import (
     PAM,
     facility_from_file_name,
     facility_of_pri,
-    facility_of_program,
+    facility_of_tag,
     is_pam_message,
     program_name,
 )
@@ -218,10 +218,12 @@ class _Reader:
             self.repeated += 1
             previous = self.records[-1]
             return previous["Facility"], previous["SeverityLevel"]
-        facility = facility_of_program(line.tag, line.message)
+        if is_pam_message(line.tag, line.message):
+            self.inferred[(PAM, "authpriv")] += 1
+            return "authpriv", None
+        facility = None if line.tag is None else facility_of_tag(line.tag)
         if facility is not None:
-            shown = PAM if is_pam_message(line.tag, line.message) else program_name(line.tag or "")
-            self.inferred[(shown, facility)] += 1
+            self.inferred[(program_name(line.tag), facility)] += 1
             return facility, None
         self.unknown[program_name(line.tag) if line.tag else "(no tag)"] += 1
         return self.file_facility, None

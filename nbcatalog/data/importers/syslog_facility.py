@@ -28,6 +28,7 @@ Example:
 
 from __future__ import annotations
 
+import functools
 import re
 from pathlib import Path
 
@@ -82,7 +83,7 @@ _BY_FACILITY = {
 PROGRAM_FACILITY: dict[str, str] = {
     program: facility for facility, programs in _BY_FACILITY.items() for program in programs
 }
-PAM = "PAM module message"
+PAM = "PAM module messages"
 # "pam_unix(sshd:auth): ...", "pam_systemd(sshd:session): ...", "pam_sss(sudo:auth): ..."
 _PAM_MESSAGE = re.compile(r"^pam_[A-Za-z0-9_]+\(")
 _FILE_FACILITY = {
@@ -106,6 +107,7 @@ def facility_of_pri(pri: int) -> tuple[str, str]:
     return FACILITIES[pri >> 3], SEVERITIES[pri & 7]
 
 
+@functools.lru_cache(maxsize=4096)
 def program_name(tag: str) -> str:
     """The program a tag names: ``sshd(pam_unix)`` -> ``sshd``.
 
@@ -130,8 +132,16 @@ def facility_of_program(tag: str | None, message: str) -> str | None:
     """The facility a line without <PRI> was logged with, from its tag; None if unknown."""
     if is_pam_message(tag, message):
         return "authpriv"
-    if tag is None:
-        return None
+    return None if tag is None else facility_of_tag(tag)
+
+
+@functools.lru_cache(maxsize=4096)  # a log has few distinct tags and many lines
+def facility_of_tag(tag: str) -> str | None:
+    """The facility the program of `tag` logs its own (non-PAM) messages with.
+
+    >>> facility_of_tag("CRON"), facility_of_tag("frobd")
+    ('cron', None)
+    """
     program = program_name(tag).lower()  # CRON, NetworkManager
     if program.startswith("postfix"):  # postfix-submission/smtpd, postfix@-/qmgr, ...
         return "mail"

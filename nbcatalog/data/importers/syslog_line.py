@@ -27,8 +27,8 @@ Example:
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from typing import NamedTuple
 
 MONTHS = {
     name: number
@@ -37,6 +37,8 @@ MONTHS = {
         start=1,
     )
 }
+# The most days a month has in any year (29 February is checked against the year later).
+_LONGEST_MONTH = {m: d for m, d in enumerate([31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], 1)}
 NOT_SYSLOG = (
     "not a syslog line (expected RFC 3164 'Mmm dd hh:mm:ss host tag: msg', "
     "RFC 3339 'YYYY-MM-DDThh:mm:ss[.f]+zone host tag: msg' or RFC 5424 '<PRI>1 ...')"
@@ -71,8 +73,7 @@ TAG = re.compile(r"^(?P<tag>[^\s:\[\]]{1,64}\]?)(?:\[(?P<pid>\d{1,10})\])?: ?(?P
 JOURNAL_MARKER = re.compile(r"^-- .{1,300} --$")
 
 
-@dataclass(frozen=True)
-class YearlessTime:
+class YearlessTime(NamedTuple):
     """An RFC 3164 time: no year and no zone; the reader settles the year."""
 
     month: int
@@ -90,8 +91,7 @@ class YearlessTime:
         )  # fmt: skip
 
 
-@dataclass(frozen=True)
-class SyslogLine:
+class SyslogLine(NamedTuple):
     """One parsed line. `when` is a UTC datetime, a YearlessTime, or None (RFC 5424 '-')."""
 
     pri: int | None
@@ -162,18 +162,18 @@ def _bsd_line(match: re.Match[str]) -> SyslogLine:
     mon = match["mon"]
     if mon not in MONTHS:
         raise ValueError(f"unknown month {mon!r} (expected Jan ... Dec)")
-    hour, minute, second = (int(x) for x in match["clock"].split(":"))
-    clock = YearlessTime(
-        MONTHS[mon], int(match["day"]), hour, minute, second, _microseconds(match["frac"])
-    )
+    clock_text = match["clock"]
+    hour, minute, second = int(clock_text[:2]), int(clock_text[3:5]), int(clock_text[6:])
+    day = int(match["day"])
+    if not (1 <= day <= _LONGEST_MONTH[MONTHS[mon]] and hour < 24 and minute < 60 and second < 60):
+        raise ValueError(f"invalid date {mon} {match['day']} {match['clock']}")
+    clock = YearlessTime(MONTHS[mon], day, hour, minute, second, _microseconds(match["frac"]))
     when: datetime | YearlessTime = clock
     if year:
         try:
             when = clock.in_year(int(year))
-        except ValueError:
+        except ValueError:  # 29 February of a year that has none
             raise ValueError(f"invalid date {mon} {match['day']} {year}") from None
-    elif not _valid_in_some_year(clock):
-        raise ValueError(f"invalid date {mon} {match['day']} {match['clock']}")
     return _with_tag(match["pri"], when, False, host, rest)
 
 
@@ -234,11 +234,3 @@ def _rfc3339_time(match: re.Match[str]) -> datetime:
         raise ValueError(f"invalid time zone offset {zone!r}")
     offset = timedelta(hours=hours, minutes=minutes) * sign
     return (local - offset).replace(tzinfo=timezone.utc)
-
-
-def _valid_in_some_year(clock: YearlessTime) -> bool:
-    try:
-        clock.in_year(2000)  # a leap year: 29 Feb passes here, 30 Feb does not
-    except ValueError:
-        return False
-    return True
