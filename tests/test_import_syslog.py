@@ -243,6 +243,11 @@ def test_29_february_goes_to_the_last_leap_year(tmp_path, db):
     assert table(db, "SELECT TimeGenerated FROM Syslog")["TimeGenerated"][0] == pd.Timestamp(
         "2024-02-29T12:00:00Z"
     )
+    assert any(
+        "1 line(s) dated 29 February were put in 2024, the last leap year; "
+        "no line is dated after it" in w
+        for w in f.warnings
+    )
 
 
 def test_journal_export_markers_and_multi_line_messages(tmp_path, db):

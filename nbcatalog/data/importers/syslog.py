@@ -91,7 +91,8 @@ class YearRule:
 
     reference: datetime
     placed: int = 0
-    moved_back: int = 0
+    moved_back: int = 0  # lines dated after the reference, put in the year before
+    leap_days: Counter[int] = field(default_factory=Counter)  # 29 Feb put in an older year
 
     def place(self, clock: YearlessTime) -> datetime:
         """The moment `clock` stands for; ValueError when no recent year has that date."""
@@ -104,22 +105,32 @@ class YearRule:
                 continue
             if stamp <= latest:
                 self.placed += 1
-                self.moved_back += year != self.reference.year
+                if year != self.reference.year:
+                    if (clock.month, clock.day) == (2, 29):
+                        self.leap_days[year] += 1
+                    else:
+                        self.moved_back += 1
                 return stamp
         raise ValueError(f"invalid date {clock.month:02d}-{clock.day:02d} for any recent year")
 
     def statement(self) -> str:
         """What the report says about the year it chose, and why."""
         year = self.reference.year
-        text = (
+        parts = [
             f"RFC 3164 timestamps carry no year: year {year} taken from the file's "
             f"modification time ({self.reference:%Y-%m-%d %H:%M} UTC)"
-        )
+        ]
         if self.moved_back:
-            return (
-                f"{text}; {self.moved_back} line(s) dated after that moment were put in {year - 1}"
+            parts.append(
+                f"{self.moved_back} line(s) dated after that moment were put in {year - 1}"
             )
-        return f"{text}; no line is dated after it"
+        parts += [
+            f"{count} line(s) dated 29 February were put in {leap}, the last leap year"
+            for leap, count in sorted(self.leap_days.items())
+        ]
+        if not self.moved_back:
+            parts.append("no line is dated after it")
+        return "; ".join(parts)
 
 
 @dataclass
