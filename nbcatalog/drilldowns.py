@@ -107,7 +107,7 @@ def shown(value: Any, limit: int = SHOWN_LIMIT) -> str:
         >>> shown("a\\x1b[2Jb")
         "'a\\\\x1b[2Jb'"
         >>> shown("x" * 500)[-18:]
-        "… (500 characters)"
+        '… (500 characters)'
     """
     text = str(value)
     out = repr(text[:limit])
@@ -489,11 +489,22 @@ def shell_command(
         flag = "--source" if key == "data_source" else "--" + str(key).replace("_", "-")
         if key == "options":
             for option in value:
-                parts += ["--option", shlex.quote(str(option))]
+                parts += ["--option", _shell_word(flag, str(option))]
             continue
         text = ",".join(map(str, value)) if isinstance(value, list) else str(value)
-        parts += [flag, shlex.quote(text)]
+        parts += [flag, _shell_word(flag, text)]
     return " ".join(parts)
+
+
+def _shell_word(flag: str, text: str) -> str:
+    """`text` quoted for a shell; refused when it holds control characters, which would
+    act on the terminal when printed (a run folder's values may be hostile)."""
+    if not text.isprintable():
+        raise UsageError(
+            f"the value for {flag} holds control characters, so it is not printed as a "
+            f"command: {shown(text)}"
+        )
+    return shlex.quote(text)
 
 
 # ---------------------------------------------------------- function drill-downs

@@ -612,3 +612,13 @@ def test_drill_from_a_shell(demo_db):
     assert bad.exit_code == 2 and "4 to choose from" in bad.output + (bad.stderr or "")
     widget = cli.invoke(main, ["drill", str(res.run_dir), "browse_alerts"])
     assert widget.exit_code == 2
+
+
+def test_printed_commands_carry_no_terminal_controls(tmp_path, probe):
+    # A crafted run.json start value with a terminal escape: not printed as a command.
+    res = _results(tmp_path, _probe_data(), start="2024-05-01\x1b]0;owned\x07")
+    with pytest.raises(UsageError, match="value for --start holds control characters"):
+        shell_command(res, "expand_events")
+    clean = _results(tmp_path, _probe_data())
+    words = shlex.split(shell_command(clean, "expand_events", event_ids=["4720; rm -rf ~"]))
+    assert words[words.index("--event-ids") + 1] == "4720; rm -rf ~"  # one quoted word
