@@ -4,6 +4,13 @@ With no NAME it lists what the run's template offers. A drill-down that runs a
 companion template runs it (or, with ``--print``, prints the equivalent
 ``nbcatalog run`` command); one that works on the run's data prints its table.
 
+What a drill-down does comes from the installed catalogue template of the run's
+name, never from the run folder (which may come from anyone): the folder supplies
+only parameter values and result rows. When that template changed since the run
+(content hash), drill refuses: rerun the template, or pass ``--allow-changed``. A
+drill-down that needs a row or a value and gets none exits 2 listing the accepted
+values.
+
 Example:
     $ nbcatalog drill output/account_summary/20261128T040646Z-2c84bb
     $ nbcatalog drill output/account_summary/20261128T040646Z-2c84bb pick_ip --row 203.0.113.77
@@ -28,11 +35,13 @@ def _row(text: str | None) -> Any:
 
 
 def _params(pairs: tuple[str, ...]) -> dict[str, str]:
+    from nbcatalog.drilldowns import shown
+
     params = {}
     for pair in pairs:
         key, sep, value = pair.partition("=")
         if not sep or not key.strip():
-            raise UsageError(f"--param {pair!r}: write NAME=VALUE, e.g. event_ids=4720,4732")
+            raise UsageError(f"--param {shown(pair)}: write NAME=VALUE, e.g. event_ids=4720,4732")
         params[key.strip()] = value
     return params
 
@@ -43,6 +52,11 @@ def _params(pairs: tuple[str, ...]) -> dict[str, str]:
 @click.option("--row", metavar="VALUE", help="the row to drill into: a value or a position")
 @click.option("--param", "params", multiple=True, metavar="NAME=VALUE", help="extra keyword")
 @click.option("--print", "print_only", is_flag=True, help="print the nbcatalog run command")
+@click.option(
+    "--allow-changed",
+    is_flag=True,
+    help="use the installed template's drill-downs even if it changed since the run",
+)
 @click.option("--html", is_flag=True, help="also write the companion run's report.html")
 @click.option("--json", "as_json", is_flag=True, help="machine-readable output")
 @click.option("--quiet", "-q", is_flag=True, help="no progress bar")
@@ -52,6 +66,7 @@ def drill_command(
     row: str | None,
     params: tuple[str, ...],
     print_only: bool,
+    allow_changed: bool,
     html: bool,
     as_json: bool,
     quiet: bool,
@@ -60,12 +75,23 @@ def drill_command(
     from nbcatalog.cli.run_cmd import _fail, _human_summary
 
     from nbcatalog.batch import results_from_run_dir
-    from nbcatalog.drilldowns import listing, run_drilldown, shell_command, specs_for
+    from nbcatalog.drilldowns import (
+        TemplateChangedError,
+        listing,
+        run_drilldown,
+        run_template,
+        shell_command,
+        specs_for,
+    )
 
     try:
-        res = results_from_run_dir(run_dir)
+        res = _load_run(run_dir, results_from_run_dir)
         if name is None:
             table = listing(res)
+            try:
+                run_template(res, allow_changed=allow_changed)
+            except TemplateChangedError as exc:
+                click.echo(f"note: {exc}", err=True)
             if as_json:
                 click.echo(json.dumps(table.to_dict("records"), indent=2))
             elif table.empty:
@@ -79,7 +105,7 @@ def drill_command(
         kwargs = _params(params)
         spec = specs_for(res).get(name)
         if print_only:
-            click.echo(shell_command(res, name, _row(row), **kwargs))
+            click.echo(shell_command(res, name, _row(row), allow_changed=allow_changed, **kwargs))
             return
         if spec is not None and spec.kind == "template":
             out = run_drilldown(
@@ -87,17 +113,34 @@ def drill_command(
                 name,
                 _row(row),
                 run=_shell_runner(html=html, quiet=quiet or as_json),
+                allow_changed=allow_changed,
                 **kwargs,
             )
             summary = out.to_json_summary()
             click.echo(json.dumps(summary, indent=2) if as_json else _human_summary(summary))
             return
-        out = run_drilldown(res, name, _row(row), **kwargs)
+        out = run_drilldown(res, name, _row(row), allow_changed=allow_changed, **kwargs)
         _echo_value(out, as_json)
     except RunError as exc:
         _fail(exc, as_json, 1)
     except (NbcatalogError, ValueError) as exc:
         _fail(exc, as_json, 2)
+
+
+def _load_run(run_dir: str, load: Any) -> Any:
+    """The run's Results; a folder that cannot be read is a usage error (exit 2)."""
+    from nbcatalog.drilldowns import shown
+
+    try:
+        return load(run_dir)
+    except NbcatalogError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a damaged or hostile folder: say so, no traceback
+        raise UsageError(
+            f"{run_dir} is not a run folder nbcatalog can read "
+            f"({type(exc).__name__}: {shown(exc)}): it needs run.json and notebook.ipynb "
+            "as nbcatalog run wrote them"
+        ) from exc
 
 
 def _shell_runner(*, html: bool, quiet: bool):

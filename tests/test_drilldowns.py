@@ -3,9 +3,11 @@ companion template.
 
 The first part builds real Results objects around small tables (no kernel) to check
 the mechanism: parsing and checking declarations, picking rows, parameters carried
-to the companion run, glued results winning over methods. The second part drills
-down from real host_summary / account_summary runs on the demo store (kernels shared
-with test_templates_summary_full.py through tests/summary_runs.py).
+to the companion run, glued results winning over methods. The declarations come from
+an installed test template (a real notebook in a folder added to the catalogue), as
+they always do: never from the run's own notebook. The second part drills down from
+real host_summary / account_summary runs on the demo store (kernels shared with
+test_templates_summary_full.py through tests/summary_runs.py).
 """
 
 from __future__ import annotations
@@ -19,8 +21,9 @@ import pandas as pd
 import pytest
 from run_helpers import Recorder
 from summary_runs import cached_runner, summary_run
+from template_factory import write_template
 
-from nbcatalog.catalog import get_template
+from nbcatalog.catalog import add_path, get_template, remove_path
 from nbcatalog.drilldowns import (
     check_drilldowns,
     companion_parameters,
@@ -33,42 +36,73 @@ from nbcatalog.drilldowns import (
 from nbcatalog.errors import UsageError
 from nbcatalog.results import Results
 
-META = {
-    "name": "host_summary",
-    "drilldowns": {
-        "pick_ip": {
-            "description": "summarise an address",
-            "template": "ip_summary",
-            "result": "host_ips",
-            "where": {"IpClass": "public"},
-            "parameters": {"ip": "row:IpAddress"},
-        },
-        "expand_events": {
-            "description": "EventData as columns",
-            "template": "win_host_events",
-            "parameters": {"host": "result:host_entity.HostName"},
-            "set": {"options": ["+expand_events"]},
-            "pass": ["event_ids"],
-        },
-        "again": {
-            "description": "same template, other host",
-            "template": "host_summary",
-            "result": "host_matches",
-            "parameters": {"host": "row:HostName"},
-        },
-        "count_ips": {
-            "description": "how many addresses",
-            "function": "tests_drill_functions:count_rows",
-            "result": "host_ips",
-        },
+PROBE = "drill_probe"  # the installed test template declaring the drill-downs below
+DRILLDOWNS = {
+    "pick_ip": {
+        "description": "summarise an address",
+        "template": "ip_summary",
+        "result": "host_ips",
+        "where": {"IpClass": "public"},
+        "parameters": {"ip": "row:IpAddress"},
+    },
+    "expand_events": {
+        "description": "EventData as columns",
+        "template": "win_host_events",
+        "parameters": {"host": "result:host_entity.HostName"},
+        "set": {"options": ["+expand_events"]},
+        "pass": ["event_ids"],
+    },
+    "again": {
+        "description": "same template, other host",
+        "template": PROBE,
+        "result": "host_matches",
+        "parameters": {"host": "row:HostName"},
+    },
+    "count_ips": {
+        "description": "how many addresses",
+        "function": "tests_drill_functions:count_rows",
+        "result": "host_ips",
     },
 }
 
 
-def _results(tmp_path: Path, data: dict, meta: dict = META, **params) -> Results:
-    notebook = nbformat.v4.new_notebook(metadata={"nbcatalog": meta})
+@pytest.fixture
+def install(tmp_path_factory):
+    """`install(name, drilldowns)`: a test template installed in the catalogue (a folder
+    added with add_path, removed again after the test)."""
+    folders = []
+
+    def install(name: str, drilldowns: dict):
+        folder = tmp_path_factory.mktemp("installed")
+        write_template(folder, name, drilldowns=drilldowns)
+        add_path(folder)
+        folders.append(folder)
+        return get_template(name)
+
+    yield install
+    for folder in folders:
+        remove_path(folder)
+
+
+@pytest.fixture
+def probe(install):
+    """The installed template `drill_probe`."""
+    return install(PROBE, DRILLDOWNS)
+
+
+def _results(
+    tmp_path: Path,
+    data: dict,
+    template: str = PROBE,
+    notebook_meta: dict | None = None,
+    content_hash: str | None = None,
+    **params,
+) -> Results:
+    """Results as the runner makes them; run_info records the installed template's hash."""
+    notebook = nbformat.v4.new_notebook(metadata={"nbcatalog": notebook_meta or {}})
+    recorded = content_hash if content_hash is not None else get_template(template).content_hash
     return Results(
-        template=meta["name"],
+        template=template,
         data=data,
         displays={},
         sections={},
@@ -86,26 +120,28 @@ def _results(tmp_path: Path, data: dict, meta: dict = META, **params) -> Results
         report_path=None,
         status="ok",
         duration=1.0,
+        run_info={"template": template, "content_hash": recorded},
     )
 
 
-@pytest.fixture
-def res(tmp_path):
+def _probe_data() -> dict:
     ips = pd.DataFrame(
         {
             "IpAddress": ["10.0.0.5", "203.0.113.77", "198.51.100.23"],
             "IpClass": ["private", "public", "public"],
         }
     )
-    return _results(
-        tmp_path,
-        {
-            "host_ips": ips,
-            "host_entity": {"HostName": "WKSTN-042"},
-            "host_matches": pd.DataFrame({"HostName": ["WKSTN-041", "WKSTN-042"]}),
-            "summary": pd.DataFrame({"Item": ["a"], "Count": [1]}),
-        },
-    )
+    return {
+        "host_ips": ips,
+        "host_entity": {"HostName": "WKSTN-042"},
+        "host_matches": pd.DataFrame({"HostName": ["WKSTN-041", "WKSTN-042"]}),
+        "summary": pd.DataFrame({"Item": ["a"], "Count": [1]}),
+    }
+
+
+@pytest.fixture
+def res(tmp_path, probe):
+    return _results(tmp_path, _probe_data())
 
 
 # ------------------------------------------------------------- declarations
@@ -168,7 +204,7 @@ def test_show_lists_drilldowns_with_their_shell_form():
 # ------------------------------------------------------------------ Results
 
 
-def test_glued_results_win_over_methods_and_drilldowns(tmp_path):
+def test_glued_results_win_over_methods_and_drilldowns(tmp_path, probe):
     data = {"summary": pd.DataFrame({"Item": ["x"]}), "pick_ip": "a glued value"}
     res = _results(tmp_path, data)
     assert isinstance(res.summary, pd.DataFrame)  # not Results.to_json_summary
@@ -182,7 +218,8 @@ def test_glued_results_win_over_methods_and_drilldowns(tmp_path):
 
 def test_listing_and_html(res):
     table = res.drilldown()
-    assert table["Name"].tolist() == ["pick_ip", "expand_events", "again", "count_ips"]
+    # in the order of the installed notebook's metadata (written with sorted keys)
+    assert table["Name"].tolist() == ["again", "count_ips", "expand_events", "pick_ip"]
     assert table.set_index("Name").loc["expand_events", "Call"] == (
         "res.expand_events(event_ids=…)"
     )
@@ -233,54 +270,29 @@ def test_same_template_carries_every_parameter_but_secrets(tmp_path, res):
     run = Recorder()
     res.again("WKSTN-041", run=run)
     assert run.calls[0] == (
-        "host_summary",
+        PROBE,
         {**res.parameters, "host": "WKSTN-041", "silent": True},
     )
     secret = _results(tmp_path, dict(res.data), api_token="<redacted>")
-    spec = drilldown_specs(META)["again"]
+    spec = drilldown_specs({"drilldowns": DRILLDOWNS})["again"]
     params = companion_parameters(secret, spec, {"HostName": "x"}, {})
     assert "api_token" not in params  # never re-sent as the literal '<redacted>'
 
 
-def test_missing_results_and_names(tmp_path):
+def test_missing_results_and_names(tmp_path, probe):
     res = _results(tmp_path, {"host_entity": {}})
     with pytest.raises(UsageError, match="no result 'host_ips' for drill-down 'pick_ip'"):
         res.pick_ip(0, run=Recorder())
     with pytest.raises(UsageError, match="has no 'HostName'"):
         res.expand_events(run=Recorder())
-    with pytest.raises(UsageError, match="no drill-down 'nope'; drill-downs: pick_ip"):
+    with pytest.raises(
+        UsageError,
+        match="no drill-down 'nope'; drill-downs: again, count_ips, expand_events, pick_ip",
+    ):
         res.drilldown("nope")
 
 
-def test_function_drilldowns_get_the_results(res, tmp_path, monkeypatch):
-    module = tmp_path / "tests_drill_functions.py"
-    module.write_text(
-        "from nbcatalog.drilldowns import drilldown_function\n"
-        "@drilldown_function\n"
-        "def count_rows(results):\n    return len(results['host_ips'])\n"
-        "def unmarked(results):\n    return 'called'\n"
-    )
-    monkeypatch.syspath_prepend(str(tmp_path))
-    assert res.count_ips() == 3
-    unmarked = {"name": "x", "drilldowns": {"f": {"function": "tests_drill_functions:unmarked"}}}
-    with pytest.raises(UsageError, match="not marked with nbcatalog.drilldowns.drilldown_function"):
-        run_drilldown(_results(tmp_path, {}, meta=unmarked), "f")
-    builtin = {"name": "x", "drilldowns": {"f": {"function": "os:getcwd"}}}
-    with pytest.raises(UsageError, match="not marked"):
-        run_drilldown(_results(tmp_path, {}, meta=builtin), "f")
-    with pytest.raises(UsageError, match="cannot be loaded"):
-        run_drilldown(
-            _results(
-                tmp_path,
-                {},
-                meta={"name": "x", "drilldowns": {"f": {"function": "nowhere_at_all:f"}}},
-            ),
-            "f",
-        )
-
-
 def test_shell_command_resolves_like_the_python_call(res):
-    from nbcatalog.catalog import get_template
     from nbcatalog.parameters import resolve
 
     command = shell_command(res, "expand_events", event_ids=[4720, 4732])
@@ -301,15 +313,22 @@ def test_shell_command_resolves_like_the_python_call(res):
         shell_command(res, "count_ips")
 
 
+def test_shell_command_keeps_paths_as_they_are(tmp_path, probe):
+    store = "duckdb:/srv/case_files/INC_2024_017/evidence_store.duckdb"
+    res = _results(tmp_path, _probe_data(), data_source=store)
+    words = shlex.split(shell_command(res, "expand_events", event_ids=[4720]))
+    assert words[words.index("--source") + 1] == store  # underscores kept inside the path
+    assert "--event-ids" in words and "--event_ids" not in words  # option names use '-'
+    assert words[2] == "win-host-events"
+
+
 def test_pick_uses_the_template_picker(tmp_path):
-    meta = {
-        "name": "account_summary",
-        "pickers": {"account_id": {"result": "accounts", "column": "AccountId"}},
-    }
+    # account_summary's own picker (installed metadata): account_id from AccountId of accounts.
     accounts = pd.DataFrame({"AccountId": ["linux:bob", "entra:bob@contoso.com"]})
-    res = _results(tmp_path, {"accounts": accounts}, meta=meta, account="bob")
+    res = _results(tmp_path, {"accounts": accounts}, template="account_summary", account="bob")
     run = Recorder()
     res.pick("account_id", "linux:bob", run=run)
+    assert run.calls[0][0] == "account_summary"
     assert run.calls[0][1]["account_id"] == "linux:bob"
     assert run.calls[0][1]["account"] == "bob"
     with pytest.raises(UsageError, match="not among the choices"):
@@ -318,6 +337,194 @@ def test_pick_uses_the_template_picker(tmp_path):
         res.pick("host")
     box = res.pick("account_id", run=run)  # no value: the widget
     assert [v for _, v in box.dropdown.options] == ["linux:bob", "entra:bob@contoso.com"]
+    box.pick()
+    assert run.calls[-1][0] == "account_summary"
+
+
+# ------------------------------------------- where drill-downs come from (issue 10)
+
+PLANTED_DRILLDOWNS = {
+    "pick_ip": {"template": "/tmp/planted/planted.ipynb", "parameters": {}},
+    "planted": {"template": "/tmp/planted/planted.ipynb"},
+    "count_ips": {"function": "os:system"},
+}
+
+
+def test_the_run_notebook_metadata_is_never_read(tmp_path, probe):
+    # A run folder's notebook naming a planted notebook and os.system: only the installed
+    # template's declarations count.
+    res = _results(tmp_path, _probe_data(), notebook_meta={"drilldowns": PLANTED_DRILLDOWNS})
+    assert sorted(res.drilldown()["Runs"]) == sorted(
+        ["ip_summary", "win_host_events", PROBE, "tests_drill_functions:count_rows"]
+    )
+    run = Recorder()
+    res.pick_ip("203.0.113.77", run=run)
+    assert [name for name, _ in run.calls] == ["ip_summary"]
+    with pytest.raises(UsageError, match="no drill-down 'planted'"):
+        res.drilldown("planted", run=run)
+    assert len(run.calls) == 1
+
+
+@pytest.mark.parametrize(
+    "named",
+    ["/tmp/planted/planted.ipynb", "planted.ipynb", "../host/host_summary", "host summary"],
+)
+def test_a_run_naming_a_path_as_its_template_is_refused(tmp_path, named):
+    res = _results(tmp_path, _probe_data(), template="host_summary")
+    res.template = named  # what a crafted run.json "template" gives results_from_run_dir
+    run = Recorder()
+    with pytest.raises(UsageError, match="is not a template name .* never from a path"):
+        res.drilldown("pick_ip", 0, run=run)
+    with pytest.raises(UsageError, match="is not a template name"):
+        res.pick("account_id", "x", run=run)
+    assert run.calls == []
+    assert "pick_ip" not in dir(res)  # nothing is offered for a template that is a path
+
+
+def test_a_changed_template_is_refused_unless_allowed(tmp_path, probe):
+    res = _results(tmp_path, _probe_data(), content_hash="0" * 64)
+    run = Recorder()
+    with pytest.raises(UsageError, match="drill_probe changed since this run .* --allow-changed"):
+        res.pick_ip("203.0.113.77", run=run)
+    with pytest.raises(UsageError, match="changed since this run"):
+        shell_command(res, "pick_ip", "203.0.113.77")
+    assert run.calls == []
+    assert "pick_ip" in dir(res)  # still listed: it is the installed template's
+    res.pick_ip("203.0.113.77", run=run, allow_changed=True)
+    assert run.calls[0][1]["ip"] == "203.0.113.77"
+    unrecorded = _results(tmp_path, _probe_data(), content_hash="")
+    with pytest.raises(UsageError, match="records no content hash"):
+        unrecorded.pick_ip("203.0.113.77", run=run)
+
+
+def test_a_template_that_is_not_installed_says_so(tmp_path, install):
+    install("drill_gone", DRILLDOWNS)
+    res = _results(tmp_path, _probe_data(), template="drill_gone")
+    remove_path(get_template("drill_gone").path.parent.parent)
+    with pytest.raises(UsageError, match="'drill_gone' is not installed.*NBCATALOG_PATH"):
+        res.drilldown("pick_ip", 0, run=Recorder())
+    assert "pick_ip" not in dir(res)
+
+
+def test_companions_must_be_catalogue_names():
+    problems = check_drilldowns(
+        {
+            "drilldowns": {
+                "x": {"template": "/tmp/planted/planted.ipynb"},
+                "y": {"function": "a b:c"},
+            }
+        }
+    )
+    assert any(
+        "'x': template '/tmp/planted/planted.ipynb' must be a catalogue name" in p for p in problems
+    )
+    assert any("'y': function 'a b:c' must read 'module:callable'" in p for p in problems)
+
+
+# ----------------------------------------------------- function drill-downs
+
+
+def _write_module(folder: Path, name: str, marker: Path) -> None:
+    """A module whose import (and whose function) leaves `marker` behind."""
+    (folder / f"{name}.py").write_text(
+        "from pathlib import Path\n"
+        f"Path({str(marker)!r}).write_text('imported')\n"
+        "def f(results):\n"
+        f"    Path({str(marker)!r}).write_text('called')\n"
+    )
+
+
+def test_function_names_are_checked_before_anything_is_imported(tmp_path, install, monkeypatch):
+    import sys
+
+    marker = tmp_path / "imported.txt"
+    _write_module(tmp_path, "nbc_planted_probe", marker)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    install(
+        "drill_funcs",
+        {
+            "planted": {"function": "nbc_planted_probe:f"},
+            "own_but_not_a_drilldown": {"function": "nbcatalog.catalog:add_path"},
+            "builtin": {"function": "os:getcwd"},
+        },
+    )
+    res = _results(tmp_path, {}, template="drill_funcs")
+    for name in ("planted", "own_but_not_a_drilldown", "builtin"):
+        with pytest.raises(UsageError, match="is not one nbcatalog calls \\(nothing was imported"):
+            res.drilldown(name)
+    assert not marker.exists()
+    assert "nbc_planted_probe" not in sys.modules
+
+
+def test_marked_functions_of_imported_modules_are_called(res, tmp_path, monkeypatch, install):
+    import importlib
+
+    (tmp_path / "tests_drill_functions.py").write_text(
+        "from nbcatalog.drilldown_registry import drilldown_function\n"
+        "@drilldown_function\n"
+        "def count_rows(results):\n    return len(results['host_ips'])\n"
+        "def unmarked(results):\n    return 'called'\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    importlib.import_module("tests_drill_functions")  # the analyst imports their own module
+    assert res.count_ips() == 3
+    install("drill_unmarked", {"f": {"function": "tests_drill_functions:unmarked"}})
+    with pytest.raises(UsageError, match="not one nbcatalog calls"):
+        run_drilldown(_results(tmp_path, {}, template="drill_unmarked"), "f")
+
+
+def _asn_results(tmp_path: Path) -> Results:
+    """An account_summary Results with the two results pick_asn reads."""
+    addresses = pd.DataFrame(
+        {
+            "IpAddress": ["24.16.39.94", "20.190.151.68", "10.10.1.52"],
+            "AsnOrg": ["COMCAST-7922", "MICROSOFT-CORP-MSN-AS-BLOCK", None],
+            "Asn": [7922, 8075, None],
+        }
+    )
+    events = pd.DataFrame(
+        {"IpAddress": ["24.16.39.94", "24.16.39.94", "10.10.1.52"], "Operation": ["a", "b", "c"]}
+    )
+    data = {"ip_summary": addresses, "ip_all_data": events}
+    return _results(tmp_path, data, template="account_summary", account="bob")
+
+
+def test_a_function_missing_its_value_lists_the_accepted_values(tmp_path):
+    res = _asn_results(tmp_path)
+    with pytest.raises(UsageError) as caught:
+        res.pick_asn()  # not a TypeError: the values it takes, from the run's rows
+    text = str(caught.value)
+    assert "drill-down 'pick_asn' needs asn" in text and "--param asn=VALUE" in text
+    assert "COMCAST-7922, MICROSOFT-CORP-MSN-AS-BLOCK" in text
+    assert len(res.pick_asn(asn="COMCAST-7922")) == 2
+    with pytest.raises(UsageError, match="takes no colour; accepted: asn"):
+        res.pick_asn(asn="COMCAST-7922", colour="red")
+
+
+def test_in_a_notebook_a_function_missing_its_value_shows_a_picker(tmp_path, monkeypatch):
+    import nbcatalog.drilldowns as drilldowns
+
+    monkeypatch.setattr(drilldowns, "_in_notebook", lambda: True)
+    res = _asn_results(tmp_path)
+    box = res.pick_asn()
+    assert [v for _, v in box.dropdown.options] == ["COMCAST-7922", "MICROSOFT-CORP-MSN-AS-BLOCK"]
+    box.pick()  # what the Run button does
+    assert box.last_results["IpAddress"].tolist() == ["24.16.39.94", "24.16.39.94"]
+
+
+def test_hostile_values_are_shortened_and_escaped_in_messages(tmp_path, probe):
+    res = _results(tmp_path, _probe_data())
+    hostile = "\x1b]0;owned\x07" + "A" * 100_000
+    for call in (
+        lambda: res.pick_ip(hostile, run=Recorder()),
+        lambda: res.drilldown(hostile),
+        lambda: res.pick_ip("203.0.113.77", run=Recorder(), **{hostile: 1}),
+    ):
+        with pytest.raises(UsageError) as caught:
+            call()
+        text = str(caught.value)
+        assert len(text) < 1500 and "\x1b" not in text and "\x07" not in text
+        assert "100010 characters" in text or "…" in text
 
 
 # --------------------------------------------------- from real runs (kernels)
@@ -405,3 +612,13 @@ def test_drill_from_a_shell(demo_db):
     assert bad.exit_code == 2 and "4 to choose from" in bad.output + (bad.stderr or "")
     widget = cli.invoke(main, ["drill", str(res.run_dir), "browse_alerts"])
     assert widget.exit_code == 2
+
+
+def test_printed_commands_carry_no_terminal_controls(tmp_path, probe):
+    # A crafted run.json start value with a terminal escape: not printed as a command.
+    res = _results(tmp_path, _probe_data(), start="2024-05-01\x1b]0;owned\x07")
+    with pytest.raises(UsageError, match="value for --start holds control characters"):
+        shell_command(res, "expand_events")
+    clean = _results(tmp_path, _probe_data())
+    words = shlex.split(shell_command(clean, "expand_events", event_ids=["4720; rm -rf ~"]))
+    assert words[words.index("--event-ids") + 1] == "4720; rm -rf ~"  # one quoted word
