@@ -19,9 +19,12 @@ _FORMATS_HELP = "\n".join(f"  {name:17} {text}" for name, text in FORMATS.items(
         f"  (also accepted: {', '.join(sorted(ALIASES))})\n\n"
         "\b\nExit codes:\n"
         "  0  imported (rejected rows are listed and counted, not fatal)\n"
-        "  1  a file or the store is missing, unreadable or too damaged to read\n"
+        "  1  a file or the store is missing, unreadable or too damaged to read;\n"
+        "     or a file gave nothing to store: every row rejected, or its rows\n"
+        "     lack a column their table needs (e.g. AlertSeverity)\n"
         "  2  bad usage: unknown format or table, or a table that cannot be inferred\n"
-        "On exit 1 or 2 the store is left exactly as it was."
+        "On exit 1 or 2 the store is left exactly as it was and no file is\n"
+        "recorded as imported: import it again after the fix."
     ),
 )
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=str))
@@ -40,8 +43,9 @@ _FORMATS_HELP = "\n".join(f"  {name:17} {text}" for name, text in FORMATS.items(
 def import_(paths: tuple[str, ...], fmt: str | None, table: str | None, db: str | None, show: int):
     """Import log files (or folders of them) into the store, in one transaction.
 
-    Reports rows read, stored, rejected (file:line and reason) and duplicates;
-    importing the same file again adds nothing.
+    Reports rows read, stored, rejected (file:line and reason) and duplicates,
+    msticpy column names mapped to the table's, and columns dropped; importing
+    the same file again adds nothing.
     """
     from nbcatalog.data.importers import import_paths
 

@@ -110,7 +110,10 @@ def _inject(
             # A frame cannot be written as a literal: hand it over as a parquet file.
             path = run_dir / "data" / f"param_{name}.parquet"
             path.parent.mkdir(parents=True, exist_ok=True)
-            value.to_parquet(path, engine="pyarrow")
+            from nbcatalog.data.columnmap import with_both_names  # pandas: only when needed
+
+            # msticpy's and Sentinel's names both present, whichever the frame came with.
+            with_both_names(value).to_parquet(path, engine="pyarrow")
             extra_lines.append(f'{name} = __import__("pandas").read_parquet({str(path)!r})')
         else:
             plain[name] = value

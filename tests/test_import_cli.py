@@ -158,3 +158,46 @@ def test_empty_files_import_nothing_with_a_warning(tmp_path, name, content):
     f = report.files[0]
     assert (f.rows_read, f.rows_stored, f.rows_rejected) == (0, 0, 0)
     assert f.warnings == ["empty file: nothing to import"]
+
+
+def test_zero_rows_stored_fails_leaves_store_unchanged_and_a_retry_works(tmp_path, auth_log):
+    db = tmp_path / "s.duckdb"
+    assert run(auth_log, "--db", db).exit_code == 0
+    before = db.read_bytes()
+    other = tmp_path / "web-auth.log"
+    other.write_text(AUTH.replace("lnx-web01", "lnx-web02"))
+    lines = len(other.read_text().splitlines())
+
+    wrong = run(other, "--db", db, "--format", "zeek")  # an auth.log is no conn.log
+
+    assert wrong.exit_code == 1, wrong.output
+    assert f"nothing stored: all {lines} rows were rejected" in wrong.output
+    assert f"{other}:1: " in wrong.output  # the first reasons, with file and line
+    assert "not recorded as imported" in wrong.output
+    assert "store is unchanged" in wrong.output
+    assert db.read_bytes() == before
+    with duckdb.connect(str(db), read_only=True) as con:
+        recorded = con.execute("SELECT path FROM _nbcatalog_import.files").fetchall()
+    assert recorded == [(str(auth_log),)]
+
+    retry = run(other, "--db", db)  # the format detected this time
+    assert retry.exit_code == 0, retry.output
+    assert f"read {lines}, stored {lines} (Syslog {lines})" in retry.output
+    assert count(db, "Syslog") == 3 + lines
+
+
+def test_missing_key_columns_exit_1_naming_them(tmp_path):
+    db = tmp_path / "s.duckdb"
+    alerts = tmp_path / "alerts.csv"
+    alerts.write_text("TimeGenerated,Title,Sev\n2026-11-27T10:00:00Z,RDP brute force,High\n")
+    result = run(alerts, "--db", db, "--table", "SecurityAlert")
+    assert result.exit_code == 1, result.output
+    assert "AlertSeverity (not in the file)" in result.output
+    assert "Dropped as not in SecurityAlert: Title, Sev" in result.output
+    assert not db.exists()
+
+    alerts.write_text(
+        "TimeGenerated,AlertName,AlertSeverity\n2026-11-27T10:00:00Z,RDP brute force,High\n"
+    )
+    fixed = run(alerts, "--db", db)
+    assert fixed.exit_code == 0 and count(db, "SecurityAlert") == 1

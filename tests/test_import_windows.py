@@ -10,7 +10,7 @@ import pytest
 from helpers.evtx_writer import EvtxEvent, evtx_bytes
 from helpers.store_sql import table
 
-from nbcatalog.data.importers import UnreadableFileError, import_paths
+from nbcatalog.data.importers import UnreadableFileError, UnusableFileError, import_paths
 
 T0 = datetime(2026, 11, 27, 10, 0, tzinfo=timezone.utc)
 
@@ -112,9 +112,9 @@ def test_truncated_evtx_keeps_whole_records_and_counts_lost_ones(tmp_path, db):
 
     tiny = tmp_path / "header-only.evtx"
     tiny.write_bytes(data[: 0x1000 + 100])
-    g = import_paths([tiny], db=db).files[0]
-    assert g.rows_stored == 0 and g.rows_rejected == 1
-    assert "last chunk has only 100 bytes" in g.rejections[0].reason
+    # Nothing readable at all: the import fails (and the file is not recorded as imported).
+    with pytest.raises(UnusableFileError, match="(?s)all 1 rows.*last chunk has only 100 bytes"):
+        import_paths([tiny], db=db)
 
 
 def test_not_an_evtx_file_fails_and_leaves_store_unchanged(tmp_path, db):

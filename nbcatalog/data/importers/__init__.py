@@ -15,7 +15,11 @@ Example:
 from __future__ import annotations
 
 from nbcatalog.data.importers.detect import FORMATS, detect_format
-from nbcatalog.data.importers.errors import ImportFormatError, UnreadableFileError
+from nbcatalog.data.importers.errors import (
+    ImportFormatError,
+    UnreadableFileError,
+    UnusableFileError,
+)
 from nbcatalog.data.importers.report import FileReport, ImportReport, Rejection
 from nbcatalog.data.importers.run import import_paths, plan
 
@@ -26,6 +30,7 @@ __all__ = [
     "ImportReport",
     "Rejection",
     "UnreadableFileError",
+    "UnusableFileError",
     "detect_format",
     "import_paths",
     "plan",

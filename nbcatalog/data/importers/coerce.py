@@ -4,9 +4,12 @@ A value that cannot be read as its column's type rejects its whole row, with the
 column and the value in the reason; it is never silently turned into NULL. Text
 columns keep empty strings as they are: a Log Analytics string is never null but
 empty, exports write it so, and the demo store does the same. In columns of other
-types an empty value is NULL. Nested JSON values (Sentinel `dynamic` columns) are
-stored as compact JSON text. Timestamps without a zone are UTC, as Sentinel
-exports are.
+types an empty value is NULL, and so are the words other tools write for one
+(``null``, ``NULL``, ``None``, ``NaN``, ``NaT``): a row whose time is "null" is kept
+(only a row without TimeGenerated is rejected). Nested JSON values (Sentinel
+`dynamic` columns) are stored as compact JSON text. Timestamps without a zone are
+UTC, as Sentinel exports are; a number in a time column is a Unix time (pandas'
+``to_json`` writes milliseconds).
 
 Example:
     >>> import pandas as pd
@@ -32,6 +35,8 @@ INT_RANGE = {"INTEGER": (-(2**31), 2**31 - 1), "BIGINT": (-(2**63), 2**63 - 1)}
 # Formats the Log Analytics portal writes into CSV exports, besides ISO 8601.
 PORTAL_TIME_FORMATS = ("%m/%d/%Y, %I:%M:%S.%f %p", "%m/%d/%Y, %I:%M:%S %p", "%m/%d/%Y %I:%M:%S %p")
 TRUE = {"true", "1", "yes", "y", "t"}
+# Text meaning "no value" in a number, time or boolean column (never in a text column).
+NULL_TEXTS = frozenset({"", "null", "none", "nan", "nat"})
 FALSE = {"false", "0", "no", "n", "f"}
 
 
@@ -113,12 +118,19 @@ _DTYPES = {
 
 
 def is_null(value: Any) -> bool:
-    """None, NaN, NaT, pandas NA and (outside text columns) blank strings are NULL."""
+    """None, NaN, NaT, pandas NA and (outside text columns) blank or null-word strings.
+
+    Log Analytics exports write an empty field for a missing value; other tools
+    write ``null``, ``NULL``, ``None``, ``NaN`` or ``NaT``.
+
+    >>> [is_null(v) for v in ("", " null ", "NaN", "None", "0", "nullable")]
+    [True, True, True, True, False, False]
+    """
     if value is None or value is pd.NA or value is pd.NaT:
         return True
     if isinstance(value, float) and math.isnan(value):
         return True
-    return isinstance(value, str) and value.strip() == ""
+    return isinstance(value, str) and value.strip().lower() in NULL_TEXTS
 
 
 def _show(value: Any) -> str:
@@ -213,6 +225,27 @@ def _boolean(value: Any) -> bool:
     raise BadValue(f"cannot read {_show(value)} as BOOLEAN")
 
 
+# Epoch numbers: the unit is read from the size (pandas' to_json writes milliseconds).
+_EPOCH_UNITS = ((1e11, "s"), (1e14, "ms"), (1e17, "us"), (1e20, "ns"))
+
+
+def _epoch(number: float) -> pd.Timestamp | None:
+    """A Unix time in s, ms, us or ns (told apart by magnitude, as from 1973 on), or None.
+
+    >>> str(_epoch(1709540100000)), str(_epoch(1709540100.5))
+    ('2024-03-04 08:15:00+00:00', '2024-03-04 08:15:00.500000+00:00')
+    """
+    if isinstance(number, float) and not math.isfinite(number):
+        return None
+    unit = next((u for limit, u in _EPOCH_UNITS if abs(number) < limit), None)
+    if unit is None:
+        return None
+    try:
+        return pd.Timestamp(number, unit=unit, tz="UTC")
+    except (OverflowError, ValueError):
+        return None
+
+
 def _timestamps(name: str, values: list[Any], bad: dict[int, str]) -> pd.Series:
     """Vectorised where possible: ISO 8601 first, then the portal's formats."""
     result: list[pd.Timestamp | None] = [None] * len(values)
@@ -227,6 +260,10 @@ def _timestamps(name: str, values: list[Any], bad: dict[int, str]) -> pd.Series:
             result[pos] = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp
         elif isinstance(value, str) and len(value) <= 64:
             text_positions.append(pos)
+        elif isinstance(value, (int, float)) and not isinstance(value, bool):
+            result[pos] = _epoch(value)
+            if result[pos] is None:
+                bad.setdefault(pos, f"{name}: cannot read {_show(value)} as a timestamp")
         else:
             bad.setdefault(pos, f"{name}: cannot read {_show(value)} as a timestamp")
     remaining = text_positions

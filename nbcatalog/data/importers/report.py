@@ -61,7 +61,9 @@ class FileReport:
     tables: dict[str, int] = field(default_factory=dict)
     already_imported: str | None = None  # description of the earlier import, if skipped
     rows_rejected: int = 0
-    columns_kept_out: dict[str, list[str]] = field(default_factory=dict)  # table -> columns
+    columns_kept_out: dict[str, list[str]] = field(default_factory=dict)  # table -> dropped
+    columns_renamed: dict[str, dict[str, str]] = field(default_factory=dict)  # table -> {a: b}
+    notes: list[str] = field(default_factory=list)  # what was done to read the file
 
     def reject(self, line: int | None, reason: str) -> None:
         """Record one rejected row; the first `KEPT_REJECTIONS` keep their details."""
@@ -75,6 +77,12 @@ class FileReport:
         if text not in self.warnings:
             self.warnings.append(text)
 
+    def note(self, text: str) -> None:
+        """Record what was done to read the file (renamed columns, ...), once."""
+        text = printable(text)
+        if text not in self.notes:
+            self.notes.append(text)
+
     def summary(self, shown: int = SHOWN_REJECTIONS) -> str:
         """A few lines of text for a terminal."""
         if self.already_imported:
@@ -87,6 +95,7 @@ class FileReport:
             f"{self.file} [{self.format}]: read {self.rows_read}, stored {self.rows_stored} "
             f"({tables}), rejected {self.rows_rejected}, duplicates {self.rows_duplicate}"
         ]
+        lines += [f"  note: {n}" for n in self.notes]
         lines += [f"  warning: {w}" for w in self.warnings]
         lines += [f"  rejected {r}" for r in self.rejections[:shown]]
         if self.rows_rejected > shown:

@@ -6,7 +6,10 @@ Order of work, so that a failure leaves the store exactly as it was:
    exist is not even created);
 2. inside a single transaction each file is read, its rows coerced to the
    schema, deduplicated against the ledger, and appended; any file that turns
-   out unreadable rolls the whole call back.
+   out unreadable rolls the whole call back;
+3. a non-empty file from which no row was stored (every row rejected, none a
+   duplicate of an earlier import) fails the call too, and is not recorded as
+   imported: a wrong --format must not leave a file that a retry then skips.
 
 Example:
     >>> report = import_paths(["auth.log"], db="/tmp/example.duckdb")  # doctest: +SKIP
@@ -32,9 +35,13 @@ from nbcatalog.data.importers.detect import (
     canonical_format,
     detect_format,
 )
-from nbcatalog.data.importers.errors import ImportFormatError, UnreadableFileError
+from nbcatalog.data.importers.errors import (
+    ImportFormatError,
+    UnreadableFileError,
+    UnusableFileError,
+)
 from nbcatalog.data.importers.evtx import read_evtx
-from nbcatalog.data.importers.report import FileReport, ImportReport
+from nbcatalog.data.importers.report import SHOWN_REJECTIONS, FileReport, ImportReport
 from nbcatalog.data.importers.sentinel import (
     check_table,
     read_csv,
@@ -185,9 +192,16 @@ def _import_file(store: Store, planned: PlannedFile, table: str | None) -> FileR
         raise UnreadableFileError(f"cannot read {planned.path}: {exc.strerror or exc}") from None
     except UnicodeDecodeError as exc:
         raise UnreadableFileError(f"{planned.path}: cannot decode text: {exc}") from None
-    report.rows_read = report.rows_rejected + sum(len(b.frame) for b in batches)
+    # Readers count the rows they reject or collapse as repeats; the rest are in batches.
+    report.rows_read = (
+        report.rows_rejected + report.rows_duplicate + sum(len(b.frame) for b in batches)
+    )
+    repeats_in_file = report.rows_duplicate
     for batch in batches:
         _store_batch(store, batch, report)
+    if not report.rows_stored and report.rows_duplicate == repeats_in_file:
+        _nothing_stored(report)  # neither stored nor already in the store
+        return report  # a file without rows: not recorded, nothing to skip next time
     ledger.record_file(
         store.con,
         sha,
@@ -198,6 +212,23 @@ def _import_file(store: Store, planned: PlannedFile, table: str | None) -> FileR
         report.rows_rejected,
     )
     return report
+
+
+def _nothing_stored(report: FileReport) -> None:
+    """Fail the call for a file whose rows were all rejected; warn for one without rows."""
+    if not report.rows_read:
+        report.warn("the file holds no rows (a header only?): nothing to import")
+        return
+    reasons = "\n".join(f"  {r}" for r in report.rejections[:SHOWN_REJECTIONS])
+    more = report.rows_rejected - min(len(report.rejections), SHOWN_REJECTIONS)
+    if more > 0:
+        reasons += f"\n  ... and {more} more"
+    raise UnusableFileError(
+        f"{report.file} [{report.format}]: nothing stored: all {report.rows_rejected} rows "
+        f"were rejected. The first reasons:\n{reasons}\n"
+        "The file was not recorded as imported: fix it, or name its format (--format) "
+        "or table (--table), and import it again."
+    )
 
 
 def _store_batch(store: Store, batch: Batch, report: FileReport) -> None:

@@ -4,6 +4,12 @@
 DataFrame only ever needs a known handful (numpy arrays, pandas arrays, dtypes,
 indexes, the block manager). Anything else is refused with its name.
 
+Pickles written by pandas 1.x (years of msticpy notebooks) name classes pandas 2
+no longer has: `Int64Index`, `UInt64Index`, `Float64Index` and the 1.3-era
+`new_block`. They are allowed by their old names and loaded as what pandas itself
+loads them as (`Index`, `_unpickle_block`), as `pandas.read_pickle` does; numpy 1's
+`numpy.core` names load from `numpy._core` under numpy 2.
+
 Example:
     >>> import io, pickle, pandas as pd
     >>> load_frame(io.BytesIO(pickle.dumps(pd.DataFrame({"a": [1]})))).shape
@@ -12,6 +18,7 @@ Example:
 
 from __future__ import annotations
 
+import importlib.util
 import pickle
 from typing import BinaryIO
 
@@ -46,6 +53,13 @@ _ALLOWED: set[tuple[str, str]] = {
     ("pandas.core.internals.managers", "BlockManager"),
     ("pandas.core.internals.managers", "SingleBlockManager"),
     ("pandas.core.internals.blocks", "new_block"),
+    # pandas 1.x: the numeric index classes pandas 2 folded into Index.
+    ("pandas.core.indexes.numeric", "Int64Index"),
+    ("pandas.core.indexes.numeric", "UInt64Index"),
+    ("pandas.core.indexes.numeric", "Float64Index"),
+    # pandas 1.3 pickles a block's constructor as partial(new_block, ...): partial
+    # only calls what it wraps, and that went through this list too.
+    ("functools", "partial"),
     ("pandas.core.indexes.base", "Index"),
     ("pandas.core.indexes.base", "_new_Index"),
     ("pandas.core.indexes.range", "RangeIndex"),
@@ -70,6 +84,16 @@ _ALLOWED: set[tuple[str, str]] = {
 }
 
 
+# Where pandas 2 keeps what pandas 1.x pickled (the same moves pandas.read_pickle makes).
+_MOVED: dict[tuple[str, str], tuple[str, str]] = {
+    ("pandas.core.indexes.numeric", "Int64Index"): ("pandas.core.indexes.base", "Index"),
+    ("pandas.core.indexes.numeric", "UInt64Index"): ("pandas.core.indexes.base", "Index"),
+    ("pandas.core.indexes.numeric", "Float64Index"): ("pandas.core.indexes.base", "Index"),
+    ("pandas.core.internals.blocks", "new_block"): ("pandas._libs.internals", "_unpickle_block"),
+}
+_NUMPY_CORE_MOVED = importlib.util.find_spec("numpy._core") is not None
+
+
 class UnsafePickleError(ValueError):
     """The pickle names a callable that a plain DataFrame never needs."""
 
@@ -80,6 +104,9 @@ class _FrameUnpickler(pickle.Unpickler):
             raise UnsafePickleError(
                 f"refusing to load {module}.{name}: only plain pandas DataFrames are accepted"
             )
+        module, name = _MOVED.get((module, name), (module, name))
+        if _NUMPY_CORE_MOVED and module.startswith("numpy.core."):
+            module = "numpy._core." + module.removeprefix("numpy.core.")  # numpy 2 renamed it
         return super().find_class(module, name)
 
 

@@ -6,12 +6,19 @@ unknown). msticpy query results (a projection of a table's columns) import the
 same way.
 
 Which table: `--table` if given; else the ``Type`` column Log Analytics adds
-(rows are split by it); else the one table that has the most of the file's
-columns. A tie or no match is an error asking for `--table`.
+(rows are split by it; a row whose Type is empty goes to the table its columns
+fit); else the one table that has the most of the file's columns. A tie or no
+match is an error asking for `--table`.
 
-Columns the chosen table does not have are kept out, and the report warns with
-their names: real exports carry many more columns than the store keeps, so
-refusing such files would make most of them unimportable.
+A frame saved from a msticpy query carries msticpy's names for some columns
+(AlertDisplayName, Severity, StartTimeUtc, SrcIP, ...): they count towards the
+table they come from and are renamed back (`nbcatalog.data.columnmap`); the
+report says which.
+
+Columns the chosen table does not have are dropped, and the report lists them:
+real exports carry many more columns than the store keeps, so refusing such files
+would make most of them unimportable. But a file whose rows lack a column the
+table cannot do without (`keycolumns`) is refused, naming it.
 
 Example:
     >>> import pandas as pd
@@ -28,8 +35,15 @@ from pathlib import Path
 
 import pandas as pd
 
+from nbcatalog.data.columnmap import COMMON, Mapped, msticpy_names, to_sentinel
 from nbcatalog.data.importers.batch import Batch
-from nbcatalog.data.importers.errors import ImportFormatError, UnreadableFileError
+from nbcatalog.data.importers.coerce import is_null
+from nbcatalog.data.importers.errors import (
+    ImportFormatError,
+    UnreadableFileError,
+    UnusableFileError,
+)
+from nbcatalog.data.importers.keycolumns import missing_keys
 from nbcatalog.data.importers.report import FileReport
 from nbcatalog.data.importers.safe_pickle import UnsafePickleError, load_frame
 from nbcatalog.data.importers.textio import iter_json_lines, iter_lines, open_binary, text_encoding
@@ -52,9 +66,15 @@ def check_table(table: str) -> str:
 
 
 def infer_table(column_names: list[str]) -> str:
-    """The one table having the most of these columns; ImportFormatError when ambiguous."""
-    wanted = set(column_names) - _COMMON - {"Type"}
-    scores = {name: len(wanted & set(t.column_names)) for name, t in TABLES.items()}
+    """The one table having the most of these columns; ImportFormatError when ambiguous.
+
+    msticpy's names for a table's columns count as that table's.
+    """
+    wanted = set(column_names) - _COMMON - set(COMMON) - {"Type"}
+    scores = {
+        name: len(wanted & (set(t.column_names) | msticpy_names(name)))
+        for name, t in TABLES.items()
+    }
     best = max(scores.values())
     tied = sorted(name for name, score in scores.items() if score == best)
     if best == 0:
@@ -225,7 +245,10 @@ def _named_index(frame: pd.DataFrame) -> bool:
 def split_by_table(
     frame: pd.DataFrame, lines: list[int | None], report: FileReport, table: str | None
 ) -> list[Batch]:
-    """Choose the table(s) for a frame and keep out (with a warning) columns they lack."""
+    """Choose the table(s) for a frame, map msticpy's names, drop (and list) other columns.
+
+    Raises UnusableFileError when the rows for a table lack one of its key columns.
+    """
     if frame.empty:
         return []
     if table is not None:
@@ -236,26 +259,74 @@ def split_by_table(
         groups = {infer_table(list(frame.columns)): list(range(len(frame)))}
     batches = []
     for name, positions in groups.items():
-        keep = [c for c in frame.columns if c in TABLES[name].column_names]
-        extra = [c for c in frame.columns if c not in keep]
+        whole = len(positions) == len(frame)  # the usual case: no copy (a RangeIndex)
+        part = frame if whole else frame.iloc[positions].reset_index(drop=True)
+        part_lines = list(lines) if whole else [lines[p] for p in positions]
+        mapped = to_sentinel(part, name)
+        _report_mapping(report, name, mapped)
+        if mapped.repeats:
+            repeated = set(mapped.repeats)
+            part_lines = [n for i, n in enumerate(part_lines) if i not in repeated]
+        part = mapped.frame.reset_index(drop=True)
+        keep = [c for c in part.columns if c in TABLES[name].column_names]
+        extra = [str(c) for c in part.columns if c not in keep]
         if extra:
-            report.columns_kept_out[name] = [str(c) for c in extra]
+            report.columns_kept_out[name] = extra
             report.warn(
-                f"{len(extra)} column(s) not in {name} kept out: {', '.join(map(str, extra))}"
+                f"dropped {len(extra)} column{'s' if len(extra) > 1 else ''} "
+                f"not in {name}: {', '.join(extra)}"
             )
         if not keep:
             raise ImportFormatError(f"none of the file's columns belong to {name}")
-        part = frame.iloc[positions][keep].reset_index(drop=True)
-        batches.append(Batch(name, part, [lines[p] for p in positions]))
+        _check_keys(report, name, part[keep], extra)
+        batches.append(Batch(name, part[keep], part_lines))
     return batches
 
 
+def _report_mapping(report: FileReport, table: str, mapped: Mapped) -> None:
+    if mapped.renamed:
+        report.columns_renamed.setdefault(table, {}).update(mapped.renamed)
+        pairs = ", ".join(f"{a} -> {b}" for a, b in mapped.renamed.items())
+        report.note(f"msticpy column names mapped to {table}'s: {pairs}")
+    for sentence in mapped.derived.values():
+        report.note(sentence)
+    if mapped.repeats:
+        report.rows_duplicate += len(mapped.repeats)
+        report.note(
+            f"{len(mapped.repeats)} rows only repeated a flow once per external address "
+            "(msticpy's mv-expand of AllExtIPs): stored once, counted as duplicates"
+        )
+
+
+def _check_keys(report: FileReport, table: str, rows: pd.DataFrame, dropped: list[str]) -> None:
+    missing = missing_keys(table, rows)
+    if not missing:
+        return
+    text = f"{report.file}: the rows for {table} lack columns it needs: {'; '.join(missing)}"
+    if dropped:
+        text += f". Dropped as not in {table}: {', '.join(dropped)}"
+    raise UnusableFileError(
+        text + f". Rename those columns to {table}'s names, or name the table with --table"
+    )
+
+
 def _groups_by_type(frame, lines, report) -> dict[str, list[int]]:
+    """Rows by their Type; a row with an empty Type goes to the table the columns fit."""
     groups: dict[str, list[int]] = {}
+    untyped: list[int] = []
     for pos, value in enumerate(frame["Type"].tolist()):
-        name = str(value).strip() if value is not None else ""
-        if name in TABLES:
+        name = "" if is_null(value) else str(value).strip()
+        if not name:
+            untyped.append(pos)
+        elif name in TABLES:
             groups.setdefault(name, []).append(pos)
         else:
             report.reject(lines[pos], f"Type {name[:60]!r} is not a supported table")
+    if untyped:
+        try:
+            fallback = infer_table(list(frame.columns))
+        except ImportFormatError as exc:
+            raise ImportFormatError(f"{len(untyped)} rows have an empty Type: {exc}") from None
+        groups.setdefault(fallback, []).extend(untyped)
+        groups[fallback].sort()
     return groups
