@@ -70,8 +70,12 @@ def canonical_format(name: str) -> str:
 
 
 def detect_format(path: str | Path, head: bytes) -> str | None:
-    """Guess the format from the head of the file; None when it cannot tell."""
-    name = Path(path).name.lower()
+    """Guess the format from the head of the file; None when it cannot tell.
+
+    `head` is the decompressed head of a gzipped file, and a ``.gz`` name is
+    judged by the name inside it (``conn.log.gz`` as ``conn.log``).
+    """
+    name = Path(path).name.lower().removesuffix(".gz")
     if head.startswith(b"ElfFile\x00") or name.endswith(".evtx"):
         return "evtx"
     if head.startswith(b"PAR1"):
