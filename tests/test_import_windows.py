@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 from datetime import datetime, timezone
 
@@ -254,3 +255,95 @@ def test_control_characters_in_event_data_do_not_lose_the_record(tmp_path, db):
     assert (f.rows_stored, f.rows_rejected) == (1, 0)
     line = table(db, "SELECT CommandLine FROM SecurityEvent")["CommandLine"][0]
     assert line == "cmd /c [31mred"  # python-evtx drops what XML cannot carry
+
+
+# ------------------------------------------- damaged records inside a chunk (issue 9 #10)
+
+
+def _record_offsets(data: bytes, chunk: int = 0) -> list[int]:
+    """File offsets of the records of one chunk, walking the record sizes."""
+    start = 0x1000 + chunk * 0x10000
+    free = int.from_bytes(data[start + 0x30 : start + 0x34], "little")
+    offsets, pos = [], start + 0x200
+    while pos < start + free:
+        offsets.append(pos)
+        pos += int.from_bytes(data[pos + 4 : pos + 8], "little")
+    return offsets
+
+
+def _logons(n: int) -> list[EvtxEvent]:
+    return [
+        EvtxEvent(4625, T0.replace(second=i), "WKSTN-042.contoso.com",
+                  data={"TargetUserName": f"user{i}", "LogonType": "3",
+                        "IpAddress": "198.51.100.9"})
+        for i in range(n)
+    ]  # fmt: skip
+
+
+# (offset inside the record, bytes written there)
+HEADER_DAMAGE = {
+    "signature": (0, b"\xde\xad\xbe\xef"),
+    "size": (4, (0x48).to_bytes(4, "little")),  # a plausible size that is not the record's
+    "zeroed": (0, b"\0" * 64),
+}
+
+
+@pytest.mark.parametrize("damage", sorted(HEADER_DAMAGE))
+def test_damaged_record_header_does_not_lose_the_rest_of_its_chunk(tmp_path, db, damage):
+    data = bytearray(evtx_bytes(_logons(8), records_per_chunk=8))
+    offsets = _record_offsets(bytes(data))
+    assert len(offsets) == 8
+    where, patch = HEADER_DAMAGE[damage]
+    at = offsets[2] + where  # record 3 of 8, all in one chunk
+    data[at : at + len(patch)] = patch
+    path = tmp_path / "damaged.evtx"
+    path.write_bytes(bytes(data))
+    f = import_paths([path], db=db).files[0]
+    assert (f.rows_read, f.rows_stored, f.rows_rejected) == (8, 7, 1)
+    assert f.rejections[0].line == 3 and "damaged record header" in f.rejections[0].reason
+    names = table(db, 'SELECT TargetUserName FROM SecurityEvent ORDER BY "TimeGenerated"')
+    assert names["TargetUserName"].tolist() == [f"user{i}" for i in range(8) if i != 2]
+
+
+def test_damage_at_the_end_of_a_chunk_counts_the_records_it_took(tmp_path, db):
+    data = bytearray(evtx_bytes(_logons(10), records_per_chunk=5))  # two chunks
+    last = _record_offsets(bytes(data), chunk=0)[-1]
+    data[last : last + 8] = b"\0" * 8  # record 5, the last of chunk 0
+    path = tmp_path / "end.evtx"
+    path.write_bytes(bytes(data))
+    f = import_paths([path], db=db).files[0]
+    assert (f.rows_read, f.rows_stored, f.rows_rejected) == (10, 9, 1)
+    assert f.rejections[0].line == 5 and "end of chunk 0" in f.rejections[0].reason
+
+
+def test_damaged_record_number_is_told_by_its_place(tmp_path, db):
+    data = bytearray(evtx_bytes(_logons(4)))
+    second, third = _record_offsets(bytes(data))[1:3]
+    data[second + 8 : second + 16] = (987654).to_bytes(8, "little")  # record 2's number
+    data[third : third + 4] = b"\0\0\0\0"  # and record 3 unreadable after it
+    path = tmp_path / "renumbered.evtx"
+    path.write_bytes(bytes(data))
+    f = import_paths([path], db=db).files[0]
+    assert (f.rows_read, f.rows_stored, f.rows_rejected) == (4, 3, 1)
+    assert f.rejections[0].line == 3
+
+
+def test_gzipped_evtx_reads_like_the_plain_file(tmp_path):
+    plain = tmp_path / "Security.evtx"
+    plain.write_bytes(evtx_bytes(_events(), records_per_chunk=4))
+    packed = tmp_path / "Security-archive.evtx.gz"
+    packed.write_bytes(gzip.compress(plain.read_bytes()))
+    frames = []
+    for path in (plain, packed):
+        db = tmp_path / f"{path.name}.duckdb"
+        f = import_paths([path], db=db).files[0]
+        assert (f.format, f.rows_read, f.rows_stored) == ("evtx", 6, 6)
+        frames.append(table(db, 'SELECT * FROM SecurityEvent ORDER BY "TimeGenerated"'))
+    pd.testing.assert_frame_equal(frames[0], frames[1])
+
+    cut = tmp_path / "cut.evtx.gz"  # compressed while Windows was still writing chunk 2
+    whole = gzip.compress(plain.read_bytes())
+    cut.write_bytes(whole[: len(whole) - 200])
+    f = import_paths([cut], db=tmp_path / "cut.duckdb").files[0]
+    assert f.rows_read == 6 and f.rows_stored + f.rows_rejected == 6 and f.rows_stored >= 4
+    assert any("gzip file is cut short" in w for w in f.warnings)
