@@ -217,6 +217,7 @@ def _parse(xml: str, number: int, report: FileReport) -> WinEvent | None:
         return None
     provider = _child(system, "Provider")
     created = _child(system, "TimeCreated")
+    keywords = _text(_child(system, "Keywords"))
     return WinEvent(
         time=created.get("SystemTime") if created is not None else None,
         computer=_text(_child(system, "Computer")),
@@ -226,7 +227,15 @@ def _parse(xml: str, number: int, report: FileReport) -> WinEvent | None:
         level=_text(_child(system, "Level")),
         task=_text(_child(system, "Task")),
         data=_event_data(root),
+        keywords=_hex(keywords),
     )
+
+
+def _hex(text: str | None) -> int | None:
+    try:
+        return int(text, 16) if text else None
+    except ValueError:
+        return None
 
 
 def _event_data(root: ET.Element) -> dict[str, str]:
