@@ -97,11 +97,12 @@ NXLOG_KEYS = {
     "ExecutionProcessID",
     "ExecutionThreadID",
     "TaskValue",
-    "EventTypeOrignal",  # sic: a widely copied Logstash pipeline keeps nxlog's EventType so
+    "EventTypeOrignal",  # sic: where the research datasets' Logstash pipeline moves EventType
     "EventTypeOriginal",
 }
-# Keys a pipeline between nxlog and the file adds (Logstash, Fluentd): not EventData.
-PIPELINE_KEYS = {"host", "port", "tags", "type", "path", "log_ingest_timestamp"}
+# Keys a Logstash input between nxlog and the file adds (besides @timestamp, @version):
+# the collector's address and port, the source file, tags. Not EventData.
+PIPELINE_KEYS = {"host", "port", "tags", "type", "path"}
 AUDIT_KEYWORDS = {"audit success": AUDIT_SUCCESS, "audit failure": AUDIT_FAILURE}
 NXLOG_AUDIT = {"AUDIT_SUCCESS": AUDIT_SUCCESS, "AUDIT_FAILURE": AUDIT_FAILURE}
 # winlogbeat writes an event's task by name; the Security auditing subcategories by number,

@@ -54,12 +54,12 @@ KIND_FIELDS: dict[str, tuple[str, ...]] = {
     "conn": ("conn_state", "orig_bytes", "resp_bytes", "orig_pkts", "resp_pkts", "missed_bytes"),
     "dns": ("trans_id", "query", "qtype", "qtype_name", "rcode", "answers"),
     "http": ("trans_depth", "method", "uri", "user_agent", "status_code"),
-    "ssl": ("cipher", "server_name", "ssl_history", "established", "curve"),
+    "ssl": ("server_name", "ssl_history", "established", "curve", "next_protocol"),
     "x509": ("certificate.subject", "certificate.serial", "certificate.issuer"),
     "files": ("fuid", "mime_type", "seen_bytes", "total_bytes"),
     "ssh": ("auth_success", "auth_attempts", "kex_alg", "host_key"),
     "smtp": ("mailfrom", "rcptto", "helo"),
-    "kerberos": ("request_type", "cipher", "till"),
+    "kerberos": ("request_type", "till", "forwardable", "renewable"),
     "notice": ("note", "msg", "actions"),
     "weird": ("addl", "notice", "peer"),
     "dhcp": ("assigned_addr", "lease_time", "msg_types"),
@@ -69,7 +69,7 @@ _FLATTENED = {
     f"id_{side}_{part}": f"id.{side}_{part}" for side in ("orig", "resp") for part in "hp"
 }
 # Keys pipelines use to say which Zeek log a record came from.
-_KIND_KEYS = ("_path", "@stream", "log_type", "_log")
+_KIND_KEYS = ("_path", "@stream")
 # Addresses that belong to "our" side of a flow (RFC 1918, CGNAT, loopback, link-local, ULA).
 LOCAL_NETS = [
     ipaddress.ip_network(n)
