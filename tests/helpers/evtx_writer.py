@@ -29,8 +29,10 @@ FILE_HEADER = 0x1000
 CHUNK = 0x10000
 CHUNK_HEADER = 0x200
 EVENT_NS = "http://schemas.microsoft.com/win/2004/08/events/event"
-WSTRING, UINT8, UINT16, UINT64, FILETIME = 0x01, 0x04, 0x06, 0x0A, 0x11
+WSTRING, UINT8, UINT16, UINT64, FILETIME, HEX64 = 0x01, 0x04, 0x06, 0x0A, 0x11, 0x15
 EPOCH_1601 = datetime(1601, 1, 1, tzinfo=timezone.utc)
+# System/Keywords as Windows writes them: "Classic" plus the audit outcome for Security.
+AUDIT_SUCCESS, AUDIT_FAILURE, CLASSIC = 0x8020000000000000, 0x8010000000000000, 0x8000000000000000
 
 
 @dataclass
@@ -45,6 +47,14 @@ class EvtxEvent:
     level: int = 0
     task: int = 12544
     data: dict[str, str] = field(default_factory=dict)
+    keywords: int | None = None  # default: audit failure for 4625, success for other Security
+
+    def keyword_mask(self) -> int:
+        if self.keywords is not None:
+            return self.keywords
+        if self.channel != "Security":
+            return CLASSIC
+        return AUDIT_FAILURE if self.event_id == 4625 else AUDIT_SUCCESS
 
 
 def _name_hash(name: str) -> int:
@@ -116,6 +126,7 @@ def _substitutions(ev: EvtxEvent, record_id: int) -> list[tuple[int, bytes]]:
         (UINT64, struct.pack("<Q", record_id)),
         text(ev.channel),
         text(ev.computer),
+        (HEX64, struct.pack("<Q", ev.keyword_mask())),
     ]
     return subs + [text(v) for v in ev.data.values()]
 
@@ -144,13 +155,14 @@ def _record_xml(ev: EvtxEvent, record_id: int, base: int, templates: dict) -> by
         f.element("EventID", content=("sub", 1, UINT16))
         f.element("Level", content=("sub", 2, UINT8))
         f.element("Task", content=("sub", 3, UINT16))
+        f.element("Keywords", content=("sub", 8, HEX64))
         f.element("TimeCreated", [("SystemTime", ("sub", 4, FILETIME))])
         f.element("EventRecordID", content=("sub", 5, UINT64))
         f.element("Channel", content=("sub", 6, WSTRING))
         f.element("Computer", content=("sub", 7, WSTRING))
 
     def event_data(f: _Fragment) -> None:
-        for i, name in enumerate(ev.data, start=8):
+        for i, name in enumerate(ev.data, start=9):
             f.element("Data", [("Name", ("text", name))], ("sub", i, WSTRING))
 
     def event(f: _Fragment) -> None:

@@ -31,7 +31,7 @@ FORMATS: dict[str, str] = {
     "windows-json": "Windows events as JSON lines from winlogbeat or nxlog",
     "syslog": "Linux syslog text: auth.log, secure, messages (RFC 3164, RFC 3339, RFC 5424), "
     "journalctl short / short-iso / short-precise exports",
-    "zeek": "Zeek conn.log (TSV with #fields header, or JSON lines)",
+    "zeek": "Zeek conn log (TSV with #fields header, or JSON lines, dotted or flat keys)",
 }
 ALIASES = {
     "csv": "sentinel-csv",
@@ -67,8 +67,12 @@ def canonical_format(name: str) -> str:
 
 
 def detect_format(path: str | Path, head: bytes) -> str | None:
-    """Guess the format from the head of the file; None when it cannot tell."""
-    name = Path(path).name.lower()
+    """Guess the format from the head of the file; None when it cannot tell.
+
+    `head` is the decompressed head of a gzipped file, and a ``.gz`` name is
+    judged by the name inside it (``conn.log.gz`` as ``conn.log``).
+    """
+    name = Path(path).name.lower().removesuffix(".gz")
     if head.startswith(b"ElfFile\x00") or name.endswith(".evtx"):
         return "evtx"
     if head.startswith(b"PAR1"):
@@ -117,9 +121,38 @@ def _json_lines_format(first_line: str) -> str:
         return "sentinel-json"
     if is_windows_json(obj):
         return "windows-json"
-    if "id.orig_h" in obj and "id.resp_h" in obj:
+    if is_zeek_json(obj):
         return "zeek"
     return "sentinel-json"
+
+
+# Keys a Zeek-to-JSON pipeline adds to name the log a record came from.
+_ZEEK_LOG_LABELS = ("_path", "@stream")
+
+
+def is_zeek_json(obj: dict) -> bool:
+    """True for a Zeek log record as JSON: Zeek's own, or a pipeline's (flat keys, @stream, …).
+
+    Every Zeek log has `ts`; a connection-keyed one has its endpoints (`id.orig_h`,
+    flattened `id_orig_h`, or a nested `id`), the others their pipeline's label.
+
+    Example:
+        >>> is_zeek_json({"ts": 1588205198.9, "id_orig_h": "10.0.1.4", "id_resp_h": "10.0.0.4"})
+        True
+        >>> is_zeek_json({"TimeGenerated": "2026-11-27T10:00:00Z", "Computer": "WKSTN-042"})
+        False
+    """
+    if "ts" not in obj:
+        return False
+    endpoints = (
+        ("id.orig_h" in obj and "id.resp_h" in obj)
+        or ("id_orig_h" in obj and "id_resp_h" in obj)
+        or (isinstance(obj.get("id"), dict) and "orig_h" in obj["id"])
+    )
+    labelled = any(isinstance(obj.get(k), str) for k in _ZEEK_LOG_LABELS) and (
+        "uid" in obj or "fuid" in obj or "_write_ts" in obj or obj.get("@proc") == "zeek"
+    )
+    return endpoints or labelled
 
 
 def is_windows_json(obj: dict) -> bool:

@@ -1,11 +1,21 @@
 """One Windows event -> one row of SecurityEvent (Security channel) or Event (the others).
 
 All three Windows readers (.evtx, winlogbeat, nxlog) produce a `WinEvent`; this
-module alone decides the Sentinel columns, so the three agree. EventData fields
-whose names are SecurityEvent columns (TargetUserName, IpAddress, LogonType, …)
-become those columns; every field also stays in the `EventData` XML column, as
-Sentinel keeps it, so nothing is lost. Fields can never overwrite the system
-columns (Computer, EventID, TimeGenerated, …): their names come from the data.
+module alone decides the Sentinel columns, so the same event lands with the same
+values whichever of them shipped it:
+
+- EventData fields whose names are SecurityEvent columns (TargetUserName,
+  IpAddress, LogonType, …) become those columns; every field also stays in the
+  `EventData` XML column, as Sentinel keeps it, so nothing is lost. Fields can
+  never overwrite the system columns (Computer, EventID, TimeGenerated, …).
+- `EventData` lists the fields by name (param1, param2, … in number order):
+  winlogbeat sorts them and nxlog pipelines shuffle them, so the order Windows
+  wrote cannot be known for every source, and one order makes one text.
+- `Channel` / `EventLog` use Windows' spelling of the well-known channels
+  (`Security`, even when a shipper lower-cased it), so `Channel == "Security"`
+  finds every Security event.
+- SecurityEvent `Level` is Sentinel's: "8" for an audit success, "16" for an
+  audit failure (the event's keywords), else the event's level number.
 
 Example:
     >>> import pandas as pd
@@ -20,6 +30,7 @@ Example:
 from __future__ import annotations
 
 import ntpath
+import re
 from dataclasses import dataclass, field
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
@@ -62,6 +73,39 @@ ACTIVITIES = {
     4769: "A Kerberos service ticket was requested.",
     4776: "The computer attempted to validate the credentials for an account.",
 }
+# Windows' spelling of channels shippers are known to re-case; others are kept as written.
+KNOWN_CHANNELS = {
+    name.lower(): name
+    for name in (
+        "Security",
+        "System",
+        "Application",
+        "Setup",
+        "ForwardedEvents",
+        "Windows PowerShell",
+        "Directory Service",
+        "DNS Server",
+        "Microsoft-Windows-Sysmon/Operational",
+        "Microsoft-Windows-PowerShell/Operational",
+        "Microsoft-Windows-TaskScheduler/Operational",
+        "Microsoft-Windows-WMI-Activity/Operational",
+        "Microsoft-Windows-Windows Defender/Operational",
+        "Microsoft-Windows-Bits-Client/Operational",
+        "Microsoft-Windows-DNS-Client/Operational",
+        "Microsoft-Windows-NTLM/Operational",
+        "Microsoft-Windows-SMBServer/Security",
+        "Microsoft-Windows-WinRM/Operational",
+        "Microsoft-Windows-CodeIntegrity/Operational",
+        "Microsoft-Windows-TerminalServices-LocalSessionManager/Operational",
+        "Microsoft-Windows-TerminalServices-RemoteConnectionManager/Operational",
+        "Microsoft-Windows-Windows Firewall With Advanced Security/Firewall",
+    )
+}
+# Keyword bits of an audit event's outcome, and the level Sentinel stores for each
+# (Windows' legacy event types EVENTLOG_AUDIT_SUCCESS / _FAILURE).
+AUDIT_SUCCESS = 0x0020000000000000
+AUDIT_FAILURE = 0x0010000000000000
+SENTINEL_AUDIT_LEVEL = {AUDIT_FAILURE: "16", AUDIT_SUCCESS: "8"}
 # Columns that come from the event's System part; EventData may not set them.
 _SYSTEM = {
     "TenantId",
@@ -101,23 +145,55 @@ class WinEvent:
     data: dict[str, str] = field(default_factory=dict)
     event_data_xml: str | None = None
     message: str | None = None
+    keywords: int | None = None  # the System Keywords bit mask (audit success / failure)
 
 
 def to_row(ev: WinEvent) -> tuple[str, dict[str, Any]]:
     """The table and the row (Sentinel column -> value) for one event."""
-    if (ev.channel or "").strip().lower() == "security":
+    if canonical_channel(ev.channel) == "Security":
         return "SecurityEvent", _security_row(ev)
     return "Event", _event_row(ev)
 
 
+def canonical_channel(channel: str | None) -> str | None:
+    """A channel name as Windows spells it, when it is a well-known one.
+
+    >>> canonical_channel("security"), canonical_channel("Custom/Log")
+    ('Security', 'Custom/Log')
+    """
+    if channel is None:
+        return None
+    name = str(channel).strip()
+    return KNOWN_CHANNELS.get(name.lower(), name)
+
+
 def event_data_xml(data: dict[str, str]) -> str:
-    """EventData as Windows renders it: `<EventData><Data Name="...">value</Data>…`."""
+    """EventData as Windows renders it, fields by name: `<EventData><Data Name="...">…`.
+
+    >>> event_data_xml({"b": "2", "a": "<x>"}).split(">", 1)[1]
+    '<Data Name="a">&lt;x&gt;</Data><Data Name="b">2</Data></EventData>'
+    """
     items = "".join(
-        f"<Data Name={quoteattr(str(k))}>{escape(str(v))}</Data>"
-        for k, v in data.items()
-        if v is not None
+        f"<Data Name={quoteattr(str(k))}>{escape(str(data[k]))}</Data>"
+        for k in _field_order(data)
+        if data[k] is not None
     )
     return f'<EventData xmlns="{EVENT_NS}">{items}</EventData>'
+
+
+def _field_order(data: dict[str, Any]) -> list[str]:
+    """Field names by name, numbers within names by value (param2 before param10)."""
+    return sorted(
+        data, key=lambda k: [int(p) if p.isdigit() else p for p in re.split(r"(\d+)", str(k))]
+    )
+
+
+def _security_level(ev: WinEvent) -> str | None:
+    if ev.keywords is not None:
+        for bit, level in SENTINEL_AUDIT_LEVEL.items():
+            if ev.keywords & bit:
+                return level
+    return None if ev.level is None else str(ev.level)
 
 
 def _account(domain: str | None, user: str | None) -> str | None:
@@ -139,11 +215,11 @@ def _security_row(ev: WinEvent) -> dict[str, Any]:
     row.update(
         TimeGenerated=ev.time,
         Computer=ev.computer,
-        Channel=ev.channel,
+        Channel=canonical_channel(ev.channel),
         EventSourceName=ev.provider,
         EventID=ev.event_id,
         Task=ev.task,
-        Level=None if ev.level is None else str(ev.level),
+        Level=_security_level(ev),
         Activity=_activity(ev.event_id),
         EventData=ev.event_data_xml or event_data_xml(data),
         SubjectAccount=subject,
@@ -157,11 +233,15 @@ def _security_row(ev: WinEvent) -> dict[str, Any]:
 
 
 def _event_row(ev: WinEvent) -> dict[str, Any]:
-    params = "".join(f"<Param>{escape(str(v))}</Param>" for v in ev.data.values() if v is not None)
+    params = "".join(
+        f"<Param>{escape(str(ev.data[k]))}</Param>"
+        for k in _field_order(ev.data)
+        if ev.data[k] is not None
+    )
     return {
         "TimeGenerated": ev.time,
         "Source": ev.provider,
-        "EventLog": ev.channel,
+        "EventLog": canonical_channel(ev.channel),
         "Computer": ev.computer,
         "EventLevel": ev.level,
         "EventLevelName": LEVEL_NAMES.get(_int(ev.level)),

@@ -1,4 +1,15 @@
-"""Zeek conn.log (TSV with a ``#fields`` header, or JSON lines) into AzureNetworkAnalytics_CL.
+"""Zeek conn logs, in every layout real sensors and pipelines write, into AzureNetworkAnalytics_CL.
+
+Layouts read: Zeek's TSV (``#separator`` / ``#fields`` / ``#types`` header,
+``#close`` footer); JSON lines with Zeek's dotted keys (``id.orig_h``), with the
+flattened keys many Zeek-to-JSON pipelines and research datasets write
+(``id_orig_h``) or with a nested ``id`` object; extra pipeline keys (``@stream``,
+``@system``, ``@proc``, ``_path``, ``_write_ts``, ``@timestamp``) are ignored.
+``ts`` may be an epoch number, an epoch string or ISO 8601. Any of these may be
+gzipped (textio reads it). A log of another kind (dns, http, ssl, files, …),
+named by ``#path`` / ``_path`` / ``@stream`` or recognised by its fields, is
+refused naming its kind: the store has no table for it, and storing nothing
+while saying "imported" would hide that.
 
 Each connection becomes one flow row in the Azure NSG flow-analytics layout the
 msticpy network queries read: ``FlowDirection_s`` "O"/"I" from Zeek's
@@ -19,6 +30,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import re
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +43,33 @@ from nbcatalog.data.importers.textio import iter_lines
 
 TABLE = "AzureNetworkAnalytics_CL"
 PROTOCOLS = {"tcp": "T", "udp": "U"}
+# Zeek logs whose records are connections (conn_long: the long-connections package).
+CONN_KINDS = ("conn", "conn_long")
+SUPPORTED = (
+    "Zeek conn logs (conn.log, conn_long.log): TSV with a #fields header, or JSON lines "
+    "with dotted (id.orig_h) or flattened (id_orig_h) keys, plain or gzipped"
+)
+# Fields that only one kind of Zeek log has, to name a log that does not say its kind.
+KIND_FIELDS: dict[str, tuple[str, ...]] = {
+    "conn": ("conn_state", "orig_bytes", "resp_bytes", "orig_pkts", "resp_pkts", "missed_bytes"),
+    "dns": ("trans_id", "query", "qtype", "qtype_name", "rcode", "answers"),
+    "http": ("trans_depth", "method", "uri", "user_agent", "status_code"),
+    "ssl": ("server_name", "ssl_history", "established", "curve", "next_protocol"),
+    "x509": ("certificate.subject", "certificate.serial", "certificate.issuer"),
+    "files": ("fuid", "mime_type", "seen_bytes", "total_bytes"),
+    "ssh": ("auth_success", "auth_attempts", "kex_alg", "host_key"),
+    "smtp": ("mailfrom", "rcptto", "helo"),
+    "kerberos": ("request_type", "till", "forwardable", "renewable"),
+    "notice": ("note", "msg", "actions"),
+    "weird": ("addl", "notice", "peer"),
+    "dhcp": ("assigned_addr", "lease_time", "msg_types"),
+}
+# Keys Zeek-to-JSON pipelines flatten ("id_orig_h"), back to Zeek's own names.
+_FLATTENED = {
+    f"id_{side}_{part}": f"id.{side}_{part}" for side in ("orig", "resp") for part in "hp"
+}
+# Keys pipelines use to say which Zeek log a record came from.
+_KIND_KEYS = ("_path", "@stream")
 # Addresses that belong to "our" side of a flow (RFC 1918, CGNAT, loopback, link-local, ULA).
 LOCAL_NETS = [
     ipaddress.ip_network(n)
@@ -50,15 +89,20 @@ _ESCAPE = re.compile(r"\\x([0-9a-fA-F]{2})")
 
 
 def read_zeek(path: Path, report: FileReport, table: str | None = None) -> list[Batch]:
-    """Read a Zeek conn.log, TSV or JSON, into flow rows."""
+    """Read a Zeek conn log (TSV or JSON lines, any key style) into flow rows.
+
+    Records of other Zeek logs are rejected by kind; a file holding no connection
+    at all raises ImportFormatError naming what it holds and what is supported.
+    """
     records: list[dict[str, Any]] = []
     lines: list[int | None] = []
+    other: Counter[str] = Counter()
     header: dict[str, Any] = {"separator": "\t", "unset": "-", "empty": "(empty)", "fields": None}
     for number, text in iter_lines(path, report):
         if not text.strip():
             continue
         if text.startswith("#"):
-            _header_line(text, header)
+            _header_line(path, text, header)
             continue
         if text.lstrip().startswith("{"):
             fields = _json_fields(text, number, report)
@@ -66,15 +110,76 @@ def read_zeek(path: Path, report: FileReport, table: str | None = None) -> list[
             fields = _tsv_fields(text, number, header, report)
         if fields is None:
             continue
+        kind = header.get("kind") or log_kind(fields)
+        if kind not in CONN_KINDS:
+            other[kind] += 1
+            what = f"a Zeek {kind} record" if kind != "unknown" else "not a Zeek conn record"
+            report.reject(number, f"{what}; only connections (conn log records) are imported")
+            continue
         try:
             records.append(conn_row(fields))
             lines.append(number)
         except ValueError as exc:
             report.reject(number, str(exc))
+    if other and not records:
+        kinds = ", ".join(f"{k} ({n} records)" for k, n in other.most_common())
+        raise ImportFormatError(
+            f"{path}: this is a Zeek log of another kind: {kinds}. The store has no table "
+            f"for it; supported: {SUPPORTED}, into {TABLE}."
+        )
     return [Batch.from_records(TABLE, records, lines)] if records else []
 
 
-def _header_line(text: str, header: dict[str, Any]) -> None:
+def log_kind(fields: dict[str, Any]) -> str:
+    """Which Zeek log a record (dotted keys) comes from: its pipeline's label, else its fields.
+
+    Example:
+        >>> log_kind({"_path": "dns", "query": "example.org"})
+        'dns'
+        >>> log_kind({"id.orig_h": "10.0.0.5", "conn_state": "SF"})
+        'conn'
+    """
+    label = next(
+        (str(fields[k]).strip().lower() for k in _KIND_KEYS if str(fields.get(k) or "").strip()),
+        None,
+    )
+    by_fields = _kind_from_names(fields, minimal=label is None)
+    if label is None:
+        return by_fields
+    if label in CONN_KINDS or label in KIND_FIELDS or by_fields != "conn":
+        return label
+    return "conn"  # a site's own path name (conn_internal, …) for conn records
+
+
+def _kind_from_names(names, minimal: bool = True) -> str:
+    present = set(names)
+    for kind, markers in KIND_FIELDS.items():
+        if present.intersection(markers):
+            return kind
+    # Zeek's minimal conn record: endpoints and protocol (other logs name their kind).
+    if minimal and {"id.orig_h", "id.resp_h", "proto"} <= present:
+        return "conn"
+    return "unknown"
+
+
+def dotted_keys(obj: dict[str, Any]) -> dict[str, Any]:
+    """A JSON record with Zeek's own field names: nested objects and flattened ids undone.
+
+    Example:
+        >>> dotted_keys({"id_orig_h": "10.0.0.5", "id": {"resp_h": "10.0.0.6"}, "proto": "tcp"})
+        {'id.orig_h': '10.0.0.5', 'id.resp_h': '10.0.0.6', 'proto': 'tcp'}
+    """
+    out: dict[str, Any] = {}
+    for key, value in obj.items():
+        if isinstance(value, dict):
+            for inner, item in dotted_keys(value).items():
+                out.setdefault(f"{key}.{inner}", item)
+        else:
+            out.setdefault(_FLATTENED.get(key, key), value)
+    return out
+
+
+def _header_line(path: Path, text: str, header: dict[str, Any]) -> None:
     key, _, value = text[1:].partition(
         " " if text.startswith("#separator") else header["separator"]
     )
@@ -84,10 +189,26 @@ def _header_line(text: str, header: dict[str, Any]) -> None:
         header["unset"] = value
     elif key == "empty_field":
         header["empty"] = value
-    elif key == "path" and value.strip() not in ("conn", ""):
-        raise ImportFormatError(f"this Zeek log is {value.strip()!r}; only conn.log is supported")
+    elif key == "path" and value.strip():
+        header["path"] = value.strip().lower()
+        if header["path"] in KIND_FIELDS and header["path"] not in CONN_KINDS:
+            _refuse(path, header["path"], "its #path header")
     elif key == "fields":
         header["fields"] = value.split(header["separator"])
+        label = header.get("path")
+        kind = _kind_from_names(header["fields"], minimal=label is None)
+        if label in CONN_KINDS or (kind == "conn" and label not in KIND_FIELDS):
+            header["kind"] = "conn"
+        else:
+            _refuse(path, label or kind, "its #path and #fields header")
+
+
+def _refuse(path: Path, kind: str, source: str) -> None:
+    named = f"a Zeek {kind} log" if kind != "unknown" else "not a Zeek conn log"
+    raise ImportFormatError(
+        f"{path}: {named} (from {source}); the store has no table for it. "
+        f"Supported: {SUPPORTED}, into {TABLE}."
+    )
 
 
 def _unescape(text: str) -> str:
@@ -123,7 +244,7 @@ def _json_fields(text: str, number: int, report: FileReport):
     if not isinstance(obj, dict):
         report.reject(number, "expected a JSON object")
         return None
-    return obj
+    return dotted_keys(obj)
 
 
 def _is_local(address: str | None) -> bool | None:
@@ -178,6 +299,9 @@ def conn_row(f: dict[str, Any]) -> dict[str, Any]:
     op, ip = (counts[2], counts[3]) if outbound else (counts[3], counts[2])
     public = [a for a, is_local in ((orig, orig_local), (resp, resp_local)) if is_local is False]
     proto = str(f.get("proto") or "").lower()
+    service = f.get("service")
+    if isinstance(service, list):  # a Zeek set, as some pipelines write it
+        service = ",".join(map(str, service))
 
     def show(x: float | None) -> int:
         return int(x or 0)
@@ -194,7 +318,7 @@ def conn_row(f: dict[str, Any]) -> dict[str, Any]:
         "SrcPort_d": f.get("id.orig_p"),
         "DestPort_d": f.get("id.resp_p"),
         "L4Protocol_s": PROTOCOLS.get(proto, proto.upper() or None),
-        "L7Protocol_s": f.get("service") or None,
+        "L7Protocol_s": service or None,
         "VMIP_s": orig if outbound else resp,
         "PublicIPs_s": " ".join(
             f"{a}|1|1|{show(op)}|{show(ip)}|{show(ob)}|{show(ib)}" for a in public
