@@ -174,7 +174,7 @@ class _Reader:
     def finish(self, report: FileReport) -> None:
         """Write what the report must say about years, zones and facilities."""
         if self.years.placed:
-            report.warn(self.years.statement())
+            report.note(self.years.statement())
         if self.zoneless:
             report.warn(f"{self.zoneless} line(s) carry no time zone: their times are taken as UTC")
         if self.inferred:
@@ -184,24 +184,24 @@ class _Reader:
             )
             more = len(self.inferred) - SHOWN_PROGRAMS
             total = sum(self.inferred.values())
-            report.warn(
+            report.note(
                 f"Facility inferred from the program for {total} line(s) without <PRI> "
                 f"({shown}{f', and {more} more' if more > 0 else ''})"
             )
         if self.unknown:
             report.warn(self._unknown_statement())
         if self.repeated:
-            report.warn(
+            report.note(
                 f"{self.repeated} 'last message repeated' line(s) kept with the facility "
                 "of the line before them"
             )
         if self.continued:
-            report.warn(
+            report.note(
                 f"{self.continued} indented continuation line(s) appended to the message "
                 "of the line above them (multi-line messages)"
             )
         if self.markers:
-            report.warn(f"{self.markers} journalctl marker line(s) ('-- ... --') skipped")
+            report.note(f"{self.markers} journalctl marker line(s) ('-- ... --') skipped")
 
     def _row(self, line: SyslogLine) -> dict[str, Any]:
         when = line.when

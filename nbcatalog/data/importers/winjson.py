@@ -201,7 +201,9 @@ def _report_clocks(clocks: Counter, report: FileReport) -> None:
     """One line per (rule, offset): how many nxlog events it placed in UTC."""
     for (rule, offset, source), count in sorted(clocks.items(), key=lambda c: -c[1]):
         text = RULES[rule].format(offset=_utc_offset(offset), source=source)
-        report.warn(f"time: {count} nxlog event(s): {text}")
+        # Only a guess is a warning; a time converted by a rule is a note on how it was read.
+        tell = report.warn if rule == "assumed-utc" else report.note
+        tell(f"time: {count} nxlog event(s): {text}")
 
 
 def _utc_offset(offset: pd.Timedelta | None) -> str:
