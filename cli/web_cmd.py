@@ -81,6 +81,12 @@ def _fail(message: str) -> None:
     help="proxies whose X-Forwarded-For/-Proto headers are believed (comma-separated)",
 )
 @click.option(
+    "--warm/--no-warm",
+    default=True,
+    show_default=True,
+    help="start the kernels when the app starts (--no-warm: at the first run, to save memory)",
+)
+@click.option(
     "--log-level",
     type=click.Choice(["critical", "error", "warning", "info", "debug"]),
     default="info",
@@ -109,6 +115,7 @@ def web(ctx: click.Context, **options: object) -> None:
             secure_cookies=options["secure_cookies"],  # type: ignore[arg-type]
             bind_host=host,
             extra_hosts=tuple(options["allowed_hosts"]),  # type: ignore[arg-type]
+            warm_pool=bool(options["warm"]),
         )
     except UsageError as exc:
         _fail(str(exc))
