@@ -450,3 +450,9 @@ def test_bad_config_is_refused_before_serving(site, tmp_path):
     )
     assert proc.returncode == 2
     assert "[web] token_hash: not a password hash" in proc.stderr
+
+
+def test_oversized_bodies_are_refused_before_parsing(site):
+    client = Client(site["server"])
+    reply = client.post("/login", {"user": "x" * (2 * 1024 * 1024), "password": "y"})
+    assert reply.status == 413

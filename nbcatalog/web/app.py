@@ -26,7 +26,7 @@ from starlette.routing import Route
 
 from nbcatalog.web import auth_views, pages
 from nbcatalog.web.jobs import JobQueue
-from nbcatalog.web.middleware import HostCheck, LoginRequired, SecurityHeaders
+from nbcatalog.web.middleware import BodyLimit, HostCheck, LoginRequired, SecurityHeaders
 from nbcatalog.web.render import render
 from nbcatalog.web.sessions import LoginThrottle, SessionStore
 from nbcatalog.web.settings import WebSettings
@@ -116,6 +116,7 @@ def create_app(settings: WebSettings, *, jobs: JobQueue | None = None) -> Starle
         routes=ROUTES,
         middleware=[
             Middleware(HostCheck, allowed=settings.allowed_hosts),
+            Middleware(BodyLimit),
             Middleware(SecurityHeaders),
             Middleware(LoginRequired),
         ],

@@ -4,6 +4,8 @@
   (a web page elsewhere cannot rebind its own name to 127.0.0.1 and talk to us).
 - `LoginRequired`: without a live session, a GET is sent to the login page and
   anything else gets 401; only the login page and the stylesheet are public.
+- `BodyLimit`: refuses request bodies over 1 MiB (the login form is public, and a
+  form parser must not be made to hold gigabytes).
 - `SecurityHeaders`: a strict Content-Security-Policy for the app's pages (no
   script at all), no framing, no sniffing, no caching; a response that set its
   own policy (a report) keeps it.
@@ -18,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from urllib.parse import quote
 
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -73,6 +76,38 @@ class HostCheck:
                 await response(scope, receive, send)
                 return
         await self.app(scope, receive, send)
+
+
+MAX_BODY_BYTES = 1024 * 1024
+
+
+class BodyLimit:
+    """413 for a declared body over `limit` bytes; a longer streamed one fails while read."""
+
+    def __init__(self, app: ASGIApp, limit: int = MAX_BODY_BYTES) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        for key, value in scope.get("headers", []):
+            if key == b"content-length" and (not value.isdigit() or int(value) > self.limit):
+                response = PlainTextResponse("refused: request body too large", status_code=413)
+                await response(scope, receive, send)
+                return
+        seen = 0
+
+        async def limited_receive() -> Message:
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > self.limit:
+                raise HTTPException(413, "refused: request body too large")
+            return message
+
+        await self.app(scope, limited_receive, send)
 
 
 class SecurityHeaders:
