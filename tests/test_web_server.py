@@ -456,3 +456,13 @@ def test_oversized_bodies_are_refused_before_parsing(site):
     client = Client(site["server"])
     reply = client.post("/login", {"user": "x" * (2 * 1024 * 1024), "password": "y"})
     assert reply.status == 413
+
+
+def test_a_run_json_of_the_wrong_shape_is_a_clear_404(site, user):
+    folder = site["root"] / "host_summary" / "20260102T000000Z-bad000"
+    folder.mkdir(parents=True)
+    (folder / "run.json").write_text('["not", "a", "mapping"]', encoding="utf-8")
+    reply = user.get("/runs/host_summary/20260102T000000Z-bad000")
+    assert reply.status == 404 and "run.json cannot be read" in error_text(reply.body)
+    assert user.get("/runs/host_summary/20260102T000000Z-bad000/rerun").status == 200
+    assert user.get("/history").status == 200

@@ -264,7 +264,7 @@ def run_page(request: Request) -> Response:
     root = _root(request)
     try:
         record = history.read_run(folder)
-    except (OSError, ValueError, TypeError) as exc:
+    except Exception as exc:  # run.json is anybody's text: any shape may fail to read
         raise _not_found(f"this run's run.json cannot be read ({type(exc).__name__})") from None
     info = _run_info(folder)
     listed = files.listed_files(root, folder)
