@@ -338,6 +338,7 @@ def test_history_lists_runs_with_status_escaped_and_filters(site, user):
     assert '<span class="status status-no_data">no_data</span>' in page
     assert '<span class="status status-other">weird&lt;script&gt;' in page
     assert "1 high, 1 low, 1 other" in page  # the verdict from the findings
+    assert '<small class="diff">2 new alerts &lt;script&gt;' in page  # and the diff summary
     assert ".tmp" not in page and "leak.txt" not in page
     only = user.get("/history?status=no_data").body
     assert RUN_NO_DATA in only and RUN_OK not in only
