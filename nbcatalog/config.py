@@ -12,6 +12,9 @@ Precedence, highest first:
       [enrichment]                      # read by nbcatalog.enrich
       ...
 
+      [web]                             # read by nbcatalog.web (`nbcatalog web`)
+      ...
+
 - built-in: the embedded store (``duckdb:`` + its default path) and ``./output``.
 
 A run's own ``data_source=`` / ``output_dir=`` beat all of these.
@@ -42,7 +45,12 @@ ENV_SOURCE = "NBCATALOG_SOURCE"
 ENV_OUTPUT = "NBCATALOG_OUTPUT"
 
 # Top-level keys of the config file and the type each must have.
-KNOWN_KEYS: dict[str, type] = {"data_source": str, "output_dir": str, "enrichment": dict}
+KNOWN_KEYS: dict[str, type] = {
+    "data_source": str,
+    "output_dir": str,
+    "enrichment": dict,
+    "web": dict,  # read by nbcatalog.web (login, cookies, allowed host names)
+}
 
 _session: dict[str, Any] = {}
 
@@ -165,3 +173,8 @@ def default_output_dir() -> Path:
 def enrichment_settings() -> dict[str, Any]:
     """The ``[enrichment]`` table of the config file (owned by nbcatalog.enrich)."""
     return dict(load_config().get("enrichment", {}))
+
+
+def web_settings() -> dict[str, Any]:
+    """The ``[web]`` table of the config file (owned by nbcatalog.web)."""
+    return dict(load_config().get("web", {}))

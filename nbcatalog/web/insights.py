@@ -1,0 +1,113 @@
+"""What a run found and how it differs from the run before: the place pages show both.
+
+`run_insights(info)` reads a run.json mapping. When it carries ``findings`` (a
+list of ``{"severity", "text", "section"}``) and/or ``diff`` (a summary of what
+changed since the previous run), it returns them as plain text ready for a page:
+findings most severe first, a verdict ("2 high, 1 medium"), the diff as lines.
+Runs made before findings and diffs existed simply have none. Every value is
+treated as hostile text: nothing here is markup, and the templates escape it.
+
+Example:
+    >>> ins = run_insights({"findings": [{"severity": "High", "text": "RDP brute force",
+    ...                                   "section": "logons"}]})
+    >>> ins.verdict, ins.findings[0].severity_class
+    ('1 high', 'high')
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+# Most severe first; anything else sorts after these and is styled plainly.
+SEVERITIES = ("critical", "high", "medium", "low", "informational", "info")
+MAX_TEXT = 2000  # characters of one hostile value shown on a page
+TOP_FINDINGS = 20
+
+
+def _text(value: Any) -> str:
+    text = value if isinstance(value, str) else json.dumps(value, default=str, ensure_ascii=False)
+    return text if len(text) <= MAX_TEXT else text[: MAX_TEXT - 1] + "…"
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One finding as a page shows it; `severity_class` is one of SEVERITIES or 'other'."""
+
+    severity: str
+    severity_class: str
+    text: str
+    section: str
+
+
+@dataclass(frozen=True)
+class Insights:
+    """A run's findings (top ones), verdict, how many more, and the diff summary lines."""
+
+    findings: tuple[Finding, ...] = ()
+    more: int = 0
+    verdict: str = ""
+    diff: tuple[str, ...] = ()
+
+    @property
+    def empty(self) -> bool:
+        return not self.findings and not self.diff
+
+
+def _finding(item: Any) -> Finding:
+    if not isinstance(item, Mapping):
+        return Finding("", "other", _text(item), "")
+    severity = "" if item.get("severity") is None else _text(item.get("severity")).strip()
+    lowered = severity.lower()
+    return Finding(
+        severity=severity,
+        severity_class=lowered if lowered in SEVERITIES else "other",
+        text="" if item.get("text") is None else _text(item.get("text")),
+        section="" if item.get("section") is None else _text(item.get("section")),
+    )
+
+
+def _rank(finding: Finding) -> int:
+    cls = finding.severity_class
+    return SEVERITIES.index(cls) if cls in SEVERITIES else len(SEVERITIES)
+
+
+def _diff_lines(diff: Any) -> tuple[str, ...]:
+    if diff in (None, "", [], {}):
+        return ()
+    if isinstance(diff, Mapping):
+        lines = []
+        if diff.get("summary") not in (None, ""):
+            lines.append(_text(diff["summary"]))
+        lines += [f"{_text(k)}: {_text(v)}" for k, v in diff.items() if k != "summary"]
+        return tuple(lines)
+    if isinstance(diff, list):
+        return tuple(_text(item) for item in diff)
+    return (_text(diff),)
+
+
+def run_insights(info: Mapping[str, Any]) -> Insights:
+    """The findings, verdict and diff summary of a run.json mapping (empty when none).
+
+    Example:
+        >>> run_insights({"status": "ok"}).empty
+        True
+        >>> run_insights({"diff": {"summary": "2 new alerts"}}).diff
+        ('2 new alerts',)
+    """
+    raw = info.get("findings") if isinstance(info, Mapping) else None
+    items = raw if isinstance(raw, list) else []
+    findings = sorted((_finding(item) for item in items), key=_rank)
+    counts = Counter(f.severity_class for f in findings)
+    order = [s for s in SEVERITIES if counts[s]] + (["other"] if counts["other"] else [])
+    verdict = ", ".join(f"{counts[s]} {s}" for s in order)
+    diff = info.get("diff") if isinstance(info, Mapping) else None
+    return Insights(
+        findings=tuple(findings[:TOP_FINDINGS]),
+        more=max(0, len(findings) - TOP_FINDINGS),
+        verdict=verdict,
+        diff=_diff_lines(diff),
+    )
