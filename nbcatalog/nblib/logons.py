@@ -68,7 +68,9 @@ def _empty() -> pd.DataFrame:
 def _finish(frame: pd.DataFrame) -> pd.DataFrame:
     frame["TimeGenerated"] = pd.to_datetime(frame["TimeGenerated"], utc=True, errors="coerce")
     for column in LOGON_COLUMNS[1:]:
-        frame[column] = _text(frame[column])
+        text = frame[column].astype("string").fillna("")
+        # a user name stays as the log wrote it: sshd's "Invalid user  admin" is " admin"
+        frame[column] = text if column == "Account" else text.str.strip()
     return frame[LOGON_COLUMNS].sort_values("TimeGenerated", kind="stable").reset_index(drop=True)
 
 
