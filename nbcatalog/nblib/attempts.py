@@ -172,7 +172,8 @@ def strip_message(message: Any) -> str:
 def program_of(process: Any) -> tuple[str, str]:
     """(program, module) of a syslog tag: `sshd(pam_unix)` is ("sshd", "pam_unix").
 
-    OpenSSH 9.8's `sshd-session` and 10's `sshd-auth` are sshd; `su-l` is su.
+    OpenSSH 9.8's `sshd-session` and 10's `sshd-auth` are sshd; `su-l` is su; a path
+    (`/usr/sbin/sshd`) is its last part.
 
     Example:
         >>> program_of("sshd(pam_unix)"), program_of("sshd-session"), program_of(None)
@@ -183,6 +184,7 @@ def program_of(process: Any) -> tuple[str, str]:
     match = re.fullmatch(r"(?P<base>.*?)\((?P<module>[^()]*)\)", text)
     if match:
         text, module = match["base"], match["module"]
+    text = text.rsplit("/", 1)[-1]  # some daemons tag with the path: /usr/sbin/sshd
     return _ALIASES.get(text, text), module
 
 
