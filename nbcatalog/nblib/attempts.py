@@ -276,26 +276,14 @@ def _sshd_line(text: str) -> AuthLine | None:
         if match:
             method = match["method"]
             role = "probe" if method == "none" and result == "Failure" else "native"
+            address = normalise_address(match["addr"])
             return AuthLine(
-                "sshd",
-                role,
-                result,
-                method,
-                match["user"],
-                normalise_address(match["addr"]),
-                match["port"] or "",
+                "sshd", role, result, method, match["user"], address, match["port"] or ""
             )
     match = _INVALID.fullmatch(text)
     if match:
-        return AuthLine(
-            "sshd",
-            "probe",
-            "Failure",
-            "invalid user",
-            match["user"],
-            normalise_address(match["addr"]),
-            match["port"] or "",
-        )
+        address, port = normalise_address(match["addr"]), match["port"] or ""
+        return AuthLine("sshd", "probe", "Failure", "invalid user", match["user"], address, port)
     match = _PAM_ERROR.fullmatch(text)
     if match:
         return AuthLine(
@@ -320,14 +308,9 @@ def _pam_line(text: str, program: str, module: str) -> AuthLine | None:
     if failure:
         fields = {k: p.search(failure["fields"]) for k, p in _PAM_FIELD.items()}
         value = {k: (m["v"] if m else "") for k, m in fields.items()}
+        address = normalise_address(value["rhost"])
         return AuthLine(
-            service,
-            "pam",
-            "Failure",
-            method,
-            value["user"],
-            normalise_address(value["rhost"]),
-            by=value["ruser"],
+            service, "pam", "Failure", method, value["user"], address, by=value["ruser"]
         )
     session = _PAM_SESSION.fullmatch(rest)
     if session:
