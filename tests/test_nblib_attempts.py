@@ -69,6 +69,10 @@ def test_repeats_are_attempts_rsyslog_and_sysklogd():
         (70, "", "last message repeated 2 times"),  # repeats cron: no attempt
     )  # fmt: skip
     assert _count(frame) == {("root", "Failure", "203.0.113.8"): 1 + 3 + 1 + 4 + 1}
+    details = attempts.linux_attempts(frame)["Detail"]
+    assert details.iloc[-1] == (
+        "last message repeated 1 time: [ Failed password for root from 203.0.113.8 port 4010 ssh2 ]"
+    )
 
 
 def test_sysklogd_repeats_follow_the_host_not_the_frame_order():

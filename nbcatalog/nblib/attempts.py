@@ -398,7 +398,7 @@ def _lines(frame: pd.DataFrame) -> list[_Line]:
                         last,
                         order=row.order,
                         time=row.time,
-                        message=row.message,
+                        message=f"{row.message}: [ {last.message} ]",  # as rsyslog says it
                         auth=auth,
                         anchor=last.group_time,
                     )
