@@ -92,8 +92,12 @@ def test_linux_attempt_lines_are_parsed(message, expected):
     "message",
     [
         "Received disconnect from 80.82.77.113 port 60699:11: Bye Bye [preauth]",
-        "pam_unix(sshd:session): session opened for user dave(uid=1003) by (uid=0)",
-        "pam_unix(sshd:auth): authentication failure; logname= uid=0 rhost=198.51.100.23",
+        "pam_unix(sshd:auth): check pass; user unknown",
+        "PAM 2 more authentication failures; logname= uid=0 euid=0 tty=ssh ruser= "
+        "rhost=198.51.100.23  user=root",
+        "pam_unix(sudo:auth): authentication failure; logname=bob uid=1000 euid=0 tty=/dev/pts/0 "
+        "ruser=bob rhost=  user=bob",
+        "pam_unix(cron:session): session opened for user root(uid=0) by (uid=0)",
         "New session 12 of user dave.",
         "",
         None,
@@ -102,6 +106,34 @@ def test_linux_attempt_lines_are_parsed(message, expected):
 )
 def test_other_lines_are_not_attempts(message):
     assert logons.parse_linux_message(message) is None
+
+
+@pytest.mark.parametrize(
+    ("message", "expected"),
+    [
+        (
+            "pam_unix(sshd:session): session opened for user dave(uid=1003) by (uid=0)",
+            ("Success", "sshd", "dave", ""),
+        ),
+        (
+            "pam_unix(sshd:auth): authentication failure; logname= uid=0 rhost=198.51.100.23",
+            ("Failure", "sshd", "", SPRAYER),
+        ),
+    ],
+)
+def test_pam_lines_are_attempts_only_when_alone(message, expected):
+    # Formerly never attempts; RHEL 4 era logs hold only these, so the group decides.
+    parsed = logons.parse_linux_message(message)
+    keys = ("LogonResult", "LogonProcessName", "Account", "SourceIP")
+    assert tuple(parsed[k] for k in keys) == expected and parsed["Role"] == "pam"
+    alone = logons.linux_logons(_syslog([message]))
+    assert len(alone) == 1
+    echoed = logons.linux_logons(
+        _syslog([message, "Accepted password for dave from 10.20.0.30 port 4 ssh2"])
+        if expected[0] == "Success"
+        else _syslog([message, f"Failed password for root from {SPRAYER} port 4 ssh2"])
+    )
+    assert len(echoed) == 1 and not echoed["Detail"].str.startswith("pam_unix").any()
 
 
 def test_one_failed_ssh_attempt_is_counted_once():

@@ -6,6 +6,8 @@ each source with msticpy's per-account queries, keeps only exact matches (see
 `entities.account_matches`) and gives each account an `AccountId` such as
 `windows:contoso\\bob` that the analyst can pass back as `account_id` to select it.
 `account_activity` then summarises the selected accounts' activity per source.
+Linux logons are the attempts of the logon-attempt model (`nblib.attempts`) on the
+hosts whose logon lines name the account, so they count as host_logons_summary's.
 
 Example (in a template):
     accounts = nblib.accounts.find_accounts(inv, account, account_id=account_id)
@@ -15,7 +17,6 @@ Example (in a template):
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,8 +24,9 @@ import pandas as pd
 
 from nbcatalog.nblib.entities import AccountName, account_matches, closest
 from nbcatalog.nblib.findings import Finding
+from nbcatalog.nblib.logons import linux_logons_on
 from nbcatalog.nblib.queries import known_values
-from nbcatalog.nblib.values import first_column
+from nbcatalog.nblib.values import first_column, text_of
 
 # option name -> (source label, AccountId prefix, query)
 SOURCES = {
@@ -43,7 +45,6 @@ EVENT_COLUMNS = [
     "Detail",
 ]
 MATCH_COLUMNS = ["AccountId", "Account", "Source", "Events", "FirstSeen", "LastSeen"]
-_SSH_FROM = re.compile(r"\bfrom\s+([0-9A-Fa-f:.]+)")
 
 
 @dataclass
@@ -112,27 +113,29 @@ def _windows_events(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _linux_events(frame: pd.DataFrame) -> pd.DataFrame:
-    messages = first_column(frame, "SyslogMessage").fillna("").astype(str)
-    if "LogonResult" in frame.columns:
-        result = frame["LogonResult"]
-    else:
-        result = messages.map(lambda m: "Success" if m.startswith("Accepted") else "Other")
-    ip = frame["SourceIP"] if "SourceIP" in frame.columns else messages.map(_ssh_source)
+    """Linux logon attempts (`logons.linux_logons` rows) as account events."""
     return pd.DataFrame(
         {
             "TimeGenerated": first_column(frame, "TimeGenerated"),
-            "Account": first_column(frame, "AccountName", "User"),
+            "Account": first_column(frame, "Account"),
             "Host": first_column(frame, "Computer"),
-            "IpAddress": ip,
-            "Result": result,
-            "Detail": first_column(frame, "ProcessName"),
+            "IpAddress": first_column(frame, "SourceIP"),
+            "Result": first_column(frame, "LogonResult"),
+            "Detail": first_column(frame, "LogonTypeName"),
         }
     )
 
 
-def _ssh_source(message: str) -> str | None:
-    match = _SSH_FROM.search(message)
-    return match.group(1) if match else None
+def _linux_logons(inv: Any, name: str, label: str) -> Finding:
+    """Linux logon attempts on every host with a logon line naming `name`, counted by
+    the logon-attempt model on each host's lines (as host_logons_summary counts them).
+
+    The account queries find the hosts; the caller keeps the attempts of the account.
+    """
+    ok = inv.query(SOURCES["linux"][2], title=label, account_name=name)
+    bad = inv.query("LinuxSyslog.list_account_logon_failures", title=label, account_name=name)
+    hosts = [text_of(c) for part in (ok.data, bad.data) for c in first_column(part, "Computer")]
+    return Finding(label, linux_logons_on(inv, hosts).data, notes=list(ok.notes))
 
 
 _NORMALISE = {"signins": _signin_events, "windows": _windows_events, "linux": _linux_events}
@@ -180,7 +183,11 @@ def find_accounts(
     unmatched = []
     for option in sources:
         label, prefix, query = SOURCES[option]
-        result = inv.query(query, title=label, account_name=bare)
+        result = (
+            _linux_logons(inv, bare, label)
+            if option == "linux"
+            else inv.query(query, title=label, account_name=bare)
+        )
         found.notes += result.notes
         events = _NORMALISE[option](result.data) if not result.empty else None
         if events is not None:

@@ -18,17 +18,18 @@ Example (in a template):
 from __future__ import annotations
 
 import ipaddress
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
 
+from nbcatalog.nblib.attempts import normalise_address
 from nbcatalog.nblib.entities import mentions
 from nbcatalog.nblib.findings import Finding
 from nbcatalog.nblib.flows import address_class, is_external
-from nbcatalog.nblib.values import text_of
+from nbcatalog.nblib.logons import linux_logons_on
+from nbcatalog.nblib.values import first_column, text_of
 
 MEANING = {
     "private": "a private address (RFC 1918 / unique local): inside an organisation's "
@@ -53,8 +54,6 @@ LOGON_COLUMNS = [
 ]
 TI_TABLE = "ThreatIntelligenceIndicator"
 HOST_COLUMNS = ["HostName", "Source", "LastSeen", "OSType", "Details"]
-_LINUX_USER = re.compile(r"\bfor (?:invalid user )?([^\s]+) from\b|\binvalid user ([^\s]+)", re.I)
-_LINUX_ATTEMPT = re.compile(r"^(Failed \S+ for|Accepted )", re.I)
 
 
 @dataclass
@@ -285,61 +284,35 @@ def _windows(data: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def _linux_user(message: str, fallback: Any) -> str:
-    given = text_of(fallback)
-    if given:
-        return given
-    match = _LINUX_USER.search(message)
-    return next((g for g in match.groups() if g), "") if match else ""
+def _linux(inv: Any, ip: str) -> tuple[pd.DataFrame, Finding]:
+    """Linux logon attempts from `ip`, counted as host_logons_summary counts them.
 
-
-def _linux(data: pd.DataFrame, result: str) -> pd.DataFrame:
-    if data.empty:
-        return pd.DataFrame(columns=LOGON_COLUMNS)
-    data = data.reset_index(drop=True)
-    messages = data.get("SyslogMessage", pd.Series("", index=data.index)).map(text_of)
-    users = [
-        _linux_user(m, u)
-        for m, u in zip(messages, data.get("User", [None] * len(data)), strict=True)
-    ]
-    # The user of one sshd connection, from whichever of its lines names it.
-    conn = list(
-        zip(
-            data.get("Computer", pd.Series("", index=data.index)).map(text_of),
-            data.get("ProcessID", pd.Series("", index=data.index)).map(text_of),
-            strict=True,
-        )
-    )
-    by_conn: dict[tuple[str, str], str] = {}
-    for key, user in zip(conn, users, strict=True):
-        if user and key[1]:
-            by_conn.setdefault(key, user)
-    chosen = _attempt_lines(messages)
-    return pd.DataFrame(
+    The Syslog queries for the address find the hosts with a logon line naming it;
+    each host's logon lines then go through the one logon-attempt model
+    (`nblib.attempts`), and the attempts whose source is `ip` are kept. Counting the
+    address's own lines instead would count sshd's echo lines twice and miss
+    sysklogd's "last message repeated" lines, which name no address.
+    """
+    address = normalise_address(ip)
+    ok = inv.query("LinuxSyslog.list_logons_for_source_ip", ip_address=address)
+    bad = inv.query("LinuxSyslog.list_ip_logon_failures", ip_address=address)
+    hosts = [text_of(c) for part in (ok.data, bad.data) for c in first_column(part, "Computer")]
+    rows = linux_logons_on(inv, hosts).data
+    rows = rows[rows["SourceIP"] == address]
+    if rows.empty:
+        return pd.DataFrame(columns=LOGON_COLUMNS), ok
+    frame = pd.DataFrame(
         {
-            "TimeGenerated": data["TimeGenerated"][chosen],
+            "TimeGenerated": rows["TimeGenerated"],
             "Source": "Linux",
-            "Computer": data.get("Computer", pd.Series(None, index=data.index))[chosen],
-            "Account": [users[i] or by_conn.get(conn[i], "") for i in messages.index[chosen]],
-            "Result": result,
-            "LogonType": data.get("LogonType", pd.Series(None, index=data.index))[chosen],
-            "Details": messages[chosen],
+            "Computer": rows["Computer"],
+            "Account": rows["Account"],
+            "Result": rows["LogonResult"],
+            "LogonType": rows["LogonTypeName"],
+            "Details": rows["Detail"],
         }
     )
-
-
-def _attempt_lines(messages: pd.Series) -> pd.Series:
-    """One line per attempt: sshd writes several lines for one failed password.
-
-    PAM's "authentication failure" line comes once per failed password (valid
-    user or not); without PAM lines, sshd's "Failed password for" and "Accepted"
-    lines; when neither is there, every line.
-    """
-    pam = messages.str.contains("authentication failure", case=False, regex=False)
-    if pam.any():
-        return pam
-    attempts = messages.str.match(_LINUX_ATTEMPT)
-    return attempts if attempts.any() else pd.Series(True, index=messages.index)
+    return frame, ok
 
 
 def _signins(data: pd.DataFrame) -> pd.DataFrame:
@@ -364,7 +337,8 @@ def logons_from_ip(inv: Any, ip: str) -> LogonsFromIp:
 
     One row per attempt with TimeGenerated, Source, Computer (or application),
     Account, Result (Success / Failure), LogonType, Details; notes name the
-    sources that were missing.
+    sources that were missing. Linux attempts are counted by the logon-attempt
+    model, so they equal host_logons_summary's attempts from the address.
 
     Example:
         logons_from_ip(inv, "198.51.100.23")   # the SSH spray and the deploy logon
@@ -373,9 +347,8 @@ def logons_from_ip(inv: Any, ip: str) -> LogonsFromIp:
     parts = []
     win = inv.query("WindowsSecurity.list_logon_attempts_by_ip", ip_address=ip)
     parts.append(_windows(win.data))
-    ok = inv.query("LinuxSyslog.list_logons_for_source_ip", ip_address=ip)
-    bad = inv.query("LinuxSyslog.list_ip_logon_failures", ip_address=ip)
-    parts += [_linux(ok.data, "Success"), _linux(bad.data, "Failure")]
+    linux, ok = _linux(inv, ip)
+    parts.append(linux)
     aad = inv.query("Azure.list_aad_signins_for_ip", ip_address_list=[ip])
     found.signins = aad.data
     parts.append(_signins(aad.data))

@@ -4,9 +4,9 @@ Windows logons come from SecurityEvent 4624 (success) and 4625 (failure); Linux 
 from the sshd, su and login lines of Syslog / auth.log. Both become one row per
 attempt with the same columns (`LOGON_COLUMNS`), so the rest of a notebooklet (the
 timeline, the logon matrix, the brute-force finding) never asks which OS it is on.
-Linux messages are parsed here rather than trusted from a query's extra columns, so
-the same rows come out of the embedded store, a Sentinel workspace or a DataFrame the
-analyst passes in.
+Linux messages are counted with `nblib.attempts` (the one logon-attempt model)
+rather than trusted from a query's extra columns, so the same rows come out of the
+embedded store, a Sentinel workspace or a DataFrame the analyst passes in.
 
 Example:
     >>> import pandas as pd
@@ -21,16 +21,17 @@ Example:
 
 from __future__ import annotations
 
-import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
 
 from nbcatalog.data.logontypes import WINDOWS_LOGON_TYPES
+from nbcatalog.nblib import attempts
 from nbcatalog.nblib.entities import host_matches
 from nbcatalog.nblib.findings import Finding
-from nbcatalog.nblib.values import first_column
+from nbcatalog.nblib.values import first_column, text_of
 
 LOGON_COLUMNS = [
     "TimeGenerated",
@@ -47,60 +48,6 @@ LOGON_COLUMNS = [
     "Detail",
 ]
 _NO_ADDRESS = {"", "-", "::1", "127.0.0.1", "0.0.0.0", "localhost"}  # noqa: S104 - compared, not bound
-
-# Linux auth lines that are logon attempts: (result, process, pattern). The first
-# pattern that matches a line decides; other lines (session bookkeeping,
-# disconnects, pam lines that repeat an sshd line) are not attempts.
-_IP = r"(?P<ip>[0-9A-Fa-f:.]+)"
-_LINUX_PATTERNS: tuple[tuple[str, str, str, re.Pattern[str]], ...] = tuple(
-    (result, process, method, re.compile(pattern))
-    for result, process, method, pattern in (
-        (
-            "Success",
-            "sshd",
-            "",
-            rf"^Accepted (?P<method>\S+) for (?P<user>\S+) from {_IP} port (?P<port>\d+)",
-        ),
-        (
-            "Failure",
-            "sshd",
-            "",
-            r"^Failed (?P<method>\S+) for (?:invalid user )?(?P<user>\S*) "
-            rf"from {_IP} port (?P<port>\d+)",
-        ),
-        (
-            "Failure",
-            "sshd",
-            "invalid user",
-            rf"^Invalid user (?P<user>\S*) from {_IP}(?: port (?P<port>\d+))?",
-        ),
-        (
-            "Failure",
-            "su",
-            "su",
-            r"^pam_unix\(su(?:-l)?:auth\): authentication failure;.*?ruser=(?P<ruser>\S*)"
-            r".*?(?:user=(?P<user>\S+))?\s*$",
-        ),
-        (
-            "Success",
-            "su",
-            "su",
-            r"^pam_unix\(su(?:-l)?:session\): session opened for user (?P<user>[^\s(]+)",
-        ),
-        (
-            "Failure",
-            "login",
-            "login",
-            r"^FAILED LOGIN \(\d+\) on '?(?P<tty>[^' ]+)'? FOR '?(?P<user>[^', ]+)",
-        ),
-        (
-            "Success",
-            "login",
-            "login",
-            r"^pam_unix\(login:session\): session opened for user (?P<user>[^\s(]+)",
-        ),
-    )
-)
 
 
 def _text(series: pd.Series) -> pd.Series:
@@ -121,7 +68,9 @@ def _empty() -> pd.DataFrame:
 def _finish(frame: pd.DataFrame) -> pd.DataFrame:
     frame["TimeGenerated"] = pd.to_datetime(frame["TimeGenerated"], utc=True, errors="coerce")
     for column in LOGON_COLUMNS[1:]:
-        frame[column] = _text(frame[column])
+        text = frame[column].astype("string").fillna("")
+        # a user name stays as the log wrote it: sshd's "Invalid user  admin" is " admin"
+        frame[column] = text if column == "Account" else text.str.strip()
     return frame[LOGON_COLUMNS].sort_values("TimeGenerated", kind="stable").reset_index(drop=True)
 
 
@@ -170,77 +119,44 @@ def windows_logons(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def parse_linux_message(message: Any, process: Any = "") -> dict[str, str] | None:
-    """The logon attempt one auth line records, or None when it is not one.
+    """What one auth line says about a logon attempt, or None when it says nothing.
+
+    `Role` says how the line counts (see `nblib.attempts`): "native" lines are one
+    attempt each, "probe" (invalid user, method none) and "pam" lines only when
+    nothing else records the attempt. Counting needs the other lines of the process:
+    use `linux_logons` for that.
 
     Example:
         >>> parse_linux_message("Accepted password for deploy from 198.51.100.23 port 51234 ssh2")
         {'LogonResult': 'Success', 'LogonProcessName': 'sshd', 'Account': 'deploy', \
-'SourceIP': '198.51.100.23', 'SourcePort': '51234', 'LogonType': 'password'}
+'SourceIP': '198.51.100.23', 'SourcePort': '51234', 'LogonType': 'password', 'Role': 'native'}
         >>> parse_linux_message("Received disconnect from 10.0.0.1 port 22:11: bye") is None
         True
     """
-    if not isinstance(message, str):
+    line = attempts.classify_line(message, process)
+    if line is None:
         return None
-    text = message.strip()
-    for result, proc, default_method, pattern in _LINUX_PATTERNS:
-        match = pattern.search(text)
-        if not match:
-            continue
-        parts = match.groupdict()
-        method = parts.get("method") or default_method
-        return {
-            "LogonResult": result,
-            "LogonProcessName": proc,
-            "Account": parts.get("user") or "",
-            "SourceIP": parts.get("ip") or "",
-            "SourcePort": parts.get("port") or "",
-            "LogonType": method,
-        }
-    return None
+    return {
+        "LogonResult": line.result,
+        "LogonProcessName": line.program,
+        "Account": line.user,
+        "SourceIP": line.address,
+        "SourcePort": line.port,
+        "LogonType": line.method,
+        "Role": line.role,
+    }
 
 
 def linux_logons(frame: pd.DataFrame) -> pd.DataFrame:
     """Syslog sshd/su/login lines as `logon_sessions` rows, one per attempt.
 
-    sshd writes several lines for one failed attempt ("Invalid user x from ..." then
-    "Failed password for invalid user x from ..."): the "Invalid user" line counts
-    only when no Failed/Accepted line names the same address and port.
+    The counting rules are `nblib.attempts`': lines grouped by host, program and
+    PID, repeats expanded, echo lines (invalid user, pam_unix) counted only when
+    nothing else records the attempt.
     """
-    if frame is None or frame.empty or "SyslogMessage" not in frame.columns:
+    rows = attempts.linux_attempts(frame)
+    if rows.empty:
         return _empty()
-    frame = frame.reset_index(drop=True)  # analysts' frames may repeat index labels
-    parsed = [
-        parse_linux_message(m, p)
-        for m, p in zip(frame["SyslogMessage"], first_column(frame, "ProcessName"), strict=True)
-    ]
-    keep = [i for i, p in zip(frame.index, parsed, strict=True) if p is not None]
-    if not keep:
-        return _empty()
-    rows = pd.DataFrame([p for p in parsed if p is not None], index=keep)
-    rows["TimeGenerated"] = first_column(frame, "TimeGenerated").loc[keep]
-    rows["Computer"] = first_column(frame, "Computer").loc[keep]
-    rows["LogonTypeName"] = rows["LogonProcessName"] + " " + rows["LogonType"]
-    rows["LogonTypeName"] = rows["LogonTypeName"].where(
-        rows["LogonProcessName"] != rows["LogonType"], rows["LogonProcessName"]
-    )
-    rows["Detail"] = first_column(frame, "SyslogMessage").loc[keep].astype(str)
-    rows["TargetLogonId"] = ""
-    rows["Platform"] = "Linux"
-    invalid_only = rows["Detail"].str.startswith("Invalid user")
-    with_port = rows[~invalid_only & (rows["SourcePort"] != "")]
-    answered = set(
-        zip(with_port["Computer"], with_port["SourceIP"], with_port["SourcePort"], strict=True)
-    )
-    duplicate = invalid_only & pd.Series(
-        [
-            (c, ip, port) in answered
-            for c, ip, port in zip(
-                rows["Computer"], rows["SourceIP"], rows["SourcePort"], strict=True
-            )
-        ],
-        index=rows.index,
-    )
-    rows = rows[~duplicate]
     rows["SourceIP"] = _address(rows["SourceIP"])
     return _finish(rows)
 
@@ -334,6 +250,36 @@ def host_logons(
             f"{len(sessions.data)} logon attempts: {counts.get('Success', 0)} succeeded, "
             f"{counts.get('Failure', 0)} failed",
         )
+    return sessions
+
+
+def linux_logons_on(inv: Any, computers: Iterable[str]) -> LogonSessions:
+    """The Linux logon attempts on each of `computers` (exact names), as `host_logons`
+    counts them: the same query and the same model, one host at a time.
+
+    For steps that start from something else than a host (an address, an account)
+    and must count the attempts they find the way host_logons_summary does.
+
+    Example:
+        >>> linux_logons_on(inv, ["LNX-WEB01"]).data["LogonResult"].value_counts()  # doctest: +SKIP
+    """
+    sessions = LogonSessions("Linux logons", _empty())
+    frames = []
+    for computer in sorted({text_of(c) for c in computers} - {""}):
+        found = inv.query(
+            "LinuxSyslog.list_logons_for_host", title="Linux logons", host_name=computer
+        )
+        for note in found.notes:
+            if note not in sessions.notes:
+                sessions.notes.append(note)
+        raw = found.data
+        if not raw.empty and "Computer" in raw.columns:
+            raw = raw[[text_of(c).casefold() == computer.casefold() for c in raw["Computer"]]]
+            frames.append(linux_logons(raw))
+    frames = [f for f in frames if not f.empty]
+    if frames:
+        sessions.data = _finish(pd.concat(frames, ignore_index=True))
+    sessions.hosts = sorted(set(sessions.data["Computer"]) - {""})
     return sessions
 
 
