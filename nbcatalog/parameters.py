@@ -228,7 +228,9 @@ def validate_entity(name: str, kind: str, value: Any) -> Any:
         >>> validate_entity("ip", "ip", "203.0.113.77")
         '203.0.113.77'
     """
-    if value in (None, "") or kind not in ENTITY_KINDS:
+    if isinstance(value, str) and not value.strip():
+        return ""  # blank (a CSV cell of spaces, say) is not given, not an invalid entity
+    if value is None or kind not in ENTITY_KINDS:
         return value
     values = value if isinstance(value, list) else [value]
     for item in values:

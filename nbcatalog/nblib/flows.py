@@ -667,6 +667,7 @@ class Subject(Finding):
     kind: str = "host"
     closest: list[str] = field(default_factory=list)
     candidates: list[str] = field(default_factory=list)
+    where: str = "this data source"
 
     @property
     def matched(self) -> bool:
@@ -699,6 +700,7 @@ def resolve_subject(
         subject.data, subject.notes = found.data, list(found.notes)
         subject.host, subject.ok = found.name, found.name is not None
         subject.closest, subject.candidates = list(found.closest), list(found.candidates)
+        subject.where = found.where
         subject.ip = ip or None
         return subject
     if ip:

@@ -59,6 +59,7 @@ class HostMatch(Finding):
     names: list[str] = field(default_factory=list)
     from_data: bool = False
     kind: str = "host"
+    where: str = "this data source"  # what was searched: the source, or the rows passed in
     seen: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
 
     @property
@@ -168,9 +169,9 @@ def find_host(inv: Any, host: str, data: pd.DataFrame | None = None) -> HostMatc
             "no host given: pass host='WKSTN-042' (a full host name or the start of one)",
         )
         return found
-    where = "this data source"
+    where = found.where
     if data is not None:
-        where = "the rows passed as data"
+        where = found.where = "the rows passed as data"
         known = hosts_in_frame(data)
         if known is None:
             found.note(

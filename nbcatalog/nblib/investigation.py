@@ -142,7 +142,9 @@ class Investigation:
                 self.outcome.fail(f"no {state.kind} given")
             else:
                 near = list(state.closest) or closest_known(self, state.kind, state.given)
-                reason = f"no {state.kind} named {state.given!r} in this data source"
+                reason = f"no {state.kind} named {state.given!r} in {state.where}"
+                if state.in_period:
+                    reason += f" in {self.period}"
                 if self.outcome.missing_tables and not near:
                     reason += f" ({', '.join(self.outcome.missing_tables)} absent from it)"
                 self.outcome.fail(reason, closest=near)

@@ -194,6 +194,8 @@ class EntityState:
     candidates: tuple[str, ...] = ()
     closest: tuple[str, ...] = ()
     notes: tuple[Any, ...] = ()
+    in_period: bool = False  # looked for in the time range only (accounts), not in all data
+    where: str = "this data source"
 
 
 def closest_from_notes(notes: Iterable[Any]) -> list[str]:
@@ -231,7 +233,21 @@ def entity_state(found: Any, kind: str | None = None, given: str | None = None) 
     described = str(getattr(found, "described", "") or getattr(found, "name", "") or given)
     near = list(getattr(found, "closest", None) or closest_from_notes(notes))
     candidates = list(getattr(found, "candidates", None) or [])
-    return EntityState(kind, given, bool(matched), described, tuple(candidates), tuple(near), notes)
+    # Look-ups that say whether they matched (hosts, flow subjects) search all the data;
+    # the others (accounts) search the events of the time range.
+    in_period = getattr(found, "matched", None) is None
+    where = str(getattr(found, "where", "") or "this data source")
+    return EntityState(
+        kind,
+        given,
+        bool(matched),
+        described,
+        tuple(candidates),
+        tuple(near),
+        notes,
+        in_period,
+        where,
+    )
 
 
 def known_names(inv: Any, kind: str) -> list[str]:
@@ -258,7 +274,15 @@ def known_names(inv: Any, kind: str) -> list[str]:
         ],
         "url": [("ThreatIntelligenceIndicator", "Url")],
         "domain": [("ThreatIntelligenceIndicator", "DomainName")],
-        "entity": [("SecurityAlert", "CompromisedEntity"), ("Heartbeat", "ComputerIP")],
+        # alert_ti_enrich's entity: anything an alert may name.
+        "entity": [
+            ("SecurityAlert", "CompromisedEntity"),
+            ("Heartbeat", "Computer"),
+            ("Heartbeat", "ComputerIP"),
+            ("ThreatIntelligenceIndicator", "NetworkIP"),
+            ("ThreatIntelligenceIndicator", "DomainName"),
+            ("ThreatIntelligenceIndicator", "Url"),
+        ],
     }.get(kind, [])
     names: list[str] = []
     for table, column in columns:

@@ -83,8 +83,8 @@ _TABLES: weakref.WeakKeyDictionary[Any, frozenset[str]] = weakref.WeakKeyDiction
 def has_table(source: Any, table: str) -> bool | None:
     """Whether `source` has `table`; None when the source cannot say.
 
-    A list naming none of the store's tables is no answer: msticpy's LocalData lists
-    its files (host_logons.pkl), an unconnected workspace lists nothing.
+    A list naming only things that are not store tables is no answer: msticpy's
+    LocalData lists its files (host_logons.pkl). An empty list means no tables.
 
     Example:
         >>> class Files:
@@ -98,7 +98,7 @@ def has_table(source: Any, table: str) -> bool | None:
             known = _TABLES[source] = frozenset(source.tables())
     except Exception:  # a source that cannot list tables: just try the query
         return None
-    if not known & _store_tables():
+    if known and not known & _store_tables():
         return None
     return table in known
 
