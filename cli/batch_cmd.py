@@ -8,8 +8,9 @@ leaves that parameter at its default). The template's other options
 (``--last``, ``--source``, ``--option`` and its own parameters) apply to every
 run. Executors: ``--workers N`` threads with warm kernels (default: the number
 of cores), or Dask with ``--scheduler ADDRESS`` (or a scheduler file) or
-``--dask-local N`` worker processes. Exit codes: 0 every run succeeded, 1 some
-failed (the summary names them), 2 bad usage or parameters.
+``--dask-local N`` worker processes. Exit codes: 0 every run finished (ok, or
+no_data without ``--strict``), 1 some failed (the summary names them), 2 bad
+usage or parameters, 3 ``--strict`` and some run found no data.
 
 Example:
     $ nbcatalog batch host-summary --host-file hosts.txt --last 24h --workers 2 --html
@@ -26,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+from nbcatalog.cli.run_cmd import strict_option
 from nbcatalog.cli.template_options import (
     cli_options,
     option_flag,
@@ -34,6 +36,7 @@ from nbcatalog.cli.template_options import (
 )
 
 from nbcatalog.errors import NbcatalogError, ParameterError, UsageError
+from nbcatalog.runstate import NO_DATA_EXIT
 
 FILE_SUFFIX = "_file"
 
@@ -166,6 +169,7 @@ def _batch_options() -> list[click.Parameter]:
             help="start a new kernel for every run instead of reusing warm ones (slower)",
         ),
         *output_options(timeout_help="fail a run that takes longer than this"),
+        strict_option(),
     ]
 
 
@@ -182,19 +186,23 @@ def _file_options(template: Any) -> list[click.Parameter]:
 
 
 def _human_summary(summary: dict[str, Any]) -> str:
-    lines = [
-        f"{summary['template']}: {summary['ok']} of {summary['runs']} run(s) ok, "
-        f"{summary['failed']} failed, in {summary['duration']:.1f} s "
-        f"({summary['executor']} executor)"
-    ]
+    lines = []
     for row in summary["results"]:
-        if row["status"] != "ok":
+        if row["status"] == "failed":
             lines.append(
                 f"  FAILED {row['key']} after {row['attempts']} attempt(s): {row['error']}"
             )
             if row.get("run_dir"):
                 lines.append(f"         run folder: {row['run_dir']}")
+        elif row["status"] == "no_data":
+            lines.append(f"  NO DATA {row['key']}: {row.get('reason') or 'no data'}")
+            lines.append(f"          run folder: {row['run_dir']}")
     lines.append(f"batch summary: {summary['index']}")
+    lines.append(
+        f"{summary['template']}: {summary['ok']} of {summary['runs']} run(s) ok, "
+        f"{summary['no_data']} no_data, {summary['failed']} failed, in "
+        f"{summary['duration']:.1f} s ({summary['executor']} executor)"
+    )
     return "\n".join(lines)
 
 
@@ -236,7 +244,11 @@ def _callback(template: Any) -> Callable[..., None]:
             _fail(exc, as_json)
         summary = batch.summary()
         click.echo(json.dumps(summary, indent=2) if as_json else _human_summary(summary))
-        sys.exit(0 if batch.ok else 1)
+        if summary["failed"]:
+            sys.exit(1)
+        if values.get("strict") and summary["no_data"]:
+            sys.exit(NO_DATA_EXIT)
+        sys.exit(0)
 
     return callback
 
@@ -266,8 +278,8 @@ def batch_template_command(template: Any) -> click.Command:
     context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
     add_help_option=False,
     help="Run the notebooklet NAME once per entity listed in a file; "
-    "`nbcatalog batch NAME --help` lists its options.\n\nExit codes: 0 all runs ok, "
-    "1 some failed, 2 bad usage.",
+    "`nbcatalog batch NAME --help` lists its options.\n\nExit codes: 0 all runs finished, "
+    "1 some failed, 2 bad usage, 3 --strict and some run found no data.",
 )
 @click.argument("name", required=False)
 @click.argument("args", nargs=-1, type=click.UNPROCESSED)

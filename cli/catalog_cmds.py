@@ -161,7 +161,8 @@ def new_cmd(name: str, category: str, directory: Path | None, force: bool) -> No
 def check_cmd(paths: tuple[Path, ...]) -> None:
     """Check templates against the contract (default: every template in the catalogue).
 
-    Exit code 2 when any template has a problem.
+    Exit code 2 when any template has a problem; warnings (e.g. a template that
+    never says when it found no data) are printed but do not fail the check.
     """
     from nbcatalog.scaffold import check_paths
 
@@ -170,11 +171,17 @@ def check_cmd(paths: tuple[Path, ...]) -> None:
     else:
         targets = [t.path for t in catalog_module.catalog()]
         targets += [p.path for p in catalog_module.catalog_problems() if p.path.is_file()]
-    files, problems = check_paths(targets)
+    warnings: list = []
+    files, problems = check_paths(targets, warnings)
     for problem in problems:
         click.echo(str(problem), err=True)
+    for warning in warnings:
+        click.echo(f"warning: {warning}", err=True)
     bad = len({p.path for p in problems})
-    click.echo(f"{len(files)} template(s) checked, {bad} with problems, {len(problems)} problem(s)")
+    click.echo(
+        f"{len(files)} template(s) checked, {bad} with problems, {len(problems)} problem(s)"
+        + (f", {len(warnings)} warning(s)" if warnings else "")
+    )
     if problems:
         raise SystemExit(2)
 

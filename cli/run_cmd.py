@@ -3,8 +3,11 @@
 The options after NAME come from that template's parameters (``--host``,
 ``--account``, …, see `nbcatalog.cli.template_options`), plus ``--last``,
 ``--start``, ``--end``, ``--option``, ``--source`` and the run's own ``--output``,
-``--timeout``, ``--html``, ``--json``, ``--quiet``. ``nbcatalog run NAME --help``
-lists them. Exit codes: 0 success, 1 the run failed, 2 bad usage or parameters.
+``--timeout``, ``--html``, ``--json``, ``--quiet``, ``--strict``. ``nbcatalog run NAME
+--help`` lists them. The last line printed is the run's state: ``ok``, or ``no_data``
+and what was missing. Exit codes: 0 the run finished (ok, or no_data without
+``--strict``), 1 the run failed, 2 bad usage or parameters (a required entity
+missing too), 3 ``--strict`` and the run found no data.
 
 Example:
     $ nbcatalog run host-summary --host WKSTN-042 --last 24h --json
@@ -22,6 +25,7 @@ import click
 from nbcatalog.cli.template_options import cli_options, output_options, raw_from_cli
 
 from nbcatalog.errors import NbcatalogError, RunError, UsageError
+from nbcatalog.runstate import NO_DATA, NO_DATA_EXIT, status_line
 
 KERNEL_NOTE = (
     "Each run starts a fresh kernel: one run per process would not reuse a warm "
@@ -38,7 +42,18 @@ def _run_options(force_html: bool) -> list[click.Parameter]:
         options.insert(
             2, click.Option(["--html", "html"], is_flag=True, help="also write report.html")
         )
+    options.append(strict_option())
     return options
+
+
+def strict_option() -> click.Option:
+    """``--strict``: a run that found no data exits 3 (run, report and batch take it)."""
+    return click.Option(
+        ["--strict", "strict"],
+        is_flag=True,
+        help="exit 3 when the run finds no data (the entity matched nothing or its tables "
+        "are absent), so a scheduled job with a mistyped host does not stay green",
+    )
 
 
 def _human_summary(summary: dict[str, Any]) -> str:
@@ -50,17 +65,24 @@ def _human_summary(summary: dict[str, Any]) -> str:
             text = json.dumps(value, ensure_ascii=False)
             parts.append(f"{name}={text if len(text) <= 40 else text[:37] + '...'}")
     lines = [
-        f"{summary['template']}: {summary['status']} in {summary['duration']:.1f} s",
         f"results: {', '.join(parts) or 'none'}",
         f"run folder: {summary['run_dir']}",
     ]
     if summary.get("report"):
         lines.append(f"report: {summary['report']}")
+    no_data = summary.get("no_data") or {}
+    # Last, where `tail -1` of a cron log finds it: the state, and why when no_data.
+    lines.append(
+        status_line(
+            summary["template"], summary["status"], summary["duration"], no_data.get("reason", "")
+        )
+    )
     return "\n".join(lines)
 
 
 def _fail(exc: NbcatalogError | ValueError, as_json: bool, code: int) -> None:
-    click.echo(f"error: {exc}", err=True)
+    # A missing entity is told with the shell's flags (--host), not Python's keywords.
+    click.echo(f"error: {getattr(exc, 'cli_message', exc)}", err=True)
     if as_json:
         info: dict[str, Any] = {"status": "failed" if code == 1 else "usage-error"}
         info["error"] = str(exc)
@@ -84,10 +106,13 @@ def _template_callback(template: Any, force_html: bool) -> Callable[..., None]:
         from nbcatalog.template import TemplateError
 
         as_json = bool(values.get("json_out"))
+        strict = bool(values.get("strict"))
         raw = raw_from_cli(template, values)
         try:
             res = run(
                 str(template.path),
+                # Recorded, so the history and the index show a strict no_data as failed.
+                labels={"strict": True} if strict else None,
                 output_dir=values.get("output"),
                 timeout=values.get("timeout"),
                 html=force_html or bool(values.get("html")),
@@ -111,6 +136,8 @@ def _template_callback(template: Any, force_html: bool) -> Callable[..., None]:
             _fail(exc, as_json, 1)
         summary = res.to_json_summary()
         click.echo(json.dumps(summary, indent=2) if as_json else _human_summary(summary))
+        if strict and res.status == NO_DATA:
+            sys.exit(NO_DATA_EXIT)
 
     return callback
 

@@ -3,7 +3,8 @@
 The schedule file is ``--file``, else ``$NBCATALOG_SCHEDULES``, else
 ./schedules.yaml; runs, history and index.html go under ``--output``, else
 ``$NBCATALOG_OUTPUT``, else ./output. Exit codes: 0 all well, 1 a run failed,
-2 a bad schedule file or option.
+2 a bad schedule file or option, 3 no run failed but a strict job's run found no
+data (its host matched nothing, its tables are absent).
 
 Example:
     $ nbcatalog schedule check
@@ -106,11 +107,17 @@ def _print_outcomes(outcomes: list, as_json: bool, root: Path) -> None:
         click.echo(line)
         if o.error and o.status != "ok":
             click.echo(f"  {o.error}", err=True)
+        if o.status == "no_data":
+            policy = "strict job: counted as a failure" if o.strict else "strict: false"
+            click.echo(f"  no data: {o.reason or 'no data'} ({policy})")
 
 
 def _exit_for(outcomes: list) -> None:
-    if any(o.status in ("failed", "error") for o in outcomes):
-        sys.exit(1)
+    from nbcatalog.schedules.rundue import exit_code
+
+    code = exit_code(outcomes)
+    if code:
+        sys.exit(code)
 
 
 @click.group("schedule")
@@ -227,7 +234,10 @@ def run_command(
 @click.command("history")
 @click.option("--job", "job", metavar="JOB", help="only runs of this scheduled job")
 @click.option(
-    "--status", "status", metavar="STATUS", help="only runs with this status (ok, failed)"
+    "--status",
+    "status",
+    metavar="STATUS",
+    help="only runs with this status (ok, no_data, failed, interrupted)",
 )
 @click.option("--template", "template", metavar="NAME", help="only runs of this notebooklet")
 @click.option("--limit", "limit", type=click.IntRange(min=1), default=50, show_default=True)
@@ -264,6 +274,8 @@ def history(
         )
         if r.error:
             click.echo(f"    {r.error.splitlines()[0]}")
+        if r.reason:
+            click.echo(f"    no data: {r.reason}")
 
 
 COMMANDS: list[click.Command] = [schedule, history]

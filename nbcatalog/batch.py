@@ -4,7 +4,9 @@ Every parameter set becomes an ordinary run (its own run folder, run.json and
 history row, labelled ``{"batch": <id>, "trigger": "batch", "attempt": n}``), so
 the report index, retention and `nbcatalog history` see batch runs like any
 other. A failed run is tried again up to `retries` times; a run that still
-fails is reported in the summary table and never stops the others. Parameters
+fails is reported in the summary table and never stops the others. A run that
+ends ``no_data`` (its entity matched nothing) is not retried: the table says
+``no_data`` and why. Parameters
 are checked for every set before anything runs, and the time range is fixed
 once for the whole batch, so every entity covers the same window.
 
@@ -45,6 +47,7 @@ import pandas as pd
 
 from nbcatalog.errors import ParameterError, RunError, UsageError
 from nbcatalog.results import Results, json_safe
+from nbcatalog.runstate import FAILED, NO_DATA, OK
 
 EXECUTORS = ("local", "dask")
 BATCHES_DIR = "batches"
@@ -60,13 +63,14 @@ class RunOutcome:
     index: int
     key: str
     params: dict[str, Any]
-    status: str  # "ok" or "failed"
+    status: str  # "ok", "no_data" or "failed"
     attempts: int
     duration: float  # seconds, all attempts
     run_dir: str | None
     report: str | None
     error: str | None
     worker: str | None = None
+    reason: str | None = None  # a no_data run: what was missing
 
 
 def param_key(params: Mapping[str, Any]) -> str:
@@ -114,7 +118,13 @@ def run_entity(
     key = param_key(params)
     started = time.monotonic()
 
-    def outcome(status: str, run_dir: str | None, report: str | None, error: str | None):
+    def outcome(
+        status: str,
+        run_dir: str | None,
+        report: str | None,
+        error: str | None,
+        reason: str | None = None,
+    ):
         return RunOutcome(
             index=index,
             key=key,
@@ -126,6 +136,7 @@ def run_entity(
             report=report,
             error=error,
             worker=_worker_name(),
+            reason=reason,
         )
 
     run_dir: str | None = None
@@ -154,9 +165,10 @@ def run_entity(
             error = _first_line(str(exc))
         except Exception as exc:  # a kernel that would not start, a full disk, ...
             run_dir, error = None, f"{type(exc).__name__}: {_first_line(str(exc))}"
-        else:
+        else:  # ok or no_data: either way the run is done (no_data is not retried)
             report = str(res.report_path) if res.report_path else None
-            return outcome("ok", str(res.run_dir), report, None)
+            reason = getattr(res, "reason", "") or None
+            return outcome(str(res.status), str(res.run_dir), report, None, reason)
     return outcome("failed", run_dir, None, error)
 
 
@@ -191,11 +203,11 @@ def _warm_pool(size: int) -> None:
 
 
 def results_from_run_dir(run_dir: str | os.PathLike) -> Results:
-    """Re-create the Results of a successful run from its run folder.
+    """Re-create the Results of a finished run (``ok`` or ``no_data``) from its run folder.
 
     Reads run.json and decodes the glued values of notebook.ipynb (sidecars
     included), as `nbcatalog.run` returned them. Raises UsageError for a run that
-    did not succeed.
+    did not finish.
 
     Example:
         >>> res = results_from_run_dir("output/host_summary/20260101T000000Z-ab12cd")
@@ -212,7 +224,7 @@ def results_from_run_dir(run_dir: str | os.PathLike) -> Results:
 
     folder = Path(run_dir)
     info = json.loads((folder / RUN_JSON).read_text(encoding="utf-8"))
-    if info.get("status") != "ok":
+    if info.get("status") not in (OK, NO_DATA):
         raise UsageError(f"the run in {folder} has status {info.get('status')!r}, no results")
     template_path = info.get("template_path")
     if template_path and Path(template_path).is_file():
@@ -232,9 +244,10 @@ def results_from_run_dir(run_dir: str | os.PathLike) -> Results:
         run_dir=folder,
         notebook_path=notebook_path,
         report_path=Path(report) if report else None,
-        status="ok",
+        status=str(info["status"]),
         duration=float(info.get("duration") or 0.0),
         run_info=info,
+        outcome=harvested.outcome,
     )
 
 
@@ -242,12 +255,14 @@ class BatchResults:
     """The outcome of a batch: a summary table, and each run's Results on demand.
 
     ``table`` has one row per parameter set, in the order given: the parameters,
-    then status, attempts, duration, run_dir, report, error. ``result(i)`` loads
-    the Results of row `i` (or of a key such as ``"host=WKSTN-042"``) from its
-    run folder.
+    then status (ok, no_data or failed), attempts, duration, run_dir, report,
+    error and reason (what a no_data run was missing). ``result(i)`` loads the
+    Results of row `i` (or of a key such as ``"host=WKSTN-042"``) from its run
+    folder.
 
     Example:
         >>> batch.ok, len(batch), batch.failed[["host", "error"]]   # doctest: +SKIP
+        >>> batch.no_data[["host", "reason"]]                       # doctest: +SKIP
     """
 
     def __init__(
@@ -285,22 +300,41 @@ class BatchResults:
                 "run_dir": o.run_dir,
                 "report": o.report,
                 "error": o.error,
+                "reason": o.reason,
             }
             for o in self.outcomes
         ]
-        columns = names + ["status", "attempts", "duration", "run_dir", "report", "error"]
+        columns = names + [
+            "status",
+            "attempts",
+            "duration",
+            "run_dir",
+            "report",
+            "error",
+            "reason",
+        ]
         return pd.DataFrame(rows, columns=columns)
 
     @property
     def ok(self) -> bool:
-        """True when every run succeeded."""
-        return all(o.status == "ok" for o in self.outcomes)
+        """True when every run succeeded and found its data (no failed, no no_data run)."""
+        return all(o.status == OK for o in self.outcomes)
 
     @property
     def failed(self) -> pd.DataFrame:
         """The rows of `table` whose run failed."""
         table = self.table
-        return table[table["status"] != "ok"]
+        return table[table["status"] == FAILED]
+
+    @property
+    def no_data(self) -> pd.DataFrame:
+        """The rows of `table` whose run found no data (the reason says what was missing)."""
+        table = self.table
+        return table[table["status"] == NO_DATA]
+
+    def count(self, status: str) -> int:
+        """How many runs ended in `status` (ok, no_data, failed)."""
+        return sum(o.status == status for o in self.outcomes)
 
     def __len__(self) -> int:
         return len(self.outcomes)
@@ -323,16 +357,16 @@ class BatchResults:
         Raises RunError-like UsageError for a run that failed.
         """
         outcome = self._outcome(which)
-        if outcome.status != "ok" or outcome.run_dir is None:
+        if outcome.status not in (OK, NO_DATA) or outcome.run_dir is None:
             raise UsageError(f"run {outcome.key!r} failed: {outcome.error}")
         if outcome.index not in self._cache:
             self._cache[outcome.index] = results_from_run_dir(outcome.run_dir)
         return self._cache[outcome.index]
 
     def results(self) -> Iterator[tuple[str, Results]]:
-        """(key, Results) of every successful run, loaded one at a time."""
+        """(key, Results) of every finished run (ok or no_data), loaded one at a time."""
         for o in self.outcomes:
-            if o.status == "ok":
+            if o.status in (OK, NO_DATA):
                 yield o.key, self.result(o.index)
 
     def summary(self) -> dict[str, Any]:
@@ -341,10 +375,11 @@ class BatchResults:
             "batch_id": self.batch_id,
             "template": self.template,
             "executor": self.executor,
-            "status": "ok" if self.ok else "failed",
+            "status": FAILED if self.count(FAILED) else NO_DATA if self.count(NO_DATA) else OK,
             "runs": len(self),
-            "ok": sum(o.status == "ok" for o in self.outcomes),
-            "failed": sum(o.status != "ok" for o in self.outcomes),
+            "ok": self.count(OK),
+            "no_data": self.count(NO_DATA),
+            "failed": self.count(FAILED),
             "duration": round(self.duration, 3),
             "batch_dir": str(self.batch_dir),
             "index": str(self.index_path) if self.index_path else None,
@@ -352,10 +387,10 @@ class BatchResults:
         }
 
     def __repr__(self) -> str:
-        done = sum(o.status == "ok" for o in self.outcomes)
+        empty = f", {self.count(NO_DATA)} no_data" if self.count(NO_DATA) else ""
         return (
-            f"<BatchResults {self.template} {self.batch_id}: {done}/{len(self)} ok "
-            f"in {self.duration:.1f}s>"
+            f"<BatchResults {self.template} {self.batch_id}: {self.count(OK)}/{len(self)} ok"
+            f"{empty} in {self.duration:.1f}s>"
         )
 
     def _repr_html_(self) -> str:

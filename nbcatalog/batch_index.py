@@ -2,7 +2,8 @@
 
 One row per parameter set, in the order given: the parameters, the status, how
 many attempts it took, how long, links to the run's report, notebook and
-run.json, and the error of a run that failed; below it, every attempt of the
+run.json, the error of a run that failed and what a no_data run was missing;
+below it, every attempt of the
 batch as the run history recorded it (labels ``{"batch": <id>}``). The rows come
 from the run history and the report index's own cell renderers
 (`nbcatalog.schedules.index`), so a batch page and the main index agree. Every
@@ -66,11 +67,12 @@ def render_batch_index(batch: BatchResults, records: list[history.RunRecord], *,
             record = by_dir.get(rel) if rel else None
         if record is not None:
             files = report_index._files(record)
+            status = report_index._status(record)
         else:  # the run never got a run folder (e.g. a kernel that would not start)
             files = '<span class="empty">no files</span>'
             if o.error:
                 files += f'<div class="error">{_e(o.error)}</div>'
-        status = f'<span class="status status-{_e(o.status)}">{_e(o.status)}</span>'
+            status = f'<span class="status status-{_e(o.status)}">{_e(o.status)}</span>'
         rows.append(
             [
                 f'<span class="params">{_e(o.key)}</span>',
@@ -90,7 +92,6 @@ def render_batch_index(batch: BatchResults, records: list[history.RunRecord], *,
         ]
         for r in (by_dir[d] for d in sorted(by_dir, key=lambda d: by_dir[d].started or ""))
     ]
-    done = sum(o.status == "ok" for o in batch.outcomes)
     generated = history.utc_text(datetime.now(timezone.utc))
     parts = [
         "<!DOCTYPE html>",
@@ -99,8 +100,9 @@ def render_batch_index(batch: BatchResults, records: list[history.RunRecord], *,
         f"<title>batch {_e(batch.batch_id)}</title>",
         f"<style>{report_index._STYLE}</style></head><body>",
         f"<h1>Batch {_e(batch.template)}</h1>",
-        f'<p class="generated">{_e(batch.batch_id)}: {done} of {len(batch)} run(s) ok, '
-        f"{len(batch) - done} failed; {_e(batch.executor)} executor, "
+        f'<p class="generated">{_e(batch.batch_id)}: {batch.count("ok")} of {len(batch)} '
+        f"run(s) ok, {batch.count('no_data')} no_data, {batch.count('failed')} failed; "
+        f"{_e(batch.executor)} executor, "
         f"{batch.duration:.1f} s; generated {_e(report_index._when(generated))}</p>",
         f'<nav><a href="{up}{report_index.INDEX_NAME}">All reports</a></nav>',
         "<h2>Runs</h2>",

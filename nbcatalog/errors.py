@@ -35,6 +35,18 @@ class ParameterError(UsageError):
     """A parameter value, name, option or time range that cannot be accepted."""
 
 
+class MissingParameterError(ParameterError):
+    """A required entity parameter (or every one of its alternatives) was not given.
+
+    ``str(exc)`` names the Python keywords; `cli_message` names the command-line flags
+    (``--host``) for the shell, where DataFrame parameters cannot be given.
+    """
+
+    def __init__(self, message: str, cli_message: str | None = None):
+        super().__init__(message)
+        self.cli_message = cli_message or message
+
+
 class DataSourceError(UsageError):
     """A data-source spec or query that cannot be served."""
 

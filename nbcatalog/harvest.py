@@ -18,15 +18,26 @@ from typing import Any
 
 import scrapbook as sb
 
-from nbcatalog.scraps import reading_from
+from nbcatalog.runstate import NO_DATA, OK
+from nbcatalog.scraps import OUTCOME_SCRAP, reading_from
 
 
 @dataclass
 class Harvest:
-    """Glued data (name -> value) and displays (name -> the nbformat output shown)."""
+    """Glued data (name -> value) and displays (name -> the nbformat output shown).
+
+    `outcome` is the data state the template declared (`nblib.outcome`: status
+    ``ok`` or ``no_data``, reasons, closest names), None when it declared none.
+    """
 
     data: dict[str, Any] = field(default_factory=dict)
     displays: dict[str, dict[str, Any]] = field(default_factory=dict)
+    outcome: dict[str, Any] | None = None
+
+    @property
+    def status(self) -> str:
+        """``no_data`` when the template said its data was not there, else ``ok``."""
+        return NO_DATA if self.outcome and self.outcome.get("status") == NO_DATA else OK
 
 
 def harvest(notebook_path: str | Path, *, lazy: bool = False) -> Harvest:
@@ -42,4 +53,7 @@ def harvest(notebook_path: str | Path, *, lazy: bool = False) -> Harvest:
         # Not scraps.data_scraps: it drops values that decode to None.
         data = {name: s.data for name, s in scraps.items() if s.encoder != "display"}
     displays = {name: dict(s.display) for name, s in scraps.items() if s.display is not None}
-    return Harvest(data=data, displays=displays)
+    outcome = data.pop(OUTCOME_SCRAP, None)
+    if outcome is not None and not isinstance(outcome, dict):
+        raise ValueError(f"scrap {OUTCOME_SCRAP!r} must be a dict, got {type(outcome).__name__}")
+    return Harvest(data=data, displays=displays, outcome=outcome)

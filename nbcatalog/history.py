@@ -4,7 +4,8 @@ The database lives at ``<output root>/history.sqlite`` next to the run folders
 it describes (``<root>/<template>/<stamp>-<id>/``), so a run written with
 ``output_dir=X`` lands in X's history. Rows are built from each folder's
 ``run.json``, which the runner has already redacted, so no secret reaches here.
-Statuses are run.json's own: ``ok``, ``failed``, ``running``, ``interrupted``.
+Statuses are run.json's own: ``ok``, ``no_data``, ``failed``, ``running``,
+``interrupted``; a ``no_data`` row keeps what was missing in ``reason``.
 
 Example:
     >>> from nbcatalog import history
@@ -50,7 +51,8 @@ CREATE TABLE IF NOT EXISTS runs (
     error       TEXT,
     paths       TEXT NOT NULL,      -- JSON name -> path relative to the output root
     labels      TEXT NOT NULL,
-    recorded_at TEXT NOT NULL
+    recorded_at TEXT NOT NULL,
+    reason      TEXT                -- a no_data run: what was missing
 );
 CREATE INDEX IF NOT EXISTS runs_job ON runs (job, started);
 CREATE INDEX IF NOT EXISTS runs_template ON runs (template, started);
@@ -97,7 +99,24 @@ def connect(root: str | os.PathLike | None = None) -> sqlite3.Connection:
     conn.execute("PRAGMA busy_timeout = 60000")
     conn.execute("PRAGMA journal_mode = WAL")
     conn.executescript(_SCHEMA)
+    _add_missing_columns(conn)
     return conn
+
+
+# Columns added after the first release: (name, SQL type), added to older databases.
+_ADDED_COLUMNS = (("reason", "TEXT"),)
+
+
+def _add_missing_columns(conn: sqlite3.Connection) -> None:
+    have = {row["name"] for row in conn.execute("PRAGMA table_info(runs)")}
+    for name, kind in _ADDED_COLUMNS:
+        if name in have:
+            continue
+        try:
+            conn.execute(f"ALTER TABLE runs ADD COLUMN {name} {kind}")
+        except sqlite3.OperationalError as exc:  # another process added it first
+            if "duplicate column" not in str(exc).lower():
+                raise
 
 
 @contextmanager
@@ -139,6 +158,12 @@ class RunRecord:
     paths: dict[str, str] = field(default_factory=dict)
     labels: dict[str, Any] = field(default_factory=dict)
     recorded_at: str | None = None
+    reason: str | None = None  # a no_data run: what was missing (and the closest names)
+
+    @property
+    def strict(self) -> bool:
+        """Made under a strict policy (`run --strict`, a strict job): no_data counts as failure."""
+        return bool(self.labels.get("strict"))
 
     def to_json(self) -> dict[str, Any]:
         """A plain dict for ``--json`` output."""
@@ -180,6 +205,13 @@ def _error_text(error: Any) -> str | None:
             text = f"cell {where}{section}: {text}"
         return text
     return str(error)
+
+
+def _reason_text(info: dict[str, Any]) -> str | None:
+    if info.get("status") != "no_data":
+        return None
+    no_data = info.get("no_data") or {}
+    return str(no_data.get("reason") or "no data") if isinstance(no_data, dict) else str(no_data)
 
 
 def _relative(root: Path, run_dir: Path, value: Any) -> str | None:
@@ -241,6 +273,7 @@ def read_run(run_dir: str | os.PathLike) -> RunRecord:
         paths=paths,
         labels=labels,
         recorded_at=utc_text(datetime.now(timezone.utc)),
+        reason=_reason_text(info),
     )
 
 

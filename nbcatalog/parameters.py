@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from nbcatalog.errors import ParameterError
+from nbcatalog.errors import MissingParameterError, ParameterError
 from nbcatalog.template import ParamSpec, Template
 
 STANDARD = ("start", "end", "data_source")
@@ -228,7 +228,9 @@ def validate_entity(name: str, kind: str, value: Any) -> Any:
         >>> validate_entity("ip", "ip", "203.0.113.77")
         '203.0.113.77'
     """
-    if value in (None, "") or kind not in ENTITY_KINDS:
+    if isinstance(value, str) and not value.strip():
+        return ""  # blank (a CSV cell of spaces, say) is not given, not an invalid entity
+    if value is None or kind not in ENTITY_KINDS:
         return value
     values = value if isinstance(value, list) else [value]
     for item in values:
@@ -435,6 +437,61 @@ def normalize_data_source(spec: Any) -> str:
     )
 
 
+# ------------------------------------------------------------ required entities
+
+
+def is_given(value: Any) -> bool:
+    """False for a parameter left empty: None, blank text, an empty list or mapping.
+
+    Example:
+        >>> is_given(""), is_given("  "), is_given([]), is_given("WKSTN-042")
+        (False, False, False, True)
+    """
+    if value is None:
+        return False
+    if isinstance(value, str):
+        return bool(value.strip())
+    if isinstance(value, (list, tuple, set, frozenset, dict)):
+        return bool(value)
+    return True  # a number, a bool, a DataFrame (even an empty one: the caller gave it)
+
+
+def _spec_or_none(template: Template, name: str) -> ParamSpec | None:
+    return next((p for p in template.parameters if p.name == name), None)
+
+
+def _needs(template: Template, names: list[str], *, flag: bool) -> str:
+    """``needs --host (help)``, or ``needs --host or --ip; --host: help; --ip: help``."""
+    labels = {n: ("--" + n.replace("_", "-")) if flag else n for n in names}
+    helps = {n: spec.help for n in names if (spec := _spec_or_none(template, n)) and spec.help}
+    wanted = " or ".join(labels[n] for n in names)
+    if len(names) == 1:
+        return f"needs {wanted}" + (f" ({helps[names[0]]})" if names[0] in helps else "")
+    return f"needs {wanted}" + "".join(f"; {labels[n]}: {helps[n]}" for n in names if n in helps)
+
+
+def missing_parameter(template: Template, group: tuple[str, ...]) -> MissingParameterError:
+    """The error for a required group of which nothing was given, for Python and the shell.
+
+    Example:
+        >>> str(missing_parameter(template, ("host",)))         # doctest: +SKIP
+        'host_summary needs host (host name, or the start of one)'
+        >>> missing_parameter(template, ("host",)).cli_message   # doctest: +SKIP
+        'host_summary needs --host (host name, or the start of one)'
+    """
+    names = list(group)
+    python_only = [
+        n for n in names if (spec := _spec_or_none(template, n)) and spec.type == "DataFrame"
+    ]
+    shell_names = [n for n in names if n not in python_only] or names
+    shell = f"{template.name} {_needs(template, shell_names, flag=True)}"
+    if python_only and shell_names != names:  # a DataFrame cannot come from the shell
+        shell += f"; from Python, {' or '.join(n + '=' for n in python_only)} works too"
+    return MissingParameterError(
+        f"{template.name} {_needs(template, names, flag=False)}", cli_message=shell
+    )
+
+
 # ---------------------------------------------------------------------- resolve
 
 
@@ -507,11 +564,9 @@ def resolve(
         if spec.entity_kind:
             value = validate_entity(spec.name, spec.entity_kind, value)
         values[spec.name] = value
-    for name in template.required:
-        if values.get(name) in (None, "", []):
-            spec = next((p for p in template.parameters if p.name == name), None)
-            what = f" ({spec.help})" if spec is not None and spec.help else ""
-            raise ParameterError(f"{template.name} needs parameter {name!r}{what}")
+    for group in template.required_groups:
+        if not any(is_given(values.get(name)) for name in group):
+            raise missing_parameter(template, group)
     values["start"] = iso_utc(start)
     values["end"] = iso_utc(end)
     values["data_source"] = data_source

@@ -3,7 +3,8 @@
 The report has no code, no parameters cell and no prompts (``exclude_input``:
 papermill's ``report_mode`` is ignored by nbconvert's HTML templates). It opens
 with a header naming the notebooklet, its parameters (secrets already redacted by
-the caller), the time range and the data source, every value escaped. It opens
+the caller), the time range and the data source, every value escaped; a
+``no_data`` run's header carries a loud banner saying what was missing. It opens
 offline: nbconvert's lab template would load require.js, MathJax, mermaid and the
 widget renderer from CDNs, so those blocks are emptied; styles are inlined by
 nbconvert itself, and plot scripts come inline from the notebook's outputs.
@@ -29,6 +30,7 @@ import nbformat
 
 from nbcatalog.results import SCRAP_MIME_PREFIX
 from nbcatalog.runfolder import write_text
+from nbcatalog.runstate import NO_DATA, banner_html
 
 HIDDEN_CELL_TAGS = frozenset(
     {"parameters", "injected-parameters", "papermill-error-cell-tag", "nbcatalog-error"}
@@ -89,10 +91,14 @@ def header_html(run_info: Mapping[str, Any]) -> str:
         rows.append(("Run finished", _text(run_info["finished"])))
     if run_info.get("run_id"):
         rows.append(("Run", _text(run_info["run_id"])))
+    if run_info.get("status") == NO_DATA:
+        rows.insert(0, ("Status", "no_data"))
     body = "".join(f"<tr><th>{esc(k)}</th><td>{esc(v)}</td></tr>" for k, v in rows)
+    # A run that found nothing says so at the top, before any (empty) section.
+    banner = banner_html(run_info.get("no_data") or {}) if run_info.get("status") == NO_DATA else ""
     return (
         f'{HEADER_STYLE}<header class="nbcatalog-header"><h1>{esc(title)}</h1>'
-        f"<table>{body}</table></header>"
+        f"<table>{body}</table>{banner}</header>"
     )
 
 

@@ -28,6 +28,7 @@ from typing import Any
 from nbformat import NotebookNode
 
 from nbcatalog.errors import UsageError
+from nbcatalog.runstate import NO_DATA, banner_html, no_data_info
 from nbcatalog.scraps import SidecarFrame
 from nbcatalog.template import SECTION_TAG
 
@@ -148,7 +149,7 @@ class ResultData(Mapping):
 
 
 class Results:
-    """The outcome of one successful run: glued data, sections and files.
+    """The outcome of one finished run (``ok`` or ``no_data``): glued data, sections, files.
 
     Values are reachable as attributes and keys: ``res.alerts``, ``res["alerts"]``.
     """
@@ -168,6 +169,7 @@ class Results:
         status: str,
         duration: float,
         run_info: dict[str, Any] | None = None,
+        outcome: Mapping[str, Any] | None = None,
     ) -> None:
         self.template = template
         self.data = data if isinstance(data, ResultData) else ResultData(data)
@@ -181,6 +183,32 @@ class Results:
         self.status = status
         self.duration = duration
         self.run_info = run_info or {}
+        self.outcome = dict(outcome) if outcome else None
+
+    # ------------------------------------------------------------ data state
+
+    @property
+    def no_data(self) -> dict[str, Any] | None:
+        """Why the run found nothing (``status == "no_data"``), else None.
+
+        Keys: reason, reasons, entity, closest, candidates, missing_tables,
+        missing_queries. Example:
+            >>> res.no_data["reason"]                   # doctest: +SKIP
+            "no host named 'WKSTN-999' in this data source (closest: WKSTN-049)"
+        """
+        if self.status != NO_DATA:
+            return None
+        return no_data_info(self.outcome)
+
+    @property
+    def reason(self) -> str:
+        """One line: why the run is no_data ("" for an ok run)."""
+        info = self.no_data
+        return info["reason"] if info else ""
+
+    def _banner_html(self) -> str:
+        info = self.no_data
+        return banner_html(info) if info is not None else ""
 
     # ------------------------------------------------------------- access
 
@@ -255,8 +283,9 @@ class Results:
         return list(self.data)
 
     def __repr__(self) -> str:
+        why = f" ({self.reason})" if self.reason else ""
         return (
-            f"<Results {self.template} {self.status} in {self.duration:.1f}s: "
+            f"<Results {self.template} {self.status}{why} in {self.duration:.1f}s: "
             f"{', '.join(self.data)}; run folder {self.run_dir}>"
         )
 
@@ -325,6 +354,9 @@ class Results:
         """
         from IPython.display import publish_display_data
 
+        banner = self._banner_html()
+        if banner:  # found nothing: say so before any (empty) section
+            publish_display_data({"text/html": banner, "text/plain": f"NO DATA: {self.reason}"})
         for data, metadata in self.section_bundles(section):
             publish_display_data(data, metadata=metadata)
         offered = self._drilldown_html() if section is None else ""
@@ -348,6 +380,7 @@ class Results:
             "report": str(self.report_path) if self.report_path else None,
             "duration": round(self.duration, 3),
             "parameters": json_safe(self.parameters),
+            "no_data": json_safe(self.no_data),
             "results": {name: json_safe(self.data.stored(name)) for name in self.data},
         }
 
@@ -403,7 +436,8 @@ class Results:
         params = ", ".join(f"{k}={v!r}" for k, v in self.parameters.items())
         head = (
             f"<h2>{html.escape(self.template)}: {html.escape(self.status)}</h2>"
-            f"<p>{html.escape(params)}</p>"
+            + self._banner_html()
+            + f"<p>{html.escape(params)}</p>"
             f"<p>ran in {self.duration:.1f} s; run folder <code>{html.escape(str(self.run_dir))}"
             "</code></p>"
             f"<table><tr><th>result</th><th>value</th></tr>{self._result_rows()}</table>"

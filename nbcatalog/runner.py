@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 from nbcatalog.errors import NbcatalogError, ParameterError, RunError, RunFailure
 from nbcatalog.results import Results, json_safe
 from nbcatalog.runfolder import REPORT, RUN_JSON, new_run_dir, write_json
+from nbcatalog.runstate import NO_DATA, no_data_info
 from nbcatalog.template import Template
 
 if TYPE_CHECKING:
@@ -132,6 +133,10 @@ def run(
 ) -> Results:
     """Run a notebooklet and return its Results; raise RunError if it fails.
 
+    A run whose entity matched nothing, or whose data is absent from the source,
+    still returns Results: ``res.status == "no_data"`` and ``res.no_data["reason"]``
+    says what was missing (with the closest names the source knows).
+
     `name` is a catalogue name (``host_summary`` or ``host-summary``) or the path
     of a template notebook. `params` are the template's own parameters. The time
     range is `start`/`end` or `last` ("24h", "7d"; default 7 days); `options`
@@ -202,6 +207,8 @@ def run(
         "notebook": None,
         "report": None,
         "results": None,
+        "no_data": None,
+        "outcome": None,
         "versions": package_versions(),
     }
     run_json = run_dir / RUN_JSON
@@ -275,11 +282,15 @@ def _execute_and_collect(
             harvested = harvest(execution.notebook_path, lazy=True)
         except Exception as exc:  # a scrap that cannot be decoded: the run failed
             failure = RunFailure("harvest", None, None, type(exc).__name__, str(exc))
+    status = harvested.status if harvested is not None else "failed"
+    outcome = harvested.outcome if harvested is not None else None
+    state = {"status": status, "no_data": no_data_info(outcome) if status == NO_DATA else None}
     if failure is None and html:
         from nbcatalog.reports import write_report
 
         try:
-            report_path = write_report(execution.notebook_path, run_dir / REPORT, info)
+            # The report's header says no_data (and why) before run.json does.
+            report_path = write_report(execution.notebook_path, run_dir / REPORT, {**info, **state})
         except Exception as exc:  # nbconvert failed: the asked-for report is missing
             failure = RunFailure("report", None, None, type(exc).__name__, str(exc))
 
@@ -302,12 +313,14 @@ def _execute_and_collect(
         run_dir=run_dir,
         notebook_path=execution.notebook_path,
         report_path=report_path,
-        status="ok",
+        status=status,
         duration=execution.duration,
         run_info=info,
+        outcome=outcome,
     )
     final = {
-        "status": "ok",
+        **state,
+        "outcome": json_safe(outcome),
         "report": str(report_path) if report_path else None,
         "results": results.to_json_summary()["results"],
     }

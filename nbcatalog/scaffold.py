@@ -78,6 +78,16 @@ _ENTITY_BY_CATEGORY = {
 }
 
 
+# entity kind -> an example value for the skeleton's metadata (shown in help).
+_EXAMPLES = {
+    "host": "WKSTN-042",
+    "account": "bob",
+    "ip": "203.0.113.77",
+    "url": "http://malicious.example/payload.ps1",
+    "domain": "malicious.example",
+}
+
+
 def _cell(kind: str, source: str, tags: Iterable[str] = ()) -> nbformat.NotebookNode:
     make = nbformat.v4.new_code_cell if kind == "code" else nbformat.v4.new_markdown_cell
     cell = make(source)
@@ -123,6 +133,9 @@ def build_notebook(
 def skeleton(name: str, category: str) -> nbformat.NotebookNode:
     """The notebook `nbcatalog new` writes: alerts that mention one entity.
 
+    It follows the whole contract: the entity parameter is required (with an
+    example), and the run ends ``no_data`` when no alert mentions the entity.
+
     Example:
         >>> skeleton("dns_hunt", "network").metadata["nbcatalog"]["entity_kinds"]
         {'ip': 'ip'}
@@ -154,6 +167,8 @@ def skeleton(name: str, category: str) -> nbformat.NotebookNode:
     }
     if kind:
         metadata["entity_kinds"] = {param: kind}
+        metadata["required"] = [param]  # missing: exit 2 before any kernel starts
+        metadata["example"] = {param: _EXAMPLES.get(kind, "")}
     parameters = "\n".join(
         [
             f'{param}: str = ""  # {help_text}',
@@ -168,22 +183,29 @@ def skeleton(name: str, category: str) -> nbformat.NotebookNode:
             "import pandas as pd",
             "from IPython.display import display",
             "",
-            "from nbcatalog.data import connect",
+            "from nbcatalog import nblib",
             "from nbcatalog.nblib.glue import glue  # keeps types; big frames go to sidecars",
             "",
-            "source = connect(data_source or None)",
+            "inv = nblib.Investigation.open(data_source, start, end, options)",
         ]
     )
     summary = "\n".join(
         [
-            'alerts = source.query("SecurityAlert.list_alerts", start=start, end=end)',
-            f"if {param}:",
+            'found = inv.query("SecurityAlert.list_alerts", title="Alerts")',
+            "alerts = found.data",
+            f"if {param} and not alerts.empty:",
             "    # Any column that mentions the entity; plain text match, not a regex.",
             "    text = alerts.astype(str)",
             "    mentions = text.apply(",
             f"        lambda col: col.str.contains({param}, case=False, regex=False)",
             "    ).any(axis=1)",
             "    alerts = alerts[mentions]",
+            "# No alert mentions it: the run ends no_data, saying so, instead of a silent ok.",
+            "inv.require(",
+            "    nblib.Finding(found.title, alerts, found.notes),",
+            f'    f"alerts that mention {{{param}}}" if {param} else "alerts",',
+            f'    entity=("{kind or "entity"}", {param}) if {param} else None,',
+            ")",
             'glue("alert_count", len(alerts))',
             'glue("alerts", alerts.reset_index(drop=True))',
             "display(alerts.head(20))",
@@ -374,11 +396,23 @@ def _check_parameters(cell_source: str, meta: dict, index: int) -> tuple[list[st
         if kind not in ENTITY_KIND_NAMES:
             msgs.append(f"metadata entity_kinds[{pname!r}] = {kind!r}: accepted kinds are "
                         f"{', '.join(ENTITY_KIND_NAMES)}")  # fmt: skip
-    for field in ("secrets", "required"):
-        listed = meta.get(field) if isinstance(meta.get(field), list) else []
-        for pname in listed:
+    listed = meta.get("secrets") if isinstance(meta.get("secrets"), list) else []
+    for pname in listed:
+        if pname not in names:
+            msgs.append(f"metadata secrets names {pname!r}, which is not a parameter")
+    required = meta.get("required") if isinstance(meta.get("required"), list) else []
+    for entry in required:
+        # A name, or a list of alternatives of which one must be given.
+        group = entry if isinstance(entry, list) else [entry]
+        if not group or not all(isinstance(n, str) and n for n in group):
+            msgs.append(
+                f"metadata required entry {entry!r}: give a parameter name or a list of "
+                'names one of which is needed: "host" or ["host", "data"]'
+            )
+            continue
+        for pname in group:
             if pname not in names:
-                msgs.append(f"metadata {field} names {pname!r}, which is not a parameter")
+                msgs.append(f"metadata required names {pname!r}, which is not a parameter")
     return msgs, specs
 
 
@@ -465,8 +499,55 @@ def check_template(path: str | os.PathLike) -> list[Problem]:
     return problems
 
 
-def check_paths(paths: Iterable[str | os.PathLike]) -> tuple[list[Path], list[Problem]]:
+# A template states its data state (nblib.outcome) through its Investigation.
+OUTCOME_CALL = re.compile(r"\.require(?:_entity)?\(")
+
+
+def declares_outcome(nb: nbformat.NotebookNode) -> bool:
+    """True when a code cell calls ``inv.require_entity(...)`` or ``inv.require(...)``.
+
+    Example:
+        >>> declares_outcome(skeleton("probe", "host"))
+        True
+    """
+    return any(c.cell_type == "code" and OUTCOME_CALL.search(c.source) for c in nb.cells)
+
+
+def check_warnings(path: str | os.PathLike) -> list[Problem]:
+    """What a template may do but should not: today, never saying when it found nothing.
+
+    A template that never calls ``inv.require_entity`` / ``inv.require`` always ends
+    ``ok``, even when its entity matched nothing: a scheduled report of a mistyped
+    host would stay green. Built-in templates must declare it (a test checks).
+
+    Example:
+        >>> [str(w) for w in check_warnings("my_hunt.ipynb")]      # doctest: +SKIP
+        ['my_hunt.ipynb: never states whether it found its data: call inv.require(...)']
+    """
+    path = Path(path)
+    try:
+        nb = nbformat.reads(path.read_text(encoding="utf-8"), as_version=4)
+    except Exception:  # unreadable: check_template reports it
+        return []
+    if declares_outcome(nb):
+        return []
+    return [
+        Problem(
+            path,
+            None,
+            "never states whether it found its data, so a run whose entity matched "
+            "nothing ends ok: call inv.require_entity(found) and/or inv.require(finding, "
+            '"what it is about") (see docs/authoring.md, "No silent empties")',
+        )
+    ]
+
+
+def check_paths(
+    paths: Iterable[str | os.PathLike], warnings: list[Problem] | None = None
+) -> tuple[list[Path], list[Problem]]:
     """Check notebooks and folders of notebooks; returns (checked files, problems).
+
+    Given a `warnings` list, `check_warnings` of each file is appended to it.
 
     Example:
         >>> files, problems = check_paths(["templates"])      # doctest: +SKIP
@@ -484,4 +565,6 @@ def check_paths(paths: Iterable[str | os.PathLike]) -> tuple[list[Path], list[Pr
             problems.append(Problem(path, None, "no such file or folder"))
     for file in files:
         problems.extend(check_template(file))
+        if warnings is not None:
+            warnings.extend(check_warnings(file))
     return files, problems

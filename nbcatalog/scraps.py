@@ -42,6 +42,8 @@ RUN_DIR_ENV = "NBCATALOG_RUN_DIR"
 SIDECAR_DIR = "data"
 INLINE_MAX_BYTES = 256 * 1024  # parquet bytes above this go to a sidecar file
 DISPLAY_SUFFIX = "_display"
+# The scrap a template's `Investigation` glues its data state under (see nblib.outcome).
+OUTCOME_SCRAP = "nbcatalog_outcome"
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 

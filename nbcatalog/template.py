@@ -9,7 +9,8 @@ The contract (see docs/authoring.md):
   entity_types, keywords, options {"default": [...], "other": [...],
   "descriptions": {option: text}}, tables, version, and optionally ``secrets``
   (parameter names), ``entity_kinds`` (parameter name -> host | ip | account |
-  url | domain), ``required`` (parameter names that must be given) and
+  url | domain), ``required`` (parameters that must be given: a name, or a
+  list of names of which at least one must be given, e.g. ``[["host", "data"]]``) and
   ``example`` (parameter name -> value, used for example calls in help) and
   ``results`` (glue name -> description, shown in help).
 - the first code cell is tagged ``parameters`` and holds annotated assignments
@@ -105,8 +106,23 @@ class Template:
         return [str(k) for k in self.metadata.get("keywords", [])]
 
     @property
+    def required_groups(self) -> list[tuple[str, ...]]:
+        """What must be given: each group names parameters of which one at least is needed.
+
+        Metadata ``"required": ["ip", ["host", "data"]]`` means ip, and host or data.
+        """
+        groups = []
+        for entry in self.metadata.get("required", []):
+            names = entry if isinstance(entry, (list, tuple)) else [entry]
+            group = tuple(dict.fromkeys(str(n) for n in names if str(n)))
+            if group:
+                groups.append(group)
+        return groups
+
+    @property
     def required(self) -> list[str]:
-        return [str(r) for r in self.metadata.get("required", [])]
+        """Parameters that must be given on their own (not one of several alternatives)."""
+        return [group[0] for group in self.required_groups if len(group) == 1]
 
     @property
     def example(self) -> dict[str, Any]:

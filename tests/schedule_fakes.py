@@ -26,9 +26,11 @@ from nbcatalog.errors import RunError, RunFailure
 
 @dataclass
 class FakeRunner:
-    """Callable like nbcatalog.run; `fail(name, params, labels)` says when to fail."""
+    """Callable like nbcatalog.run; `fail(name, params, labels)` says when to fail, and
+    `no_data(name, params, labels)` when the run finds nothing (status no_data)."""
 
     fail: Any = None
+    no_data: Any = None
     delay: float = 0.0
     calls: list[dict] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -55,6 +57,9 @@ class FakeRunner:
         if self.delay:
             time.sleep(self.delay)
         failing = bool(self.fail and self.fail(name, params, labels))
+        empty = not failing and bool(self.no_data and self.no_data(name, params, labels))
+        reason = f"no host named {params.get('host')!r} in this data source (closest: WIN-DC01)"
+        status = "failed" if failing else "no_data" if empty else "ok"
         stamp = began.strftime("%Y%m%dT%H%M%S%fZ")
         run_dir = Path(output_dir) / name / f"{stamp}-{uuid.uuid4().hex[:6]}"
         run_dir.mkdir(parents=True)
@@ -80,8 +85,9 @@ class FakeRunner:
             "end": history.utc_text(end),
             "started": began.isoformat(),
             "finished": datetime.now(timezone.utc).isoformat(),
-            "status": "failed" if failing else "ok",
+            "status": status,
             "error": failure.__dict__ if failing else None,
+            "no_data": {"reason": reason, "closest": ["WIN-DC01"]} if empty else None,
             "labels": labels,
             "paths": paths,
         }
@@ -89,7 +95,7 @@ class FakeRunner:
         history.record_run(run_dir)
         if failing:
             raise RunError(name, failure, run_dir / "notebook.ipynb")
-        return SimpleNamespace(run_dir=run_dir, status="ok")
+        return SimpleNamespace(run_dir=run_dir, status=status, reason=reason if empty else "")
 
     def runs(self) -> list[tuple[str, str, tuple]]:
         """(job, fire time, sorted parameters) of every call, in call order."""

@@ -189,7 +189,7 @@ def test_batch_summary_page_and_combined_index(local_batch):
     batch, out, _ = local_batch
     page = batch.index_path.read_text(encoding="utf-8")
     assert batch.index_path == out / "batches" / batch.batch_id / "index.html"
-    assert "3 of 4 run(s) ok, 1 failed" in page
+    assert "3 of 4 run(s) ok, 0 no_data, 1 failed" in page  # no_data counted apart
     assert "cannot summarise FAIL-01" in page
     for row in batch.table.itertuples():
         if row.status == "ok":

@@ -136,7 +136,15 @@ def test_check_names_unknown_notebooklets_and_parameters(tmp_path):
     assert result.exit_code == 2
     assert "job 'a': field 'notebooklet'" in result.output and "host_summary" in result.output
     assert "job 'b': field 'parameters'" in result.output and "'host'" in result.output
+    # A host_summary job with no host would report on nothing every morning: refused.
     path.write_text("jobs:\n  - {name: b, notebooklet: host-summary, cron: '0 6 * * *'}\n")
+    hostless = invoke("schedule", "check", "--file", str(path))
+    assert hostless.exit_code == 2
+    assert "job 'b': field 'parameters': host_summary needs host" in hostless.output
+    path.write_text(
+        "jobs:\n  - {name: b, notebooklet: host-summary, cron: '0 6 * * *', "
+        "parameters: {host: WIN-DC01}}\n"
+    )
     ok = invoke("schedule", "check", "--file", str(path), "--now", "2026-03-28T07:00:00Z")
     assert ok.exit_code == 0, ok.output
     assert "1 job(s) OK" in ok.output and "next 2026-03-29T06:00:00+00:00" in ok.output

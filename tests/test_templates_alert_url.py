@@ -272,7 +272,9 @@ def test_hostile_urls_are_refused_before_a_kernel(demo_db, tmp_path, url, messag
 def test_long_url_with_query_language_is_a_literal_value(runner, offline):
     url = "http://evil.example/" + "a" * 3000 + "?q=1|union%20*;DROP%20TABLE%20SecurityAlert--"
     res = runner("url_summary", url=url, html=True)
-    assert res.status == "ok"
+    assert res.status == "no_data"  # nothing mentions it and no TI lists it
+    assert res.no_data["entity"] == {"kind": "url", "value": url}
+    assert "NO DATA" in res.report_path.read_text(encoding="utf-8")
     assert res["url_parts"]["Url"] == url
     assert res["url_parts"]["Query"] == "q=1|union%20*;DROP%20TABLE%20SecurityAlert--"
     assert not res["ti_results"]["Result"].any()
@@ -318,11 +320,13 @@ def test_an_empty_store_gives_sections_that_say_so(runner, tmp_path_factory):
     Store.open(path).close()
     source = f"duckdb:{path}"
     alerts = runner("alert_ti_enrich", entity=ATTACKER, data_source=source, html=True)
-    assert alerts.status == "ok" and alerts["enriched_results"].empty
+    # Sections still say why they are empty, and the run says no_data (it used to say ok).
+    assert alerts.status == "no_data" and alerts["enriched_results"].empty
+    assert alerts.no_data["reason"].startswith(f"no alerts naming {ATTACKER} in ")
     assert "no alerts in" in outputs_text(alerts, "alerts")
     assert "no alerts to show" in outputs_text(alerts, "details")
     url = runner("url_summary", url=URL, data_source=source, html=True)
-    assert url.status == "ok"
+    assert url.status == "no_data"
     summary = url["summary"].set_index("Item")
     assert (summary["Count"] == 0).all()
     assert summary.loc["TI matches", "Note"] == "neither the URL nor its domain is in any TI source"

@@ -130,11 +130,10 @@ def test_host_summary_options_are_honoured(runner):
     assert "option &#x27;timeline&#x27; is off" in outputs_text(res, "alerts")
 
 
-def test_host_summary_without_a_host_explains_what_to_pass(runner):
-    res = runner("host_summary")
-    assert res.status == "ok"
-    assert res["host_matches"].empty and res["related_alerts"].empty
-    assert "pass host=" in outputs_text(res, "host")
+def test_host_summary_without_a_host_is_refused_before_any_kernel(runner):
+    # It used to run and report every section empty, status ok: now a usage error.
+    with pytest.raises(nbcatalog.ParameterError, match=r"host_summary needs host \(host name"):
+        runner("host_summary")
 
 
 # Unknown and partial host names are checked without a kernel in test_nblib_demo.py.
@@ -194,9 +193,8 @@ def test_account_summary_options_and_empty_account(runner):
     assert set(res["accounts"]["AccountId"]) == {"windows:contoso\\bob"}
     assert res["related_alerts"].empty
     assert "option &#x27;alerts&#x27; is off" in outputs_text(res, "alerts")
-    empty = runner("account_summary")
-    assert empty.status == "ok" and empty["accounts"].empty
-    assert "pass account=" in outputs_text(empty, "accounts")
+    with pytest.raises(nbcatalog.ParameterError, match="account_summary needs account or"):
+        runner("account_summary")  # used to run with every section empty, status ok
 
 
 def test_templates_explain_missing_tables(runner, tmp_path_factory):
@@ -207,10 +205,14 @@ def test_templates_explain_missing_tables(runner, tmp_path_factory):
         for table in ("Heartbeat", "Syslog", "SigninLogs", "HuntingBookmark"):
             store.con.execute(f'DROP TABLE "{table}"')
     host = runner("host_summary", host="WKSTN-042", data_source=f"duckdb:{bare}")
-    assert host.status == "ok" and host["related_alerts"].empty
+    # Nothing found is no_data (it used to be ok), naming what is absent.
+    assert host.status == "no_data" and host["related_alerts"].empty
     assert host["host_matches"]["HostName"].tolist() == []  # no host table left to search
     assert "no Heartbeat or Syslog table" in outputs_text(host, "host")
+    assert {"Heartbeat", "Syslog"} <= set(host.no_data["missing_tables"])
     account = runner("account_summary", account="bob", data_source=f"duckdb:{bare}")
-    assert account.status == "ok" and account["accounts"].empty
+    assert account.status == "no_data" and account["accounts"].empty
+    assert account.no_data["reason"].startswith("no account named 'bob'")
+    assert {"SigninLogs", "Syslog"} <= set(account.no_data["missing_tables"])
     text = outputs_text(account, "accounts")
     assert "no SigninLogs table" in text and "no Syslog table" in text

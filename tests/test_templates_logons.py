@@ -160,20 +160,25 @@ def test_logons_passed_as_a_dataframe(runner, demo_source):
 
 def test_unknown_host_names_the_closest_matches(runner):
     res = runner("unknown", "host_logons_summary", host="WKSTN-42x", options=[])
-    assert res.status == "ok" and res["logon_sessions"].empty
+    # Found nothing is not all clear: the run says no_data, and why (it used to say ok).
+    assert res.status == "no_data" and res["logon_sessions"].empty
+    assert res.no_data["reason"].startswith("no host named 'WKSTN-42x' in this data source")
+    assert "WKSTN-042" in res.no_data["closest"]
     text = outputs_text(res, "host")
     assert "no host named &#x27;WKSTN-42x&#x27;" in text and "closest names: WKSTN-042" in text
+    assert "NO DATA" in text  # the banner, where the host was looked for
 
 
 def test_missing_tables_are_explained(runner, bare_source):
     res = runner("bare", "host_logons_summary", host="WKSTN-042", data_source=bare_source)
-    assert res.status == "ok" and res["logon_sessions"].empty
+    assert res.status == "no_data" and res["logon_sessions"].empty
+    assert {"Heartbeat", "SecurityEvent", "Syslog"} <= set(res.no_data["missing_tables"])
     text = outputs_text(res, "host")
     assert "Missing data:" in text
     assert "table is missing" in text or "table in this data source" in text
     assert "no single host selected" in outputs_text(res, "logons")
     events = runner("bare_events", "win_host_events", host="WKSTN-042", data_source=bare_source)
-    assert events.status == "ok" and events["all_events"].empty
+    assert events.status == "no_data" and events["all_events"].empty
 
 
 def test_cli_json_reports_the_brute_force(demo_db, out):

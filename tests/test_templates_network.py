@@ -207,7 +207,9 @@ def test_pick_an_as_owner(runner):
 
 def test_unknown_host_names_the_closest(runner):
     res = runner("network_flow_summary", host="LNX-WEB1")
-    assert res.status == "ok"
+    assert res.status == "no_data"  # it used to say ok with every section empty
+    assert res.no_data["reason"].startswith("no host named 'LNX-WEB1' in this data source")
+    assert "LNX-WEB01" in res.no_data["closest"]
     assert res["network_flows"].empty and res["host_matches"].empty
     assert "closest names: LNX-WEB01" in outputs_text(res, "subject")
     assert "did not select one host" in outputs_text(res, "flows")
@@ -336,7 +338,9 @@ def test_ip_summary_on_an_empty_store(offline_pool, tmp_path):
         quiet=True,
         pool=offline_pool,
     )
-    assert res.status == "ok"
+    # Nothing anywhere, and no TI: no_data (it used to say ok); GeoIP alone does not count.
+    assert res.status == "no_data"
+    assert res.no_data["reason"].startswith(f"no sighting of {ATTACKER} (hosts, logons")
     assert res["summary"]["Count"].sum() == 0
     assert "no logon attempts from" in outputs_text(res, "logons")
     assert "no TI provider lists" in outputs_text(res, "ti")

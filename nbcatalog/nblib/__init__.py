@@ -8,6 +8,8 @@ The modules, by what a template needs (``from nbcatalog.nblib import logons``):
 
 Foundations
     investigation  `Investigation`: data source, time range, options; `inv.wants("geo")`
+    outcome        no silent empties: `inv.require_entity(found)`, `inv.require(rows, what)`
+                   end the run `no_data` (with the reason) when the data is not there
     findings       `Finding` (a table plus notes) and `summarize`
     queries        run a named query; missing tables or data become notes
     glue           `glue(name, value)`: record results with their dtypes (sidecars for big frames)
@@ -53,6 +55,7 @@ from nbcatalog.nblib import (
     entities,
     findings,
     hosts,
+    outcome,
     pickers,
     plots,
     processes,
@@ -72,6 +75,7 @@ __all__ = [
     "entities",
     "findings",
     "hosts",
+    "outcome",
     "pickers",
     "plots",
     "processes",

@@ -536,10 +536,12 @@ def flows_for(
     """
     found = FlowSet("Network flows")
     if data is not None:
-        raw = data
-        found.note("info", f"flows from the DataFrame passed as data ({len(data)} rows)")
+        raw, focus = frame_flows(data, host=host, ip=ip)
+        mine = f": {len(raw)} of them are flows of {host or ip}" if host or ip else ""
+        found.note("info", f"flows from the DataFrame passed as data ({len(data)} rows){mine}")
         found.subject = host or ip or "the given flows"
-    elif host:
+        return _normalized(found, raw, focus, inv, given_rows=True)
+    if host:
         q = inv.query("Network.list_azure_network_flows_by_host", title="Flows", host_name=host)
         found.notes += q.notes
         raw = q.data
@@ -561,7 +563,14 @@ def flows_for(
     if "VMIPAddress" in raw and (host or not ip):
         vm_ips = raw["VMIPAddress"].map(text_of)
         focus |= {v for v in vm_ips if v}
-    if data is not None and not focus and not raw.empty:
+    return _normalized(found, raw, focus, inv, given_rows=False)
+
+
+def _normalized(
+    found: FlowSet, raw: pd.DataFrame, focus: set[str], inv: Any, *, given_rows: bool
+) -> FlowSet:
+    """`found` with `raw` normalized around the `focus` addresses (notes on what went wrong)."""
+    if given_rows and not focus and not raw.empty:
         found.note("info", "no host or ip given: directions follow the log's FlowDirection")
     try:
         found.data = normalize_flows(raw, focus)
@@ -576,18 +585,97 @@ def flows_for(
     return found
 
 
+# Columns of a flow frame that hold the investigated VM's own address.
+_VM_ADDRESS_COLUMNS = ("VMIPAddress", "VMIP_s")
+
+
+def _host_names(frame: pd.DataFrame) -> pd.Series:
+    """Per row, the host it was logged for ("" when the frame does not say)."""
+    from nbcatalog.nblib.hosts import FRAME_HOST_COLUMNS
+
+    names = pd.Series("", index=frame.index, dtype=object)
+    for column in FRAME_HOST_COLUMNS:
+        if column in frame.columns:
+            values = _texts(frame[column])
+            if column == "VM_s":  # "resourcegroup/vmname"
+                values = values.map(lambda v: v.rsplit("/", 1)[-1])
+            names = names.mask(names == "", values)
+    return names
+
+
+def frame_flows(
+    data: pd.DataFrame, *, host: str | None = None, ip: str | None = None
+) -> tuple[pd.DataFrame, set[str]]:
+    """The rows of a flow frame passed as data that are `host`'s or `ip`'s, and the focus.
+
+    For a host: the rows logged for it (VMName, Computer, ... naming it), plus rows
+    logged for no host whose source or destination is one of its addresses (the
+    VMIPAddress of its own rows). For an address: the rows where it is the source,
+    the destination or the VM's address. Neither: every row. The data source is
+    never asked (the analyst's frame is the evidence).
+
+    Example:
+        >>> flows = pd.DataFrame({"VMName": ["WKSTN-042", "WIN-DC01"],
+        ...     "VMIPAddress": ["10.0.0.5", "10.0.0.9"], "SrcIP": ["10.0.0.5", "10.0.0.9"],
+        ...     "DestIP": ["192.0.2.66", "10.0.0.5"]})
+        >>> rows, focus = frame_flows(flows, host="wkstn-042")
+        >>> len(rows), sorted(focus)
+        (1, ['10.0.0.5'])
+    """
+    from nbcatalog.nblib.entities import host_matches
+
+    if data is None or data.empty or not (host or ip):
+        own = set()
+        for column in _VM_ADDRESS_COLUMNS if data is not None else ():
+            if column in data.columns:
+                own |= {a for a in _texts(data[column]) if a}
+        return data, own
+    src, dest = _texts(_column(data, "SrcIP")), _texts(_column(data, "DestIP"))
+    if host:
+        names = _host_names(data)
+        distinct = {n: host_matches(host, n) for n in pd.unique(names) if n}
+        own = names.map(lambda n: distinct.get(n, False)).astype(bool)
+        addresses: set[str] = set()
+        for column in _VM_ADDRESS_COLUMNS:
+            if column in data.columns:
+                addresses |= {a for a in _texts(data.loc[own, column]) if a}
+        if ip:
+            addresses.add(ip)
+        unlogged = names == ""
+        keep = own | (unlogged & (src.isin(addresses) | dest.isin(addresses)))
+        return data[keep.to_numpy()], addresses
+    keep = (src == ip) | (dest == ip)
+    for column in _VM_ADDRESS_COLUMNS:
+        if column in data.columns:
+            keep |= _texts(data[column]) == ip
+    return data[keep.to_numpy()], {ip}
+
+
 @dataclass
 class Subject(Finding):
     """Whose flows to read: a resolved `host`, an address `ip`, or the given data.
 
     `ok` is False when a host name selected no host or several (notes say which,
     with the closest names); the data is the host matches or the address facts.
+    `kind`, `closest` and `candidates` describe the look-up for `inv.require_entity`.
     """
 
     host: str | None = None
     ip: str | None = None
     given: str = ""
     ok: bool = False
+    kind: str = "host"
+    closest: list[str] = field(default_factory=list)
+    candidates: list[str] = field(default_factory=list)
+    where: str = "this data source"
+
+    @property
+    def matched(self) -> bool:
+        return self.ok
+
+    @property
+    def described(self) -> str:
+        return self.host or self.ip or self.given
 
 
 def resolve_subject(
@@ -596,19 +684,23 @@ def resolve_subject(
     """Resolve what the analyst asked about: a host name (full or partial) or an address.
 
     A host wins over an address when both are given (the address then only says
-    which end is local). With neither, flows passed as `data` are read as they are.
+    which end is local). With `data`, the host is looked for in that frame (its
+    VMName / Computer column), not in the data source; with neither host nor ip,
+    the flows passed as `data` are read as they are.
 
     Example:
         subject = nblib.flows.resolve_subject(inv, host="lnx-web")   # -> LNX-WEB01
     """
     host, ip = text_of(host), text_of(ip)
-    subject = Subject("Host or address", given=host or ip)
+    subject = Subject("Host or address", given=host or ip, kind="host" if host else "ip")
     if host:
         from nbcatalog.nblib.hosts import find_host
 
-        found = find_host(inv, host)
+        found = find_host(inv, host, data=data)
         subject.data, subject.notes = found.data, list(found.notes)
         subject.host, subject.ok = found.name, found.name is not None
+        subject.closest, subject.candidates = list(found.closest), list(found.candidates)
+        subject.where = found.where
         subject.ip = ip or None
         return subject
     if ip:
@@ -620,6 +712,7 @@ def resolve_subject(
         return subject
     if data is not None:
         subject.given, subject.ok = "the given flows", True
+        subject.kind = "flows"
         subject.note("info", "no host or ip given: reading the flows passed as data")
         return subject
     subject.note("warning", "no host or ip given: pass host='LNX-WEB01' or ip='10.20.0.10'")

@@ -28,15 +28,48 @@ from nbcatalog.nblib.queries import has_table, known_values
 
 # Where host names live, and what a host seen there runs.
 _HOST_TABLES = (("Heartbeat", None), ("SecurityEvent", "Windows"), ("Syslog", "Linux"))
+# Sources that cannot list hosts (msticpy): the queries whose rows name hosts, in the
+# order they are asked, and what a host seen there runs (Heartbeat says in OSType).
+NAME_QUERIES = (
+    ("Network.get_heartbeat_for_host", None),
+    ("WindowsSecurity.list_host_logons", "Windows"),
+    ("WindowsSecurity.list_host_processes", "Windows"),
+    ("LinuxSyslog.list_logons_for_host", "Linux"),
+    ("LinuxSyslog.all_syslog", "Linux"),
+)
+# Columns of a frame passed as data that name the host a row is about.
+FRAME_HOST_COLUMNS = ("Computer", "VMName", "HostName", "Hostname", "DeviceName", "VM_s")
 
 
 @dataclass
 class HostMatch(Finding):
-    """The host a name resolved to (`name`, None when none or several match)."""
+    """The host a name resolved to (`name`, None when none or several match).
+
+    `given` is what the analyst typed, `candidates` the hosts it selected (one, or
+    several for a partial name), `closest` the known names most like it when it
+    selected none, `names` every spelling of the selected host the source uses, and
+    `from_data` says the rows passed as data are used as they are (no host given).
+    """
 
     name: str | None = None
     candidates: list[str] = field(default_factory=list)
     os_family: str | None = None
+    given: str = ""
+    closest: list[str] = field(default_factory=list)
+    names: list[str] = field(default_factory=list)
+    from_data: bool = False
+    kind: str = "host"
+    where: str = "this data source"  # what was searched: the source, or the rows passed in
+    seen: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
+
+    @property
+    def matched(self) -> bool:
+        """True when one host was selected, or the rows passed as data are the subject."""
+        return self.name is not None or self.from_data
+
+    @property
+    def described(self) -> str:
+        return self.name or ("the rows passed as data" if self.from_data else self.given)
 
 
 def known_hosts(inv: Any) -> dict[str, str | None] | None:
@@ -54,27 +87,105 @@ def known_hosts(inv: Any) -> dict[str, str | None] | None:
     return hosts if answered else None
 
 
-def find_host(inv: Any, host: str) -> HostMatch:
-    """Resolve `host` to one host name; notes list the candidates or closest names."""
-    found = HostMatch("Matching hosts")
-    host = (host or "").strip()
+def _names_in(frame: pd.DataFrame, family: str | None) -> dict[str, str | None]:
+    """Host names in `frame`'s Computer column -> OS family (Heartbeat's OSType, else `family`)."""
+    if frame is None or frame.empty or "Computer" not in frame.columns:
+        return {}
+    names: dict[str, str | None] = {}
+    types = frame["OSType"] if "OSType" in frame.columns else [family] * len(frame)
+    for name, os_type in zip(frame["Computer"], types, strict=True):
+        text = "" if name is None or (isinstance(name, float) and pd.isna(name)) else str(name)
+        if text and names.get(text) is None:
+            names[text] = str(os_type) if isinstance(os_type, str) and os_type else family
+    return names
+
+
+def hosts_from_queries(inv: Any, host: str, found: HostMatch) -> dict[str, str | None]:
+    """Host names from the queries a source does have (for sources that cannot list hosts).
+
+    Heartbeat first; where it is missing or does not know `host`, the Windows logon
+    and process queries, then the Linux ones. Stops at the first source that names a
+    host `host` selects; the rows are kept on `found.seen` for `host_activity`.
+    """
+    known: dict[str, str | None] = {}
+    missing = []
+    for query, family in NAME_QUERIES:
+        result = inv.query(query, title=query, host_name=host)
+        if result.missing:
+            missing += result.notes
+            continue
+        found.seen[query] = result.data
+        for name, os_family in _names_in(result.data, family).items():
+            if known.get(name) is None:
+                known[name] = os_family
+        if resolve_host(host, known):
+            break
+    if len(missing) == len(NAME_QUERIES):  # nothing to look in at all
+        found.notes += missing
+    return known
+
+
+def hosts_in_frame(data: pd.DataFrame) -> dict[str, str | None] | None:
+    """Host names in a frame passed as data (None when no column names hosts).
+
+    VM_s ("resourcegroup/vmname", Azure flow logs) counts by its last part.
+
+    Example:
+        >>> hosts_in_frame(pd.DataFrame({"VMName": ["WKSTN-042", None]}))
+        {'WKSTN-042': None}
+    """
+    columns = [c for c in FRAME_HOST_COLUMNS if c in data.columns]
+    if not columns:
+        return None
+    names: dict[str, str | None] = {}
+    for column in columns:
+        for value in data[column].dropna().astype(str):
+            name = value.rsplit("/", 1)[-1].strip() if column == "VM_s" else value.strip()
+            if name:
+                names.setdefault(name, None)
+    return names
+
+
+def find_host(inv: Any, host: str, data: pd.DataFrame | None = None) -> HostMatch:
+    """Resolve `host` to one host name; notes list the candidates or closest names.
+
+    With `data` (rows the analyst passed in), the host is looked for in the frame's
+    Computer / VMName / HostName column, never in the data source; with `data` and
+    no host, the rows are used as they are. Sources that cannot list their hosts
+    (msticpy) are asked through the queries they have (`hosts_from_queries`).
+
+    Example:
+        found = nblib.hosts.find_host(inv, "wkstn-042")    # -> found.name == "WKSTN-042"
+    """
+    found = HostMatch("Matching hosts", given=(host or "").strip())
+    host = found.given
+    if data is not None and not host:
+        found.from_data = True
+        found.note("info", f"no host given: looking at the {len(data)} rows passed as data")
+        return found
     if not host:
         found.note(
             "warning",
             "no host given: pass host='WKSTN-042' (a full host name or the start of one)",
         )
         return found
-    known = known_hosts(inv)
-    if known is None:  # a source that cannot list hosts: ask Heartbeat for the best match
-        hb = inv.query("Network.get_heartbeat_for_host", host_name=host)
-        found.notes += hb.notes
-        names = list(hb.data.get("Computer", pd.Series(dtype=str)).dropna().astype(str))
-        candidates = [
-            n for n in names if host_matches(host, n) or n.lower().startswith(host.lower())
-        ]
-        known = dict.fromkeys(candidates)
+    where = found.where
+    if data is not None:
+        where = found.where = "the rows passed as data"
+        known = hosts_in_frame(data)
+        if known is None:
+            found.note(
+                "warning",
+                f"the rows passed as data have no column naming hosts "
+                f"({', '.join(FRAME_HOST_COLUMNS)}), so {host!r} cannot be found in them; "
+                "leave host empty to use every row",
+            )
+            return found
     else:
-        candidates = resolve_host(host, known)
+        known = known_hosts(inv)
+        if known is None:  # a source that cannot list hosts: ask the queries it has
+            known = hosts_from_queries(inv, host, found)
+    candidates = resolve_host(host, known)
     # Spellings of one host (WKSTN-042, wkstn-042.contoso.com) count as one.
     by_short: dict[str, list[str]] = {}
     for name in candidates:
@@ -91,17 +202,20 @@ def find_host(inv: Any, host: str) -> HostMatch:
     if len(found.candidates) == 1:
         found.name = found.candidates[0]
         found.os_family = found.data["OSFamily"].iloc[0]
+        found.names = sorted(by_short[HostName.parse(found.name).short])
         if not host_matches(host, found.name):
             found.note("info", f"{host!r} matched the host {found.name}")
     elif not found.candidates:
-        absent = [t for t, _ in _HOST_TABLES if has_table(inv.source, t) is False]
-        if absent:
-            found.note(
-                "missing", f"no {' or '.join(absent)} table in this data source to find hosts in"
-            )
-        near = closest(host, known or {})
-        hint = f"; closest names: {', '.join(near)}" if near else ""
-        found.note("warning", f"no host named {host!r} in this data source{hint}")
+        if data is None:
+            absent = [t for t, _ in _HOST_TABLES if has_table(inv.source, t) is False]
+            if absent:
+                found.note(
+                    "missing",
+                    f"no {' or '.join(absent)} table in this data source to find hosts in",
+                )
+        found.closest = closest(host, known or {})
+        hint = f"; closest names: {', '.join(found.closest)}" if found.closest else ""
+        found.note("warning", f"no host named {host!r} in {where}{hint}")
     else:
         shown = ", ".join(found.candidates[:20]) + (" …" if len(found.candidates) > 20 else "")
         found.note(
@@ -287,3 +401,91 @@ def _iso(value: Any) -> str | None:
     ts = pd.Timestamp(value)
     ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
     return ts.isoformat()
+
+
+# Tables whose rows say a host was active, with the column naming the host.
+ACTIVITY_TABLES = ("Heartbeat", "SecurityEvent", "Syslog", "Event")
+ACTIVITY_COLUMNS = ["Source", "Rows", "FirstSeen", "LastSeen"]
+
+
+def host_activity(inv: Any, found: HostMatch) -> Finding:
+    """How many records the selected host has in each source over the time range.
+
+    A store answers with one count per table (Heartbeat, SecurityEvent, Syslog,
+    Event); a source that cannot (msticpy) is asked through `NAME_QUERIES`, reusing
+    the rows `find_host` already read, until one source has rows of the host.
+
+    Example (in a template):
+        activity = nblib.hosts.host_activity(inv, found)
+        inv.require(activity, f"records of {found.name}")
+    """
+    activity = Finding(
+        f"Records of {found.name or found.given or 'the host'} in the time range",
+        pd.DataFrame(columns=ACTIVITY_COLUMNS),
+    )
+    if found.name is None:
+        activity.note("skipped", "no single host selected (see above)")
+        return activity
+    names = found.names or [found.name]
+    sql = getattr(inv.source, "sql", None)
+    rows = _activity_in_store(inv, sql, names) if sql is not None else None
+    if rows is None:
+        rows = _activity_from_queries(inv, found, activity)
+    table = pd.DataFrame(rows, columns=ACTIVITY_COLUMNS)
+    activity.data = table[table["Rows"] > 0].reset_index(drop=True)
+    if activity.empty and not activity.missing:
+        activity.note("warning", f"no records of {found.name} in {inv.period}")
+    return activity
+
+
+def _activity_in_store(inv: Any, sql: Any, names: list[str]) -> list[dict[str, Any]] | None:
+    rows = []
+    for table in ACTIVITY_TABLES:
+        if has_table(inv.source, table) is False:
+            continue
+        try:
+            counted = sql(
+                f"SELECT count(*) AS n, min(TimeGenerated) AS first, max(TimeGenerated) AS last "  # noqa: S608
+                f'FROM "{table}" WHERE list_contains($names, Computer) '
+                "AND TimeGenerated >= $start AND TimeGenerated <= $end",
+                {
+                    "names": names,
+                    "start": inv.start.to_pydatetime(),
+                    "end": inv.end.to_pydatetime(),
+                },
+            )
+        except Exception:  # a store that cannot count: ask through the queries instead
+            return None
+        rec = counted.iloc[0]
+        rows.append({"Source": table, "Rows": int(rec["n"]), "FirstSeen": rec["first"],
+                     "LastSeen": rec["last"]})  # fmt: skip
+    return rows
+
+
+def _activity_from_queries(inv: Any, found: HostMatch, activity: Finding) -> list[dict[str, Any]]:
+    rows = []
+    missing = []
+    for query, _family in NAME_QUERIES:
+        frame = found.seen.get(query)
+        if frame is None:
+            result = inv.query(query, title=query, host_name=found.name)
+            if result.missing:
+                missing += result.notes
+                continue
+            frame = result.data
+        if frame.empty or "Computer" not in frame.columns:
+            continue
+        mine = frame[[host_matches(found.name, str(c)) for c in frame["Computer"]]]
+        if "TimeGenerated" in mine.columns:
+            times = pd.to_datetime(mine["TimeGenerated"], utc=True, errors="coerce")
+            mine = mine[(times >= inv.start) & (times <= inv.end)]
+            times = times[mine.index]
+        else:
+            times = pd.Series(pd.NaT, index=mine.index)
+        rows.append({"Source": query, "Rows": len(mine), "FirstSeen": times.min(),
+                     "LastSeen": times.max()})  # fmt: skip
+        if len(mine):
+            break  # one source with rows is enough to say the host was active
+    if not rows and missing:
+        activity.notes += missing
+    return rows

@@ -81,14 +81,35 @@ _TABLES: weakref.WeakKeyDictionary[Any, frozenset[str]] = weakref.WeakKeyDiction
 
 
 def has_table(source: Any, table: str) -> bool | None:
-    """Whether `source` has `table`; None when the source cannot say."""
+    """Whether `source` has `table`; None when the source cannot say.
+
+    A list naming only things that are not store tables is no answer: msticpy's
+    LocalData lists its files (host_logons.pkl). An empty list means no tables.
+
+    Example:
+        >>> class Files:
+        ...     def tables(self): return ["host_logons.pkl"]
+        >>> has_table(Files(), "SecurityEvent") is None
+        True
+    """
     try:
         known = _TABLES.get(source)
         if known is None:
             known = _TABLES[source] = frozenset(source.tables())
     except Exception:  # a source that cannot list tables: just try the query
         return None
+    if known and not known & _store_tables():
+        return None
     return table in known
+
+
+@lru_cache(maxsize=1)
+def _store_tables() -> frozenset[str]:
+    try:
+        from nbcatalog.data.schema import TABLES
+    except ImportError:  # data layer not installed: the tables the queries read
+        return frozenset(_FAMILY_TABLES.values()) | frozenset(_QUERY_TABLES.values())
+    return frozenset(TABLES)
 
 
 def run_query(source: Any, name: str, title: str = "", **params: Any) -> Finding:
@@ -119,6 +140,9 @@ def _missing_reason(exc: Exception, name: str, table: str | None) -> str | None:
     text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
     if isinstance(exc, DataSourceError) and "unknown query" in str(exc).lower():
         return f"this data source has no query {name} ({text})"
+    if isinstance(exc, FileNotFoundError):  # msticpy LocalData: no file for this query
+        where = f"the {table} table" if table else "its data"
+        return f"{name} could not run: {where} is missing ({text})"
     if _MISSING_TABLE.search(str(exc)):
         named = _NAMED_TABLE.search(str(exc))
         table = named.group(1) if named else table

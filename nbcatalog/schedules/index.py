@@ -2,8 +2,11 @@
 
 Newest first, with status, covered time range and links to each run's report,
 notebook and run.json; a failed run shows its error and links its partial
-notebook. Every value comes from run history, which comes from logs and user
-input, so all of it is escaped. The page is one self-contained file (inline
+notebook. A ``no_data`` run (its entity matched nothing, its tables are absent)
+says what was missing; it is amber, and red like a failure when it was made
+under a strict policy (a strict job, `run --strict`), still labelled no_data.
+Every value comes from run history, which comes from logs and user input, so all
+of it is escaped. The page is one self-contained file (inline
 styles, no scripts, nothing fetched), written atomically.
 
 Example:
@@ -23,6 +26,7 @@ from urllib.parse import quote
 
 from nbcatalog import history
 from nbcatalog.runfolder import write_text
+from nbcatalog.runstate import NO_DATA
 
 INDEX_NAME = "index.html"
 
@@ -40,6 +44,10 @@ th { background: #f3f5f9; }
 .status-ok { background: #dff3e4; color: #145c2c; }
 .status-failed { background: #fbe1e1; color: #8a1c1c; }
 .status-running { background: #fff4d6; color: #7a5600; }
+.status-no_data { background: #fff0d9; color: #8a4b00; border: 1px dashed #b35900; }
+.status-no_data.strict { background: #fbe1e1; color: #8a1c1c; border: 1px solid #8a1c1c; }
+.reason { font-size: 0.8rem; color: #8a4b00; margin: 0.2rem 0 0; }
+.reason.strict { color: #8a1c1c; font-weight: 600; }
 .error { white-space: pre-wrap; font-family: ui-monospace, monospace; font-size: 0.8rem;
          color: #8a1c1c; margin: 0.2rem 0 0; }
 .params { font-family: ui-monospace, monospace; font-size: 0.8rem; }
@@ -68,15 +76,25 @@ def _params(record: history.RunRecord) -> str:
     return f'<span class="params">{_e(text)}</span>'
 
 
+# States whose notebook stopped part-way (a no_data run's notebook is complete).
+_PARTIAL = ("failed", "interrupted", "abandoned", "running")
+
+
 def _status(record: history.RunRecord) -> str:
     cls = _slug(record.status.lower())
+    if record.status == NO_DATA and record.strict:  # counts as a failure: looks like one
+        title = "no data, and this run's policy is strict: counted as a failure"
+        return (
+            f'<span class="status status-{cls} strict" title="{_e(title)}">'
+            f"{_e(record.status)} (strict)</span>"
+        )
     return f'<span class="status status-{cls}">{_e(record.status)}</span>'
 
 
 def _files(record: history.RunRecord) -> str:
     links = []
     labels = {"report": "report", "notebook": "notebook", "run_json": "run.json"}
-    if record.status != "ok" and "notebook" in record.paths:
+    if record.status in _PARTIAL and "notebook" in record.paths:
         labels["notebook"] = "partial notebook"
     for key, label in labels.items():
         path = record.paths.get(key)
@@ -85,7 +103,25 @@ def _files(record: history.RunRecord) -> str:
     text = " · ".join(links) or '<span class="empty">no files</span>'
     if record.error:
         text += f'<div class="error">{_e(record.error)}</div>'
+    if record.status == NO_DATA:
+        strict = " strict" if record.strict else ""
+        text += f'<div class="reason{strict}">no data: {_e(record.reason or "no data")}</div>'
     return text
+
+
+def counts_text(records: list[history.RunRecord]) -> str:
+    """``3 run(s): 1 ok, 1 no_data, 1 failed`` (states in a fixed order).
+
+    Example:
+        >>> counts_text([])
+        '0 run(s)'
+    """
+    by_status: dict[str, int] = defaultdict(int)
+    for rec in records:
+        by_status[rec.status] += 1
+    order = ["ok", NO_DATA, "failed"] + sorted(set(by_status) - {"ok", NO_DATA, "failed"})
+    parts = [f"{by_status[s]} {s}" for s in order if by_status.get(s)]
+    return f"{len(records)} run(s)" + (": " + ", ".join(parts) if parts else "")
 
 
 def _range(record: history.RunRecord) -> str:
@@ -128,7 +164,7 @@ def render_index(records: list[history.RunRecord], *, generated: datetime | None
         "<title>nbcatalog reports</title>",
         f"<style>{_STYLE}</style></head><body>",
         "<h1>nbcatalog reports</h1>",
-        f'<p class="generated">{len(records)} run(s); generated '
+        f'<p class="generated">{_e(counts_text(records))}; generated '
         f"{_e(_when(history.utc_text(generated)))}</p>",
         '<nav><a href="#by-job">By job</a><a href="#by-notebooklet">By notebooklet</a></nav>',
         '<h2 id="by-job">By job</h2>',

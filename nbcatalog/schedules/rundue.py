@@ -8,6 +8,11 @@ through ``nbcatalog.run`` with ``start = fire time - covers`` and ``end = fire
 time`` and labels naming the job, fire time, trigger and attempt, retrying
 with back-off. One job failing never stops the others.
 
+A run that ends ``no_data`` (its host matched nothing, its tables are absent) is
+not retried: it ran, and running it again at once would find the same nothing.
+For a ``strict`` job (the default) it counts as a failure: `exit_code` is 3 when
+no run failed but a strict job's run ended ``no_data``, and the index shows it red.
+
 Catch-up policies, for fire times missed while nothing called run-due:
 
 - ``skip``: run the newest fire time only if it is at most `misfire_grace` old;
@@ -54,12 +59,14 @@ class Outcome:
     job: str
     fire_time: datetime | None
     parameters: dict[str, Any]
-    status: str  # ok, failed, released (stopped before finishing), error
+    status: str  # ok, no_data, failed, released (stopped before finishing), error
     trigger: str = "schedule"
     attempts: int = 0
     run_dir: str | None = None  # relative to the output root
     error: str | None = None
     run_dirs: list[str] = field(default_factory=list)  # every attempt's folder
+    reason: str | None = None  # a no_data run: what was missing
+    strict: bool = False  # the job counts no_data as a failure
 
     def to_json(self) -> dict[str, Any]:
         """A plain dict for ``--json`` output."""
@@ -73,7 +80,25 @@ class Outcome:
             "run_dir": self.run_dir,
             "run_dirs": self.run_dirs,
             "error": self.error,
+            "reason": self.reason,
+            "strict": self.strict,
         }
+
+
+def exit_code(outcomes: list[Outcome]) -> int:
+    """1 when a run failed, 3 when a strict job's run ended no_data, else 0.
+
+    Example:
+        >>> exit_code([Outcome("dc", None, {}, "no_data", strict=True)])
+        3
+    """
+    from nbcatalog.runstate import NO_DATA, NO_DATA_EXIT
+
+    if any(o.status in ("failed", "error") for o in outcomes):
+        return 1
+    if any(o.status == NO_DATA and o.strict for o in outcomes):
+        return NO_DATA_EXIT
+    return 0
 
 
 def _utc(now: datetime) -> datetime:
@@ -150,6 +175,7 @@ class Executor:
             "trigger": trigger,
             "attempt": n,
             "param_set": pset.key,
+            "strict": job.strict,
         }
         result = self.run(
             job.notebooklet,
@@ -167,7 +193,7 @@ class Executor:
         if "notebook" not in job.formats:
             # The notebook was only the means to the report; failed runs keep theirs.
             (run_dir / "notebook.ipynb").unlink(missing_ok=True)
-        return run_dir
+        return run_dir, str(getattr(result, "status", "ok")), getattr(result, "reason", "") or None
 
     def execute(
         self,
@@ -184,7 +210,9 @@ class Executor:
         With a `claim` (and its connection), progress is written to the claim table
         and a heartbeat is kept while each attempt runs.
         """
-        outcome = Outcome(job.name, fire, dict(pset.values), "failed", trigger=trigger)
+        outcome = Outcome(
+            job.name, fire, dict(pset.values), "failed", trigger=trigger, strict=job.strict
+        )
         first = (claim.attempts if claim else 0) + 1
         # A claim taken over from a dead process gets one more try than the budget.
         last = job.retries + 1 + (1 if claim is not None and claim.recovered else 0)
@@ -200,10 +228,11 @@ class Executor:
                     with claimlib.Heartbeat(
                         history.history_path(self.root), claim, self.heartbeat_every
                     ):
-                        run_dir = self._attempt(job, fire, pset, trigger, n)
+                        run_dir, status, reason = self._attempt(job, fire, pset, trigger, n)
                 else:
-                    run_dir = self._attempt(job, fire, pset, trigger, n)
-                outcome.status, outcome.error = "ok", None
+                    run_dir, status, reason = self._attempt(job, fire, pset, trigger, n)
+                # no_data is an answer, not a failure: it is not retried.
+                outcome.status, outcome.error, outcome.reason = status, None, reason
             except UsageError as exc:  # bad parameters: retrying cannot help
                 outcome.error = str(exc)
                 self._record(outcome, _failed_run_dir(exc))
@@ -213,7 +242,7 @@ class Executor:
                 run_dir = _failed_run_dir(exc)
                 log.warning("%s %s attempt %d failed: %s", job.name, fire, n, outcome.error)
             self._record(outcome, run_dir)
-            if outcome.status == "ok":
+            if outcome.status != "failed":
                 break
             if n < last:
                 if self.should_stop():
@@ -222,14 +251,18 @@ class Executor:
                 if self.should_stop():
                     break
         if claim is not None:
-            if outcome.status != "ok" and self.should_stop():
+            if outcome.status == "failed" and self.should_stop():
                 # Stopping (the failure may be the interrupt itself): hand the claim back
                 # so the next call finishes it, with one more attempt at most.
                 claimlib.release(conn, claim)
                 outcome.status = "released"
             else:
                 claimlib.finish(
-                    conn, claim, outcome.status, run_dir=outcome.run_dir, error=outcome.error
+                    conn,
+                    claim,
+                    outcome.status,
+                    run_dir=outcome.run_dir,
+                    error=outcome.error or outcome.reason,
                 )
         return outcome
 

@@ -18,6 +18,7 @@ A YAML file (default ``./schedules.yaml``; ``--file`` or ``NBCATALOG_SCHEDULES``
         catch_up_cap: 10             # most missed times `all` runs in one go
         misfire_grace: 10m           # how late a fire time may still run
         retries: {count: 2, backoff: 1m}
+        strict: true                 # a no_data run (host matched nothing) fails the job
 
 Loading checks every field and reports every problem at once, each naming the
 job and the field. Whether the notebooklet and its parameters exist is checked
@@ -73,6 +74,7 @@ JOB_FIELDS = (
     "retries",
     "timeout",
     "enabled",
+    "strict",
 )
 TOP_FIELDS = ("timezone", "jobs")
 
@@ -131,6 +133,7 @@ class Job:
     retry_backoff: timedelta = timedelta(minutes=1)
     timeout: float | None = None
     enabled: bool = True
+    strict: bool = True  # a no_data run counts as a failure of the job (exit 3, red index)
 
 
 @dataclass(frozen=True)
@@ -325,6 +328,9 @@ def _parse_job(raw: Any, index: int, default_tz: str, problems: _Problems) -> Jo
     enabled = raw.get("enabled", True)
     if not isinstance(enabled, bool):
         bad("enabled", f"{enabled!r} must be true or false")
+    strict = raw.get("strict", True)
+    if not isinstance(strict, bool):
+        bad("strict", f"{strict!r} must be true or false (true: a no_data run fails the job)")
 
     if len(problems.items) > before:
         return None
@@ -344,6 +350,7 @@ def _parse_job(raw: Any, index: int, default_tz: str, problems: _Problems) -> Jo
         retry_backoff=backoff,
         timeout=float(timeout) if timeout is not None else None,
         enabled=enabled,
+        strict=strict,
     )
 
 
