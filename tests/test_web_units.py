@@ -248,7 +248,8 @@ def _outcome(template, raw):
             {"options_shown": "1", "option": ["alerts", "ti"]},
             ["--option", "alerts", "--option", "ti"],
         ),
-        ({"options_shown": "1"}, None),  # every box unticked: no options at all
+        # every box unticked: no options at all (with a host: host_summary needs one)
+        ({"options_shown": "1", "host": "WKSTN-042"}, None),
     ],
 )
 def test_web_form_and_cli_resolve_to_the_same_values_or_error(fields, argv):

@@ -45,7 +45,7 @@ class Field:
     help: str
     value: str
     placeholder: str
-    required: bool
+    required: str  # "" (optional), "required", or "one of host, ip" for an either-or group
     reenter: bool = False  # a secret the past run had: it must be typed again
 
 
@@ -104,6 +104,24 @@ def as_text(value: Any) -> str:
     return str(value)
 
 
+def required_note(name: str, template: Template) -> str:
+    """How the form marks a parameter: "required", "one of host, ip", or "" (optional).
+
+    Alternatives the form cannot take (a DataFrame, given from Python only) are left out,
+    so ``host`` of a host-or-data group is plainly required here.
+
+    Example:
+        >>> required_note("host", get_template("host_summary"))    # doctest: +SKIP
+        'required'
+    """
+    on_form = {p.name for p in form_parameters(template)}
+    for group in template.required_groups:
+        if name in group:
+            shown = [n for n in group if n in on_form]
+            return "required" if len(shown) <= 1 else "one of " + ", ".join(shown)
+    return ""
+
+
 def _field(spec: ParamSpec, template: Template, value: Any, reenter: bool) -> Field:
     help_text = spec.help or spec.name
     if spec.entity_kind in ENTITY_KINDS:
@@ -120,7 +138,7 @@ def _field(spec: ParamSpec, template: Template, value: Any, reenter: bool) -> Fi
         help=help_text,
         value="" if spec.secret else as_text(value),
         placeholder=f"default: {as_text(spec.default)}" if shown_default else "",
-        required=spec.name in template.required,
+        required=required_note(spec.name, template),
         reenter=reenter,
     )
 
