@@ -3,11 +3,12 @@
 The options after NAME come from that template's parameters (``--host``,
 ``--account``, …, see `nbcatalog.cli.template_options`), plus ``--last``,
 ``--start``, ``--end``, ``--option``, ``--source`` and the run's own ``--output``,
-``--timeout``, ``--html``, ``--json``, ``--quiet``, ``--strict``. ``nbcatalog run NAME
+``--timeout``, ``--html``, ``--pdf``, ``--json``, ``--quiet``, ``--strict``. ``nbcatalog run NAME
 --help`` lists them. The last line printed is the run's state: ``ok``, or ``no_data``
 and what was missing. Exit codes: 0 the run finished (ok, or no_data without
 ``--strict``), 1 the run failed, 2 bad usage or parameters (a required entity
-missing too), 3 ``--strict`` and the run found no data.
+missing too; ``--pdf`` with no Chromium to print with, before anything runs), 3
+``--strict`` and the run found no data.
 
 Example:
     $ nbcatalog run host-summary --host WKSTN-042 --last 24h --json
@@ -43,6 +44,13 @@ def _run_options(force_html: bool) -> list[click.Parameter]:
             2, click.Option(["--html", "html"], is_flag=True, help="also write report.html")
         )
     options.append(strict_option())
+    options.append(
+        click.Option(
+            ["--pdf", "pdf"],
+            is_flag=True,
+            help="also print the report to report.pdf with headless Chromium (implies --html)",
+        )
+    )
     return options
 
 
@@ -70,6 +78,8 @@ def _human_summary(summary: dict[str, Any]) -> str:
     ]
     if summary.get("report"):
         lines.append(f"report: {summary['report']}")
+    if summary.get("pdf"):
+        lines.append(f"pdf: {summary['pdf']}")
     no_data = summary.get("no_data") or {}
     # Last, where `tail -1` of a cron log finds it: the state, and why when no_data.
     lines.append(
@@ -108,6 +118,14 @@ def _template_callback(template: Any, force_html: bool) -> Callable[..., None]:
         as_json = bool(values.get("json_out"))
         strict = bool(values.get("strict"))
         raw = raw_from_cli(template, values)
+        pdf = bool(values.get("pdf"))
+        if pdf:
+            from nbcatalog.pdf import PdfError, find_chromium
+
+            try:  # before the run: no PDF possible is a usage error, not a wasted run
+                find_chromium()
+            except PdfError as exc:
+                _fail(exc, as_json, 2)
         try:
             res = run(
                 str(template.path),
@@ -115,7 +133,7 @@ def _template_callback(template: Any, force_html: bool) -> Callable[..., None]:
                 labels={"strict": True} if strict else None,
                 output_dir=values.get("output"),
                 timeout=values.get("timeout"),
-                html=force_html or bool(values.get("html")),
+                html=force_html or bool(values.get("html")) or pdf,
                 quiet=bool(values.get("quiet")) or as_json,
                 silent=True,
                 # One run per process: a fresh kernel importing only what the template
@@ -135,7 +153,18 @@ def _template_callback(template: Any, force_html: bool) -> Callable[..., None]:
         except NbcatalogError as exc:  # e.g. no kernel could start: the run failed
             _fail(exc, as_json, 1)
         summary = res.to_json_summary()
+        pdf_error = None
+        if pdf:
+            from nbcatalog.pdf import PdfError, print_pdf
+
+            try:
+                summary["pdf"] = str(print_pdf(res.report_path))
+            except PdfError as exc:
+                pdf_error = exc
         click.echo(json.dumps(summary, indent=2) if as_json else _human_summary(summary))
+        if pdf_error is not None:
+            click.echo(f"error: the run finished but its PDF did not: {pdf_error}", err=True)
+            sys.exit(1)
         if strict and res.status == NO_DATA:
             sys.exit(NO_DATA_EXIT)
 

@@ -155,6 +155,9 @@ REPORT_STYLE = """<style type="text/css">
   tr, img, .nbc-verdict { break-inside: avoid; }
   h2, h3, h4 { break-after: avoid; }
   a { color: inherit; text-decoration: none; }
+  .jp-OutputArea-output, .jp-RenderedHTMLCommon { overflow: visible !important; }
+  .jp-RenderedHTMLCommon table { font-size: 9px; max-width: 100%; }
+  .jp-RenderedHTMLCommon td { overflow-wrap: anywhere; }
 }
 </style>"""
 

@@ -130,7 +130,7 @@ def header_html(run_info: Mapping[str, Any], *, links: Links | None = None, sect
     body = "".join(f"<tr><th>{esc(k)}</th><td>{esc(v)}</td></tr>" for k, v in rows)
     # The verdict (a no_data run's banner inside it) comes before any detail or section.
     return (
-        f'{HEADER_STYLE}<header class="nbcatalog-header nbc-top">{links_html(links or Links())}'
+        f'{HEADER_STYLE}<header class="nbcatalog-header">{links_html(links or Links())}'
         f"<h1>{esc(title)}</h1>{verdict_html(run_info, sections, links)}"
         f'<table class="nbc-details">{body}</table></header>'
     )

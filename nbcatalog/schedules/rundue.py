@@ -180,7 +180,7 @@ class Executor:
         result = self.run(
             job.notebooklet,
             output_dir=self.root,
-            html="html" in job.formats,
+            html="html" in job.formats or "pdf" in job.formats,  # the PDF prints the report
             start=fire - job.covers,
             end=fire,
             timeout=job.timeout,
@@ -190,9 +190,16 @@ class Executor:
             **pset.values,
         )
         run_dir = Path(result.run_dir)
+        if "pdf" in job.formats:
+            from nbcatalog.pdf import print_pdf
+
+            print_pdf(run_dir / "report.html")  # PdfError (a UsageError): not retried
         if "notebook" not in job.formats:
+            from nbcatalog.reports import drop_notebook_link
+
             # The notebook was only the means to the report; failed runs keep theirs.
             (run_dir / "notebook.ipynb").unlink(missing_ok=True)
+            drop_notebook_link(run_dir / "report.html")
         return run_dir, str(getattr(result, "status", "ok")), getattr(result, "reason", "") or None
 
     def execute(

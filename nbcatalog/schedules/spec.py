@@ -12,7 +12,7 @@ A YAML file (default ``./schedules.yaml``; ``--file`` or ``NBCATALOG_SCHEDULES``
         cron: "0 6 * * *"
         timezone: Europe/London      # IANA name
         covers: 24h                  # each run covers the 24 h before its fire time
-        formats: [html, notebook]
+        formats: [html, notebook]   # and pdf (printed by headless Chromium)
         retention: {keep: 30}        # or {days: 14}, or both
         catch_up: latest             # skip | latest | all
         catch_up_cap: 10             # most missed times `all` runs in one go
@@ -52,7 +52,8 @@ from nbcatalog.schedules.firetimes import is_valid_cron
 DEFAULT_FILE = "schedules.yaml"
 ENV_FILE = "NBCATALOG_SCHEDULES"
 CATCH_UP_POLICIES = ("skip", "latest", "all")
-FORMATS = ("html", "notebook")
+FORMATS = ("html", "notebook", "pdf")
+DEFAULT_FORMATS = ("html", "notebook")  # pdf needs Chromium: only when asked for
 # The covered range and the fire time are the scheduler's to set.
 RESERVED_PARAMETERS = ("start", "end", "last")
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
@@ -306,7 +307,7 @@ def _parse_job(raw: Any, index: int, default_tz: str, problems: _Problems) -> Jo
     covers = _duration_field(raw, "covers", "24h", bad)
     grace = _duration_field(raw, "misfire_grace", "10m", bad)
 
-    formats = raw.get("formats", list(FORMATS))
+    formats = raw.get("formats", list(DEFAULT_FORMATS))
     if isinstance(formats, str):
         formats = [formats]
     if not isinstance(formats, list) or not formats:
