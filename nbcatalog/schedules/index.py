@@ -5,9 +5,13 @@ notebook and run.json; a failed run shows its error and links its partial
 notebook. A ``no_data`` run (its entity matched nothing, its tables are absent)
 says what was missing; it is amber, and red like a failure when it was made
 under a strict policy (a strict job, `run --strict`), still labelled no_data.
-Every value comes from run history, which comes from logs and user input, so all
-of it is escaped. The page is one self-contained file (inline
-styles, no scripts, nothing fetched), written atomically.
+Each run also shows its verdict and top findings (from its run.json, when the
+template recorded them) and links its PDF when one was printed. Selects at the
+top filter the rows by job, notebooklet and status (a small inline script,
+allowed by its hash in the page's Content-Security-Policy; without script every
+row shows). Every value comes from run history, which comes from logs and user
+input, so all of it is escaped. The page is one self-contained file (inline
+styles and script, nothing fetched), written atomically.
 
 Example:
     >>> write_index(Path("output"))     # doctest: +SKIP
@@ -17,14 +21,19 @@ Example:
 from __future__ import annotations
 
 import html
+import json
 import os
 import re
 from collections import defaultdict
+from collections.abc import Mapping
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 from nbcatalog import history
+from nbcatalog.report_assets import csp_meta
+from nbcatalog.report_layout import SEVERITIES, ranked, verdict_level, verdict_text
 from nbcatalog.runfolder import write_text
 from nbcatalog.runstate import NO_DATA
 
@@ -52,10 +61,48 @@ th { background: #f3f5f9; }
          color: #8a1c1c; margin: 0.2rem 0 0; }
 .params { font-family: ui-monospace, monospace; font-size: 0.8rem; }
 .empty { color: #667; }
+.filters { display: flex; flex-wrap: wrap; gap: 1rem; align-items: center; margin: 1rem 0;
+           padding: 0.5rem 0.8rem; background: #f3f5f9; border-radius: 0.4rem; }
+.filters[hidden] { display: none; }
+.verdict { font-size: 0.85rem; margin: 0; }
+.verdict.level-high, .verdict.level-failed { color: #8a1c1c; font-weight: 600; }
+.verdict.level-medium, .verdict.level-no_data { color: #8a4b00; font-weight: 600; }
+.findings { margin: 0.2rem 0 0; padding-left: 1.1rem; font-size: 0.8rem; }
+.sev { font-size: 0.7rem; font-weight: 700; text-transform: uppercase; padding: 0 0.3rem;
+       border-radius: 0.4rem; color: #fff; background: #778; }
+.sev-high { background: #b71c1c; } .sev-medium { background: #e67e00; }
+.sev-low { background: #2a6ebb; }
 """
 
-_COLUMNS_JOB = ("Fire time", "Parameters", "Status", "Time range", "Attempt", "Files")
-_COLUMNS_NB = ("Started", "Job", "Parameters", "Status", "Time range", "Files")
+# Shows only the rows (and groups) matching the selects; every row shows without it.
+FILTER_SCRIPT = """(function () {
+  "use strict";
+  var bar = document.getElementById("filters");
+  if (!bar) { return; }
+  var selects = bar.querySelectorAll("select");
+  function apply() {
+    var want = {};
+    selects.forEach(function (s) { want[s.name] = s.value; });
+    document.querySelectorAll("tr[data-status]").forEach(function (row) {
+      var show = Object.keys(want).every(function (k) {
+        return !want[k] || row.getAttribute("data-" + k) === want[k];
+      });
+      row.hidden = !show;
+    });
+    document.querySelectorAll("section.group").forEach(function (group) {
+      group.hidden = group.querySelector("tr[data-status]:not([hidden])") === null;
+    });
+    var shown = document.querySelectorAll("tr[data-status]:not([hidden])").length;
+    document.getElementById("filter-count").textContent = shown + " row(s) shown";
+  }
+  selects.forEach(function (s) { s.addEventListener("change", apply); });
+  bar.hidden = false;
+  apply();
+})();"""
+
+_COLUMNS_JOB = ("Fire time", "Parameters", "Status", "Verdict", "Time range", "Attempt", "Files")
+_COLUMNS_NB = ("Started", "Job", "Parameters", "Status", "Verdict", "Time range", "Files")
+TOP_FINDINGS = 3
 
 
 def _e(value: object) -> str:
@@ -91,7 +138,7 @@ def _status(record: history.RunRecord) -> str:
     return f'<span class="status status-{cls}">{_e(record.status)}</span>'
 
 
-def _files(record: history.RunRecord) -> str:
+def _files(record: history.RunRecord, pdf_exists: bool = False) -> str:
     links = []
     labels = {"report": "report", "notebook": "notebook", "run_json": "run.json"}
     if record.status in _PARTIAL and "notebook" in record.paths:
@@ -100,6 +147,9 @@ def _files(record: history.RunRecord) -> str:
         path = record.paths.get(key)
         if path:
             links.append(f'<a href="{_e(quote(path))}">{_e(label)}</a>')
+        if key == "report" and path and pdf_exists:
+            pdf = path.rsplit("/", 1)[0] + "/report.pdf" if "/" in path else "report.pdf"
+            links.append(f'<a href="{_e(quote(pdf))}">PDF</a>')
     text = " · ".join(links) or '<span class="empty">no files</span>'
     if record.error:
         text += f'<div class="error">{_e(record.error)}</div>'
@@ -130,26 +180,124 @@ def _range(record: history.RunRecord) -> str:
     return f"{_e(_when(record.range_start))} → {_e(_when(record.range_end))}"
 
 
-def _table(headers: tuple[str, ...], rows: list[list[str]]) -> str:
+class RunDetails:
+    """What an index row shows beyond the history record: run.json's verdict, a PDF."""
+
+    def __init__(self, root: Path | None):
+        self.root = root
+
+    def run_info(self, record: history.RunRecord) -> Mapping[str, Any]:
+        """The run's run.json (its status and no_data reason from history), or just those."""
+        info: dict[str, Any] = {}
+        path = record.paths.get("run_json")
+        if self.root is not None and path:
+            try:
+                loaded = json.loads((self.root / path).read_text(encoding="utf-8"))
+                info = loaded if isinstance(loaded, dict) else {}
+            except (OSError, ValueError):
+                info = {}
+        info["status"] = record.status
+        if record.status == NO_DATA:
+            info["no_data"] = {"reason": record.reason or "no data"}
+        if record.error and not info.get("error"):
+            info["error"] = record.error
+        return info
+
+    def has_pdf(self, record: history.RunRecord) -> bool:
+        report = record.paths.get("report")
+        return bool(self.root and report and (self.root / report).with_name("report.pdf").exists())
+
+
+def verdict_cell(info: Mapping[str, Any]) -> str:
+    """A run's verdict sentence and its top findings, escaped.
+
+    Example:
+        >>> "level-high" in verdict_cell({"status": "ok", "findings": [
+        ...     {"severity": "high", "title": "Brute force"}]})
+        True
+    """
+    if info.get("status") == "ok" and "findings" not in info and not info.get("verdict"):
+        return '<span class="empty">—</span>'  # made before findings were recorded
+    level = verdict_level(info)
+    parts = [f'<p class="verdict level-{_e(level)}">{_e(verdict_text(info))}</p>']
+    findings = info.get("findings")
+    if isinstance(findings, list):
+        top = ranked([f for f in findings if isinstance(f, Mapping)])[:TOP_FINDINGS]
+        items = []
+        for finding in top:
+            severity = str(finding.get("severity") or "info").lower()
+            severity = severity if severity in SEVERITIES else "info"
+            items.append(
+                f'<li><span class="sev sev-{severity}">{_e(severity)}</span> '
+                f"{_e(finding.get('title') or finding.get('text') or '')}</li>"
+            )
+        if items:
+            parts.append(f'<ul class="findings">{"".join(items)}</ul>')
+    return "".join(parts)
+
+
+def _row_attributes(record: history.RunRecord) -> str:
+    return (
+        f'data-job="{_e(record.job or "")}" data-notebooklet="{_e(record.template)}" '
+        f'data-status="{_e(record.status)}"'
+    )
+
+
+def _table(headers: tuple[str, ...], rows: list[tuple[str, list[str]]]) -> str:
     head = "".join(f"<th>{_e(h)}</th>" for h in headers)
-    body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in rows)
+    body = "".join(
+        f"<tr {attributes}>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>"
+        for attributes, row in rows
+    )
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
-def render_index(records: list[history.RunRecord], *, generated: datetime | None = None) -> str:
+def _select(name: str, label: str, values: list[str]) -> str:
+    options = "".join(f'<option value="{_e(v)}">{_e(v)}</option>' for v in values)
+    return (
+        f'<label>{_e(label)} <select name="{_e(name)}" aria-label="Filter by {_e(label)}">'
+        f'<option value="">all</option>{options}</select></label>'
+    )
+
+
+def _filters(records: list[history.RunRecord]) -> str:
+    jobs = sorted({r.job for r in records if r.job})
+    notebooklets = sorted({r.template for r in records})
+    states = sorted({r.status for r in records})
+    return (
+        '<div class="filters" id="filters" hidden>'
+        + _select("job", "job", jobs)
+        + _select("notebooklet", "notebooklet", notebooklets)
+        + _select("status", "status", states)
+        + '<span id="filter-count"></span></div>'
+    )
+
+
+def render_index(
+    records: list[history.RunRecord],
+    *,
+    generated: datetime | None = None,
+    root: str | os.PathLike | None = None,
+) -> str:
     """The index page for `records` (newest first within each group), as HTML text.
+
+    With the output `root`, each run's verdict and findings come from its run.json
+    and a printed PDF is linked.
 
     Example:
         >>> "<h1>" in render_index([])
         True
     """
     generated = generated or datetime.now(timezone.utc)
+    details = RunDetails(Path(root) if root is not None else None)
     by_job: dict[str, list[history.RunRecord]] = defaultdict(list)
     by_nb: dict[str, list[history.RunRecord]] = defaultdict(list)
     for rec in records:
         if rec.job:
             by_job[rec.job].append(rec)
         by_nb[rec.template].append(rec)
+    verdicts = {id(r): verdict_cell(details.run_info(r)) for r in records}
+    pdfs = {id(r): details.has_pdf(r) for r in records}
 
     def newest(rs: list[history.RunRecord], *keys: str) -> list[history.RunRecord]:
         def key(r: history.RunRecord) -> tuple:
@@ -160,6 +308,7 @@ def render_index(records: list[history.RunRecord], *, generated: datetime | None
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
+        csp_meta([FILTER_SCRIPT]),
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         "<title>nbcatalog reports</title>",
         f"<style>{_STYLE}</style></head><body>",
@@ -167,42 +316,52 @@ def render_index(records: list[history.RunRecord], *, generated: datetime | None
         f'<p class="generated">{_e(counts_text(records))}; generated '
         f"{_e(_when(history.utc_text(generated)))}</p>",
         '<nav><a href="#by-job">By job</a><a href="#by-notebooklet">By notebooklet</a></nav>',
+        _filters(records),
         '<h2 id="by-job">By job</h2>',
     ]
     if not by_job:
         parts.append('<p class="empty">No scheduled runs yet.</p>')
     for job in sorted(by_job):
         rows = [
-            [
-                _e(_when(r.fire_time)),
-                _params(r),
-                _status(r),
-                _range(r),
-                _e(r.attempt if r.attempt is not None else "—")
-                + (f" ({_e(r.trigger)})" if r.trigger and r.trigger != "schedule" else ""),
-                _files(r),
-            ]
+            (
+                _row_attributes(r),
+                [
+                    _e(_when(r.fire_time)),
+                    _params(r),
+                    _status(r),
+                    verdicts[id(r)],
+                    _range(r),
+                    _e(r.attempt if r.attempt is not None else "—")
+                    + (f" ({_e(r.trigger)})" if r.trigger and r.trigger != "schedule" else ""),
+                    _files(r, pdfs[id(r)]),
+                ],
+            )
             for r in newest(by_job[job], "fire_time", "started", "run_dir")
         ]
-        parts.append(f'<h3 id="job-{_e(_slug(job))}">{_e(job)}</h3>')
-        parts.append(_table(_COLUMNS_JOB, rows))
+        parts.append(f'<section class="group"><h3 id="job-{_e(_slug(job))}">{_e(job)}</h3>')
+        parts.append(_table(_COLUMNS_JOB, rows) + "</section>")
     parts.append('<h2 id="by-notebooklet">By notebooklet</h2>')
     if not by_nb:
         parts.append('<p class="empty">No runs yet.</p>')
     for name in sorted(by_nb):
         rows = [
-            [
-                _e(_when(r.started or r.recorded_at)),
-                _e(r.job or r.trigger or "—"),
-                _params(r),
-                _status(r),
-                _range(r),
-                _files(r),
-            ]
+            (
+                _row_attributes(r),
+                [
+                    _e(_when(r.started or r.recorded_at)),
+                    _e(r.job or r.trigger or "—"),
+                    _params(r),
+                    _status(r),
+                    verdicts[id(r)],
+                    _range(r),
+                    _files(r, pdfs[id(r)]),
+                ],
+            )
             for r in newest(by_nb[name], "started", "recorded_at", "run_dir")
         ]
-        parts.append(f'<h3 id="nb-{_e(_slug(name))}">{_e(name)}</h3>')
-        parts.append(_table(_COLUMNS_NB, rows))
+        parts.append(f'<section class="group"><h3 id="nb-{_e(_slug(name))}">{_e(name)}</h3>')
+        parts.append(_table(_COLUMNS_NB, rows) + "</section>")
+    parts.append(f"<script>{FILTER_SCRIPT}</script>")
     parts.append("</body></html>")
     return "\n".join(parts) + "\n"
 
@@ -216,5 +375,5 @@ def write_index(root: str | os.PathLike | None = None) -> Path:
     """
     root = Path(root) if root is not None else history.output_root()
     root.mkdir(parents=True, exist_ok=True)
-    text = render_index(history.list_runs(root))
+    text = render_index(history.list_runs(root), root=root)
     return write_text(root / INDEX_NAME, text)
