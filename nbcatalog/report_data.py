@@ -130,12 +130,12 @@ def cell_text(value: Any) -> str:
     return text if len(text) <= MAX_CELL_CHARS else text[:MAX_CELL_CHARS] + " …"
 
 
-def table_rows(frame: pd.DataFrame, columns: list[str], limit: int = MAX_INLINE_ROWS) -> list:
-    """The first `limit` rows of `frame`'s `columns`, each cell as text.
+def table_rows(frame: pd.DataFrame, columns: list[str], limit: int | None = None) -> list:
+    """The first `limit` (default MAX_INLINE_ROWS) rows of `frame`'s `columns`, as text.
 
     Example:
         >>> table_rows(pd.DataFrame({"a": [1, 2], "b": ["x", None]}), ["b"])
         [['x'], ['']]
     """
-    part = frame.loc[:, columns].head(limit)
+    part = frame.loc[:, columns].head(MAX_INLINE_ROWS if limit is None else limit)
     return [[cell_text(v) for v in row] for row in part.itertuples(index=False, name=None)]

@@ -1,11 +1,14 @@
 """The HTML a user opens, checked in headless Chromium (Debian's package, driven by Playwright).
 
-Reports of each notebooklet and output/index.html are produced by the scheduler
-(``nbcatalog schedule run-due``) from the demo store, then opened from disk with
-every network request blocked. A page passes when it logs no console error,
-raises no dialog, fetches nothing, shows every section heading, renders its
-tables and charts, and shows the planted ``<script>alert("nbcatalog")</script>``
-command line as text.
+Reports of each notebooklet, a 600-row fixture report and output/index.html are
+produced by the scheduler (``nbcatalog schedule run-due``) from the demo store,
+then opened from disk with every network request blocked. A page passes when it
+logs no console error, raises no dialog, fetches nothing, opens with the verdict
+block, has contents links that reach their sections, shows every section heading,
+renders its tables (each one searchable and paged over all its rows) and charts
+(timelines answer hover with a tooltip), and shows the planted
+``<script>alert("nbcatalog")</script>`` command line as text. The host summary job
+also asks for a PDF, printed by the same Chromium.
 
 Chromium missing: skipped on a developer machine, a failure in CI (CI=true).
 `scripts/install-browser.sh` installs it. Set NBCATALOG_SCREENSHOT=PATH to also
@@ -32,6 +35,7 @@ PLANTED = '<script>alert("nbcatalog")</script>'
 # Jobs with their own names (the index test reads them); every other built-in
 # notebooklet gets a job named after it, run with its metadata's example parameters.
 NAMED_JOBS = {"host_summary": "jump-host", "account_summary": "bob-daily"}
+BIG_TABLE_ROWS = 600  # fixture_big_table's default: longer than any page size
 # Notebooklets that show process command lines: the planted one must be on the page.
 SHOW_COMMAND_LINES = ("host_summary", "logon_session_rarity")
 
@@ -100,8 +104,13 @@ def output(chromium_path, demo_db, tmp_path_factory) -> Path:
                 "covers": "7d",
             }
         )
+        if template.name == "host_summary":
+            jobs[-1]["formats"] = ["html", "notebook", "pdf"]
     jobs.append(
         {"name": "broken", "notebooklet": fixture_path("fixture_raises"), "cron": "0 * * * *"}
+    )
+    jobs.append(
+        {"name": "big-table", "notebooklet": fixture_path("fixture_big_table"), "cron": "0 * * * *"}
     )
     # JSON is YAML: no quoting of hostile-looking values to get wrong.
     (work / "schedules.yaml").write_text(json.dumps({"jobs": jobs}, indent=2), encoding="utf-8")
@@ -175,25 +184,57 @@ class Visit:
         assert self.blocked == []
 
     def assert_tables_rendered(self, at_least: int) -> None:
-        tables = self.page.locator("table")
+        # Visible tables: a table made interactive keeps its static copy hidden for print.
+        tables = self.page.locator("table").filter(visible=True)
         assert tables.count() >= at_least
         for i in range(tables.count()):
             table = tables.nth(i)
             table.scroll_into_view_if_needed()
-            assert table.is_visible()
             assert table.locator("tr").count() >= 2  # a header and at least one row
             box = table.bounding_box()
             assert box and box["width"] > 0 and box["height"] > 0
+        boxes = self.page.locator(".nbc-table")
+        assert boxes.count() == self.page.locator(".nbc-table.nbc-enhanced").count()
 
-    def assert_images_rendered(self, at_least: int) -> None:
-        images = self.page.locator("img")
-        assert images.count() >= at_least
+    def assert_charts_rendered(self, at_least: int) -> None:
+        """Each chart drawn: a Bokeh canvas where it is interactive, else decoded PNG pixels."""
+        charts = self.page.locator(".nbc-chart")
+        for i in range(charts.count()):
+            live = charts.nth(i).locator(".nbc-chart-live")
+            live.scroll_into_view_if_needed()
+            box = live.bounding_box()
+            assert box and box["height"] > 100, "the interactive chart did not draw"
+        images = self.page.locator("img").filter(visible=True)
+        assert charts.count() + images.count() >= at_least
         for i in range(images.count()):
             image = images.nth(i)
             image.scroll_into_view_if_needed()
             # Decoded pixels, not a broken-image icon.
             assert image.evaluate("img => img.complete && img.naturalWidth > 0")
-            assert image.is_visible()
+
+    def assert_verdict_first_and_contents_work(self) -> None:
+        """The verdict is the first block under the title; contents links reach their sections."""
+        page = self.page
+        order = page.evaluate(
+            """() => [...document.querySelectorAll(
+                 '.nbcatalog-header h1, #verdict, .nbc-details, .nbc-toc, .jp-Cell')]
+               .map(e => e.id || e.className.split(' ')[0] || e.tagName)"""
+        )
+        assert order[:4] == ["H1", "verdict", "nbc-details", "nbc-toc"], order[:5]
+        verdict = page.locator("#verdict")
+        assert verdict.is_visible() and verdict.bounding_box()["y"] < 400
+        links = page.locator(".nbc-toc a")
+        assert links.count() >= 1
+        for i in range(links.count()):
+            link = links.nth(i)
+            target = link.get_attribute("href")
+            assert target and target.startswith("#")
+            link.click()
+            top = page.evaluate(
+                "id => document.getElementById(id).getBoundingClientRect().top", target[1:]
+            )
+            assert page.url.endswith(target) and -5 <= top < 300, (target, top)
+            page.evaluate("window.scrollTo(0, 0)")
 
     def close(self) -> None:
         self.context.close()
@@ -220,6 +261,37 @@ def _charts_in_notebook(report: Path) -> int:
     return count
 
 
+def _linked_files(page, selector: str) -> list[Path]:
+    hrefs = page.locator(selector).evaluate_all("links => links.map(a => a.href)")
+    return [Path(unquote(urlparse(h).path)) for h in hrefs if h.startswith("file:")]
+
+
+def _tooltip_texts(page) -> list[str]:
+    """Texts of Bokeh tooltips now shown (Bokeh draws them inside shadow roots)."""
+    return page.evaluate(
+        """() => { const out = [];
+          const walk = (n) => { if (n.shadowRoot) walk(n.shadowRoot);
+            for (const c of n.children || []) walk(c);
+            if (n.classList && [...n.classList].some(k => k.includes('tooltip'))
+                && n.offsetParent !== null) out.push(n.textContent); };
+          walk(document.body); return out.filter(s => s && s.trim()); }"""
+    )
+
+
+def _hover_until_tooltip(page, chart) -> list[str]:
+    """Sweep the mouse over a chart's plot area until a tooltip shows; its texts."""
+    chart.scroll_into_view_if_needed()
+    box = chart.bounding_box()
+    assert box, "chart not laid out"
+    for y in range(int(box["y"]) + 30, int(box["y"] + box["height"]) - 30, 5):
+        for x in range(int(box["x"]) + 40, int(box["x"] + box["width"]) - 10, 12):
+            page.mouse.move(x, y)
+            texts = _tooltip_texts(page)
+            if texts:
+                return texts
+    return []
+
+
 @pytest.mark.parametrize("name", NOTEBOOKLETS)
 def test_report_renders_offline_with_log_text_escaped(browser, output, name):
     from nbcatalog.catalog import get_template
@@ -229,6 +301,7 @@ def test_report_renders_offline_with_log_text_escaped(browser, output, name):
     try:
         visit.assert_clean()
         page = visit.page
+        visit.assert_verdict_first_and_contents_work()
         for section in get_template(name).sections:
             heading = page.get_by_role("heading", name=section.title, exact=True).first
             heading.scroll_into_view_if_needed()
@@ -237,23 +310,83 @@ def test_report_renders_offline_with_log_text_escaped(browser, output, name):
         charts = _charts_in_notebook(report)
         if name in ("host_summary", "host_logons_summary", "network_flow_summary"):
             assert charts >= 1  # timelines, logon charts, flow charts: drawn on the demo data
-        visit.assert_images_rendered(at_least=charts)
+        visit.assert_charts_rendered(at_least=charts)
+        # Back to the index, the notebook, run.json, each data file: all there.
+        files = _linked_files(page, ".nbc-links a[href], .nbc-files a[href]")
+        assert report.parent.parent.parent / "index.html" in files
+        assert report.parent / "run.json" in files
+        assert all(f.exists() for f in files), [f for f in files if not f.exists()]
         assert page.locator("script", has_text="alert(").count() == 0
         body = page.inner_text("body")
         if name in SHOW_COMMAND_LINES:
             # The planted command line is on the page as text, and no dialog opened.
-            cell = page.get_by_text(PLANTED, exact=False).first
+            cell = page.get_by_text(PLANTED, exact=False).filter(visible=True).first
             cell.scroll_into_view_if_needed()
             assert cell.is_visible()
             assert PLANTED in body
         if name == "host_summary":
+            # Hovering the alert timeline names the alert under the mouse.
+            tips = _hover_until_tooltip(page, page.locator(".nbc-chart-live").first)
+            assert tips and "Lane" in tips[0], tips
+            pdf = report.with_name("report.pdf").read_bytes()  # the job asked for a PDF
+            assert pdf.startswith(b"%PDF-") and len(pdf) > 20_000
             shot = os.environ.get("NBCATALOG_SCREENSHOT")
             if shot:
+                page.mouse.move(0, 0)
                 page.evaluate("window.scrollTo(0, 0)")
-                page.screenshot(path=shot, full_page=True)
+                page.screenshot(path=shot)
             png = page.screenshot()
             assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 10_000
-        assert visit.dialogs == [] and visit.errors == []
+        assert visit.dialogs == [] and visit.errors == [] and visit.blocked == []
+    finally:
+        visit.close()
+
+
+def test_a_long_table_is_searched_sorted_and_paged_to_its_last_row(browser, output):
+    report = _reports(output)["fixture_big_table"]
+    visit = Visit(browser, report)
+    try:
+        visit.assert_clean()
+        page = visit.page
+        visit.assert_verdict_first_and_contents_work()
+        table = page.locator(".nbc-table.nbc-enhanced").first
+        table.scroll_into_view_if_needed()
+        status = table.locator(".nbc-status")
+        body_rows = table.locator(".nbc-live tbody tr")
+        last_id = f"EVT-{BIG_TABLE_ROWS - 1:04d}"
+        assert status.inner_text().startswith(f"Rows 1–25 of {BIG_TABLE_ROWS}")
+        assert body_rows.count() == 25
+        # To the last page: the last event is there, though the template showed 25 rows.
+        table.get_by_role("button", name="Last page of events").click()
+        assert f"of {BIG_TABLE_ROWS}" in status.inner_text()
+        assert body_rows.last.locator("td").nth(1).inner_text() == last_id
+        # Search over every row, not just the page shown.
+        search = table.get_by_role("searchbox")
+        search.fill(last_id)
+        assert status.inner_text().startswith(f"Rows 1–1 of 1 (filtered from {BIG_TABLE_ROWS})")
+        assert body_rows.count() == 1
+        # Hostile strings are found as text and stay text: no dialog, no new element.
+        search.fill("<img src=x onerror")
+        assert body_rows.count() == 25 and visit.dialogs == []
+        assert table.locator(".nbc-live img").count() == 0
+        assert "<img src=x onerror=alert(2)>" in body_rows.first.inner_text()
+        search.fill(PLANTED)
+        assert PLANTED in body_rows.first.inner_text()
+        search.fill("")
+        # Sorting by EventId, twice: descending, the last event first.
+        header = table.locator(".nbc-live th button", has_text="EventId")
+        header.click()
+        header.click()
+        assert body_rows.first.locator("td").nth(1).inner_text() == last_id
+        # The full frame is one click away, as CSV with the formula defused.
+        csv = report.parent / "data" / "events.csv"
+        assert csv in _linked_files(page, ".nbc-files a[href]")
+        lines = csv.read_text(encoding="utf-8").splitlines()
+        assert len(lines) == BIG_TABLE_ROWS + 1 and "'=cmd|" in csv.read_text(encoding="utf-8")
+        # The timeline answers hover with the lane under the mouse, drawn as text.
+        tips = _hover_until_tooltip(page, page.locator(".nbc-chart-live").first)
+        assert tips and "Lane" in tips[0], tips
+        assert visit.dialogs == [] and visit.errors == [] and visit.blocked == []
     finally:
         visit.close()
 
@@ -268,7 +401,7 @@ def test_index_lists_runs_by_job_and_notebooklet_with_working_links(browser, out
             check=True,
         ).stdout
     )
-    jobs = sorted([_job_name(name) for name in NOTEBOOKLETS] + ["broken"])
+    jobs = sorted([_job_name(name) for name in NOTEBOOKLETS] + ["broken", "big-table"])
     assert sorted(r["job"] for r in history) == jobs
     visit = Visit(browser, output / "index.html")
     try:
@@ -284,6 +417,23 @@ def test_index_lists_runs_by_job_and_notebooklet_with_working_links(browser, out
         hrefs = page.locator("a[href]").evaluate_all("links => links.map(a => a.href)")
         files = [Path(unquote(urlparse(h).path)) for h in hrefs if h.startswith("file:")]
         assert len(files) >= 3 * 2 and all(f.exists() for f in files)
+        # Each run shows its verdict; the jump host's printed PDF is linked.
+        assert page.locator("p.verdict, td .empty").count() >= len(history)
+        assert page.get_by_role("link", name="PDF").count() == 2  # by job and by notebooklet
+        # Filters: only failed runs, then only one job's runs.
+        rows = page.locator("tr[data-status]")
+        page.get_by_label("Filter by status").select_option("failed")
+        visible = rows.filter(visible=True)
+        assert visible.count() == 2  # the broken job's run, under its job and its notebooklet
+        assert all(
+            s == "failed" for s in visible.evaluate_all("rs => rs.map(r => r.dataset.status)")
+        )
+        assert not page.get_by_role("heading", name="jump-host", exact=True).is_visible()
+        page.get_by_label("Filter by status").select_option("")
+        page.get_by_label("Filter by job").select_option("jump-host")
+        assert rows.filter(visible=True).count() == 2
+        page.get_by_label("Filter by job").select_option("")
+        assert rows.filter(visible=True).count() == rows.count()
         # Following a report link opens that report, still offline and clean.
         page.get_by_role("link", name="report").first.click()
         page.wait_for_load_state("load")
