@@ -33,20 +33,8 @@ from nbcatalog.nblib.entities import host_matches
 from nbcatalog.nblib.findings import Finding
 from nbcatalog.nblib.values import first_column, text_of
 
-LOGON_COLUMNS = [
-    "TimeGenerated",
-    "Computer",
-    "Account",
-    "LogonResult",
-    "LogonType",
-    "LogonTypeName",
-    "SourceIP",
-    "SourcePort",
-    "LogonProcessName",
-    "TargetLogonId",
-    "Platform",
-    "Detail",
-]
+# One attempt, one row: the attempt model's columns, for Windows and Linux alike.
+LOGON_COLUMNS = attempts.ATTEMPT_COLUMNS
 _NO_ADDRESS = {"", "-", "::1", "127.0.0.1", "0.0.0.0", "localhost"}  # noqa: S104 - compared, not bound
 
 
