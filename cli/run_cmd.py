@@ -48,7 +48,7 @@ def _run_options(force_html: bool) -> list[click.Parameter]:
         click.Option(
             ["--pdf", "pdf"],
             is_flag=True,
-            help="also print the report to report.pdf with headless Chromium (implies --html)",
+            help="also print the report to report.pdf with headless Chromium (the HTML report too)",
         )
     )
     return options
