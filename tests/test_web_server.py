@@ -282,17 +282,45 @@ def test_nothing_outside_a_run_folder_is_served(site, user, path):
 
 
 def test_report_is_served_under_a_policy_that_runs_no_script(site, user):
-    reply = user.get(f"/files/{RUN_OK}/report.html")
+    reply = user.get(f"/files/{RUN_OK}/report.html")  # a report naming no script of its own
     assert reply.status == 200
     assert reply.header("content-type").startswith("text/html")
     csp = reply.header("content-security-policy")
     directives = {d.split()[0]: d.split()[1:] for d in csp.split("; ")}
     assert directives["default-src"] == ["'none'"]
     assert "script-src" not in directives  # so scripts fall back to 'none'
-    assert directives["img-src"] == ["data:"] and "sandbox" in directives
+    assert directives["img-src"] == ["data:"] and directives["sandbox"] == []
     assert directives["frame-ancestors"] == ["'none'"]
     assert reply.header("x-content-type-options") == "nosniff"
     assert "Report of host_summary" in reply.body
+
+
+def test_report_scripts_run_only_by_the_hashes_its_own_policy_names(site, user):
+    from nbcatalog.report_assets import csp_meta
+
+    script = "document.title = 'tables ready';"
+    page = site["root"] / RUN_OK / "interactive.html"
+    page.write_text(
+        f"<html><head>{csp_meta([script])}</head><body><script>{script}</script>"
+        f"<script>alert('not listed')</script></body></html>",
+        encoding="utf-8",
+    )
+    reply = user.get(f"/files/{RUN_OK}/interactive.html")
+    assert reply.status == 200
+    csp = reply.header("content-security-policy")
+    directives = {d.split()[0]: d.split()[1:] for d in csp.split("; ")}
+    meta = re.search(r'http-equiv="Content-Security-Policy" content="([^"]+)"', reply.body)
+    own = next(d.split()[1:] for d in meta[1].split("; ") if d.startswith("script-src"))
+    assert directives["script-src"] == own == [f"'sha256-{_sha256(script)}'"]
+    assert directives["sandbox"] == ["allow-scripts"]  # opaque origin: never the app's
+    assert directives["connect-src"] == ["'none'"] and directives["default-src"] == ["'none'"]
+
+
+def _sha256(text: str) -> str:
+    import base64
+    import hashlib
+
+    return base64.b64encode(hashlib.sha256(text.encode()).digest()).decode()
 
 
 @pytest.mark.parametrize(

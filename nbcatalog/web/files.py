@@ -7,8 +7,9 @@ followed, is still under the output root. Anything else is "not found", so the
 answer does not tell what exists elsewhere.
 
 HTML reports are served with a Content-Security-Policy that lets them show
-inline styles and ``data:`` images and nothing else (no script, no fetch, a
-sandbox without same-origin); notebooks, run.json and data files are downloads.
+inline styles and ``data:`` images, and run only the inline scripts whose hashes
+the report's own policy lists (its tables and charts), in a sandbox without
+same-origin and with no fetch; notebooks, run.json and data files are downloads.
 
 Example:
     >>> import tempfile
@@ -30,6 +31,12 @@ REPORT_CSP = (
     "base-uri 'none'; form-action 'none'; frame-ancestors 'none'; sandbox"
 )
 DOWNLOAD_CSP = "default-src 'none'; frame-ancestors 'none'; sandbox"
+# A report names its own scripts by hash in its CSP meta tag (nbcatalog.report_assets).
+_REPORT_META_CSP = re.compile(
+    rb'<meta http-equiv="Content-Security-Policy" content="([^"]{1,20000})"', re.IGNORECASE
+)
+_SCRIPT_HASH = re.compile(r"'sha256-[A-Za-z0-9+/]{43}='")
+_HEAD_BYTES = 256 * 1024  # the meta tag is in the head, before any data
 # Run ids and template folder names as nbcatalog.runfolder makes them.
 _PLAIN = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,199}")
 _MEDIA_TYPES = {
@@ -114,6 +121,32 @@ def listed_files(root: Path, folder: Path) -> list[tuple[str, int]]:
     return found
 
 
+def report_csp(path: Path) -> str:
+    """The policy a report is served under: `REPORT_CSP`, plus the report's own script hashes.
+
+    Only ``'sha256-…'`` sources from the report's ``script-src`` are taken, and the
+    sandbox keeps an opaque origin (``allow-scripts`` without ``allow-same-origin``)
+    with no fetch, so even a crafted report in a run folder cannot act as the app.
+
+    Example:
+        >>> report_csp(Path("/nonexistent.html")) == REPORT_CSP
+        True
+    """
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(_HEAD_BYTES)
+    except OSError:
+        return REPORT_CSP
+    meta = _REPORT_META_CSP.search(head)
+    directives = meta[1].decode("ascii", "replace").split(";") if meta else []
+    sources = next((d.split()[1:] for d in directives if d.split()[:1] == ["script-src"]), [])
+    hashes = [s for s in sources if _SCRIPT_HASH.fullmatch(s)]
+    if not hashes:
+        return REPORT_CSP
+    policy = REPORT_CSP.replace("; sandbox", "; sandbox allow-scripts")
+    return f"{policy}; script-src {' '.join(hashes)}; connect-src 'none'"
+
+
 def file_response(path: Path) -> Response:
     """A report shown under its CSP, or any other file as a download.
 
@@ -124,7 +157,7 @@ def file_response(path: Path) -> Response:
     """
     headers = {"X-Content-Type-Options": "nosniff", "Cache-Control": "private, no-store"}
     if path.suffix.lower() in (".html", ".htm"):
-        headers["Content-Security-Policy"] = REPORT_CSP
+        headers["Content-Security-Policy"] = report_csp(path)
         return FileResponse(path, media_type="text/html; charset=utf-8", headers=headers)
     headers["Content-Security-Policy"] = DOWNLOAD_CSP
     media_type = _MEDIA_TYPES.get(path.suffix.lower(), "application/octet-stream")
