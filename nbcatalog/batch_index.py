@@ -74,22 +74,28 @@ def render_batch_index(batch: BatchResults, records: list[history.RunRecord], *,
                 files += f'<div class="error">{_e(o.error)}</div>'
             status = f'<span class="status status-{_e(o.status)}">{_e(o.status)}</span>'
         rows.append(
-            [
-                f'<span class="params">{_e(o.key)}</span>',
-                status,
-                _e(o.attempts),
-                _e(f"{o.duration:.1f} s"),
-                files,
-            ]
+            (
+                f'data-status="{_e(o.status)}"',
+                [
+                    f'<span class="params">{_e(o.key)}</span>',
+                    status,
+                    _e(o.attempts),
+                    _e(f"{o.duration:.1f} s"),
+                    files,
+                ],
+            )
         )
     attempts = [
-        [
-            _e(report_index._when(r.started or r.recorded_at)),
-            report_index._params(r),
-            report_index._status(r),
-            _e(r.attempt if r.attempt is not None else "—"),
-            report_index._files(r),
-        ]
+        (
+            f'data-status="{_e(r.status)}"',
+            [
+                _e(report_index._when(r.started or r.recorded_at)),
+                report_index._params(r),
+                report_index._status(r),
+                _e(r.attempt if r.attempt is not None else "—"),
+                report_index._files(r),
+            ],
+        )
         for r in (by_dir[d] for d in sorted(by_dir, key=lambda d: by_dir[d].started or ""))
     ]
     generated = history.utc_text(datetime.now(timezone.utc))
