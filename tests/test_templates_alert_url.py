@@ -55,7 +55,8 @@ def _assert_report(res, titles) -> str:
     # Nothing in the page fetches from outside or links to attacker infrastructure.
     assert not re.search(r"<(script|img|iframe|link)\b[^>]*(src|href)=[\"']?(https?:)?//", page)
     assert not re.search(r"<a\b[^>]*href=[\"']?[a-z]+:", page, re.IGNORECASE)
-    assert 'malicious.example/payload.ps1"' not in page.replace("&quot;", "")
+    # The URL is text (in cells and the tables' inlined JSON), never an attribute value.
+    assert not re.search(r"<[a-z][^>]*=[\"']?[^\"'>\s]*malicious\.example", page)
     assert '<script>alert("nbcatalog")</script>' not in page
     return page
 
