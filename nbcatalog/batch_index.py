@@ -87,7 +87,7 @@ def render_batch_index(batch: BatchResults, records: list[history.RunRecord], *,
         )
     attempts = [
         (
-            f'data-status="{_e(r.status)}"',
+            report_index._row_attributes(r),
             [
                 _e(report_index._when(r.started or r.recorded_at)),
                 report_index._params(r),
