@@ -129,6 +129,32 @@ def raw_from_cli(template: Template, values: Mapping[str, Any]) -> dict[str, Any
     return raw
 
 
+class Seconds(click.ParamType):
+    """A timeout in seconds: a finite number above 0 (``nan`` and ``inf`` are refused)."""
+
+    name = "seconds"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None):
+        from nbcatalog.errors import ParameterError
+        from nbcatalog.parameters import parse_timeout, shown
+
+        if isinstance(value, float):
+            return value
+        try:
+            number = float(str(value).strip())
+        except ValueError:
+            self.fail(f"{shown(value)} is not a number of seconds (like 600)", param, ctx)
+        try:
+            return parse_timeout(number)
+        except ParameterError:
+            self.fail(
+                f"{shown(value)}: give a number of seconds greater than 0 (like 600)", param, ctx
+            )
+
+
+SECONDS = Seconds()
+
+
 def output_options(*, timeout_help: str) -> list[click.Option]:
     """`--output`, `--timeout`, `--json` and `--quiet`, as `run`, `report` and `batch` take them.
 
@@ -144,7 +170,7 @@ def output_options(*, timeout_help: str) -> list[click.Option]:
         ),
         click.Option(
             ["--timeout", "timeout"],
-            type=click.FloatRange(min=0, min_open=True),
+            type=SECONDS,
             metavar="SECONDS",
             help=timeout_help,
         ),

@@ -73,14 +73,40 @@ class RunOutcome:
     reason: str | None = None  # a no_data run: what was missing
 
 
-def param_key(params: Mapping[str, Any]) -> str:
+def param_key(params: Mapping[str, Any], secrets: Iterable[str] = ()) -> str:
     """A short label for a parameter set: ``host=WKSTN-042`` (``a=1, b=2`` for several).
+
+    The values of `secrets` (parameter names) show as ``<redacted>``: the label goes
+    into error messages, run labels, the batch table and its index page.
 
     Example:
         >>> param_key({"host": "WKSTN-042", "min_failures": 5})
         'host=WKSTN-042, min_failures=5'
+        >>> param_key({"host": "h", "api_key": "s3cret"}, secrets={"api_key"})
+        'host=h, api_key=<redacted>'
     """
-    return ", ".join(f"{k}={v}" for k, v in params.items()) or "(defaults)"
+    shown = redact(params, secrets)
+    return ", ".join(f"{k}={v}" for k, v in shown.items()) or "(defaults)"
+
+
+def redact(params: Mapping[str, Any], secrets: Iterable[str]) -> dict[str, Any]:
+    """`params` with the value of every parameter named in `secrets` replaced.
+
+    Example:
+        >>> redact({"host": "h", "api_key": "s3cret"}, ["api_key"])
+        {'host': 'h', 'api_key': '<redacted>'}
+    """
+    from nbcatalog.parameters import REDACTED
+
+    names = {str(n).replace("-", "_") for n in secrets}
+    return {
+        k: REDACTED if str(k).replace("-", "_") in names and v not in (None, "") else v
+        for k, v in params.items()
+    }
+
+
+def _secret_names(template: Any) -> frozenset[str]:
+    return frozenset(p.name for p in template.parameters if p.secret)
 
 
 def _first_line(text: str) -> str:
@@ -100,13 +126,15 @@ def run_entity(
     labels: dict[str, Any],
     pool: Any = None,
     fresh_kernel: bool = False,
+    secrets: Iterable[str] = (),
 ) -> RunOutcome:
     """Run one parameter set with retries; never raises for a failed run.
 
     This is the task a batch executor runs (in a thread or a Dask worker), so
     it takes and returns plain picklable values. Kernels come from `pool` (a
     `nbcatalog.pool.KernelPool`), else from this process's default pool; with
-    `fresh_kernel` every attempt starts its own kernel.
+    `fresh_kernel` every attempt starts its own kernel. The parameters named in
+    `secrets` are redacted in the outcome (its key, params and error).
 
     Example:
         >>> run_entity("host_summary", 0, {"host": "WKSTN-042"}, {}, output_dir="output",
@@ -115,7 +143,8 @@ def run_entity(
     """
     from nbcatalog.runner import run
 
-    key = param_key(params)
+    key = param_key(params, secrets)
+    shown_params = redact(params, secrets)
     started = time.monotonic()
 
     def outcome(
@@ -128,7 +157,7 @@ def run_entity(
         return RunOutcome(
             index=index,
             key=key,
-            params=params,
+            params=shown_params,
             status=status,
             attempts=attempt,
             duration=time.monotonic() - started,
@@ -413,20 +442,23 @@ def _param_sets(param_sets: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]
 
 def _prepare(template: Any, sets: list[dict[str, Any]], common: dict[str, Any]) -> dict[str, Any]:
     """Check every set and return `common` with one fixed time range and data source."""
-    from nbcatalog.parameters import resolve
+    from nbcatalog.parameters import resolve, shorten
 
     first = None
+    secrets = _secret_names(template)
     for i, params in enumerate(sets):
+        # Cut: a CSV cell can be as long as the attacker likes.
+        label = shorten(param_key(params, secrets), 200)
         clash = sorted(set(params) & set(common))
         if clash:
             raise ParameterError(
-                f"parameter set {i + 1} ({param_key(params)}) sets {', '.join(clash)}, "
+                f"parameter set {i + 1} ({label}) sets {', '.join(clash)}, "
                 "also given for the whole batch; give each in one place"
             )
         try:
             resolved = resolve(template, {**common, **params})
         except ParameterError as exc:
-            raise ParameterError(f"parameter set {i + 1} ({param_key(params)}): {exc}") from None
+            raise ParameterError(f"parameter set {i + 1} ({label}): {exc}") from None
         first = first or resolved
     assert first is not None
     fixed = dict(common)
@@ -459,9 +491,12 @@ def _progress(total: int, desc: str, quiet: bool):
     return tqdm(total=total, desc=desc, unit="run", disable=not show_progress(quiet))
 
 
-def _failed_task(index: int, params: dict[str, Any], exc: BaseException) -> RunOutcome:
+def _failed_task(task: dict[str, Any], exc: BaseException) -> RunOutcome:
     error = f"{type(exc).__name__}: {_first_line(str(exc))}"
-    return RunOutcome(index, param_key(params), params, "failed", 1, 0.0, None, None, error)
+    secrets = task.get("secrets", ())
+    params = redact(task["params"], secrets)
+    key = param_key(task["params"], secrets)
+    return RunOutcome(task["index"], key, params, "failed", 1, 0.0, None, None, error)
 
 
 def _run_local(
@@ -484,7 +519,7 @@ def _run_local(
             try:
                 outcomes.append(future.result())
             except Exception as exc:  # run_entity catches run failures; this is a bug guard
-                outcomes.append(_failed_task(task["index"], task["params"], exc))
+                outcomes.append(_failed_task(task, exc))
             bar.update(1)
     except BaseException:
         threads.shutdown(wait=True, cancel_futures=True)
@@ -548,7 +583,7 @@ def _run_dask(
             try:
                 outcomes.append(future.result())
             except Exception as exc:  # a worker that died under the task, ...
-                outcomes.append(_failed_task(task["index"], task["params"], exc))
+                outcomes.append(_failed_task(task, exc))
             bar.update(1)
     except BaseException:
         client.cancel(list(futures))
@@ -595,6 +630,7 @@ def run_many(
         ...                  workers=2, retries=1, last="7d", html=True)   # doctest: +SKIP
         >>> batch.table[["host", "status"]]                                # doctest: +SKIP
     """
+    from nbcatalog.parameters import parse_timeout
     from nbcatalog.runfolder import write_json
     from nbcatalog.runner import find_template
 
@@ -609,8 +645,7 @@ def run_many(
             raise ParameterError(f"{label}={value!r}: give a whole number of at least {least}")
     if not isinstance(retries, int) or retries < 0:
         raise ParameterError(f"retries={retries!r}: give a whole number, 0 or more")
-    if timeout is not None and (not isinstance(timeout, (int, float)) or timeout <= 0):
-        raise ParameterError(f"timeout={timeout!r}: give a positive number of seconds")
+    timeout = parse_timeout(timeout)
     workers = workers or os.cpu_count() or 1
 
     template = find_template(name)
@@ -635,6 +670,7 @@ def run_many(
             "retries": retries,
             "labels": base_labels,
             "fresh_kernel": fresh_kernel,
+            "secrets": sorted(_secret_names(template)),
         }
         for i, params in enumerate(sets)
     ]

@@ -80,9 +80,41 @@ _TRUE = {"true", "yes", "y", "1", "on"}
 _FALSE = {"false", "no", "n", "0", "off"}
 
 
-def _fail(name: str, value: Any, wanted: str) -> ParameterError:
-    shown = repr(value) if len(repr(value)) <= 80 else repr(value)[:77] + "..."
-    return ParameterError(f"parameter {name!r}: {shown} is not {wanted}")
+# Echoed values are cut to this many characters of their repr (log data is hostile, and a
+# 5,000-character value would bury the message in a terminal or a cron mail).
+SHOWN_LENGTH = 60
+SECRET_NOT_SHOWN = "the value given (not shown: secret)"
+
+
+def shorten(text: str, limit: int = SHOWN_LENGTH) -> str:
+    """`text` cut to `limit` characters, saying how long it was when cut.
+
+    Example:
+        >>> shorten("y" * 5000, 10)
+        'yyyyyyyyyy... (5,000 characters)'
+    """
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text):,} characters)"
+
+
+def shown(value: Any, limit: int = SHOWN_LENGTH) -> str:
+    """`value`'s repr for an error message, cut to `limit` characters with a marker.
+
+    Example:
+        >>> shown("WKSTN-042")
+        "'WKSTN-042'"
+        >>> shown("x" * 5000)[-20:]
+        '(5,000 characters)'
+    """
+    text = repr(value)
+    if len(text) <= limit:
+        return text
+    size = len(value) if isinstance(value, str) else len(text)
+    return f"{text[:limit]}... ({size:,} characters)"
+
+
+def _fail(name: str, value: Any, wanted: str, *, secret: bool = False) -> ParameterError:
+    what = SECRET_NOT_SHOWN if secret else shown(value)
+    return ParameterError(f"parameter {name!r}: {what} is not {wanted}")
 
 
 def split_list(text: str) -> list[str]:
@@ -107,6 +139,30 @@ def coerce(spec: ParamSpec, value: Any) -> Any:
         >>> coerce(ParamSpec("days", "int", 7), "5")
         5
     """
+    try:
+        return _coerce(spec, value)
+    except ParameterError:
+        if not spec.secret:
+            raise
+        # Re-made without the value: the first message may quote it (a list item, JSON).
+        raise _fail(
+            spec.name, value, f"{_WANTED.get(spec.type, 'accepted')}", secret=True
+        ) from None
+
+
+# What each type accepts, for a secret's message (which cannot show the value given).
+_WANTED = {
+    "str": "text",
+    "int": "a whole number (like 5)",
+    "float": "a finite number (like 0.5)",
+    "bool": "true or false (accepted: true/false, yes/no, 1/0, on/off)",
+    "list": "a list (or comma-separated text)",
+    "dict": "a mapping (or JSON object text)",
+    "DataFrame": "a pandas DataFrame (accepted from Python only)",
+}
+
+
+def _coerce(spec: ParamSpec, value: Any) -> Any:
     name, kind = spec.name, spec.type
     if value is None:
         return None
@@ -124,13 +180,19 @@ def coerce(spec: ParamSpec, value: Any) -> Any:
         if isinstance(value, float) and value.is_integer():
             return int(value)
         if isinstance(value, str) and re.fullmatch(r"\s*[+-]?\d+\s*", value):
-            return int(value)
+            try:
+                return int(value)
+            except ValueError:  # past Python's 4,300-digit limit for int(text)
+                raise _fail(name, value, "a whole number of at most 4,300 digits") from None
         raise _fail(name, value, "a whole number (like 5)")
     if kind == "float":
         if isinstance(value, bool):
             raise _fail(name, value, "a number")
         if isinstance(value, (int, float)):
-            result = float(value)
+            try:
+                result = float(value)
+            except OverflowError:  # an int past the float range
+                raise _fail(name, value, "a finite number") from None
         elif isinstance(value, str):
             try:
                 result = float(value)
@@ -192,7 +254,12 @@ ENTITY_KINDS: dict[str, str] = {
     "account": "an account name like bob, CONTOSO\\bob or bob@contoso.com",
     "url": "a URL like http://example.com/path (http, https or ftp)",
     "domain": "a domain name like example.com",
+    "account_id": "an AccountId as the accounts table lists it, like windows:contoso\\bob: "
+    "entra:, windows: or linux: and the account name",
 }
+# The sources an AccountId starts with (nbcatalog.nblib.accounts.SOURCES; a test keeps
+# the two equal without importing pandas here).
+ACCOUNT_ID_SOURCES = ("entra", "windows", "linux")
 
 
 def _valid_entity(kind: str, text: str) -> bool:
@@ -218,10 +285,13 @@ def _valid_entity(kind: str, text: str) -> bool:
         return parts.scheme in ("http", "https", "ftp") and bool(parts.hostname)
     if kind == "domain":
         return bool(_DOMAIN.fullmatch(text))
+    if kind == "account_id":
+        source, sep, account = text.partition(":")
+        return bool(sep) and source in ACCOUNT_ID_SOURCES and _valid_entity("account", account)
     return True
 
 
-def validate_entity(name: str, kind: str, value: Any) -> Any:
+def validate_entity(name: str, kind: str, value: Any, *, secret: bool = False) -> Any:
     """Reject a value that could not be an entity of `kind`; empty means not given.
 
     Example:
@@ -235,14 +305,49 @@ def validate_entity(name: str, kind: str, value: Any) -> Any:
     values = value if isinstance(value, list) else [value]
     for item in values:
         if not isinstance(item, str) or not _valid_entity(kind, item.strip()):
+            what = SECRET_NOT_SHOWN if secret else shown(item)
             raise ParameterError(
-                f"parameter {name!r}: {item!r} is not a valid {kind}; expected {ENTITY_KINDS[kind]}"
+                f"parameter {name!r}: {what} is not a valid {kind}; expected {ENTITY_KINDS[kind]}"
             )
     return [v.strip() for v in values] if isinstance(value, list) else value.strip()
 
 
+# --------------------------------------------------------------------- timeout
+
+
+def parse_timeout(value: Any, name: str = "timeout") -> float | None:
+    """A run timeout in seconds: a finite number above 0, or None for no limit.
+
+    NaN and infinity are refused: nbclient would never fire a NaN deadline, and an
+    infinite one is no limit, which None already says.
+
+    Example:
+        >>> parse_timeout(600), parse_timeout(None)
+        (600.0, None)
+    """
+    if value is None:
+        return None
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if ok:
+        try:
+            seconds = float(value)
+        except OverflowError:
+            ok = False
+        else:
+            ok = math.isfinite(seconds) and seconds > 0
+    if not ok:
+        raise ParameterError(
+            f"{name}={shown(value)}: give a number of seconds greater than 0 (like 600); "
+            "leave it out for no limit"
+        )
+    return seconds
+
+
 # ------------------------------------------------------------------ time range
 
+_RANGE_TEXT = "times must be between 0001-01-01 and 9999-12-31 (UTC)"
+_OUT_OF_RANGE = "out of range: " + _RANGE_TEXT
+MAX_SPAN_TEXT = "999999999d (about 2.7 million years)"
 _LAST = re.compile(r"\s*(\d+)\s*([smhdw])\s*", re.IGNORECASE)
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
@@ -260,12 +365,17 @@ def parse_last(value: Any) -> dt.timedelta:
         match = _LAST.fullmatch(str(value))
         if not match:
             raise ParameterError(
-                f"last={value!r} is not a time span; use a number and a unit: "
+                f"last={shown(value)} is not a time span; use a number and a unit: "
                 "'90m', '24h', '7d', '2w' (units s, m, h, d, w)"
             )
-        delta = dt.timedelta(**{_UNITS[match.group(2).lower()]: int(match.group(1))})
+        try:
+            delta = dt.timedelta(**{_UNITS[match.group(2).lower()]: int(match.group(1))})
+        except (OverflowError, ValueError):  # past timedelta's 999,999,999 days
+            raise ParameterError(
+                f"last={shown(value)} is too long a time span; give at most {MAX_SPAN_TEXT}"
+            ) from None
     if delta <= dt.timedelta(0):
-        raise ParameterError(f"last={value!r} must be a positive time span")
+        raise ParameterError(f"last={shown(value)} must be a positive time span")
     return delta
 
 
@@ -288,16 +398,19 @@ def parse_time(name: str, value: Any) -> dt.datetime:
             moment = dt.datetime.fromisoformat(text)
         except ValueError:
             raise ParameterError(
-                f"{name}={value!r} is not a date/time; use ISO-8601 like "
+                f"{name}={shown(value)} is not a date/time; use ISO-8601 like "
                 "'2024-05-01', '2024-05-01T10:00:00' or '2024-05-01T10:00:00Z'"
             ) from None
     else:
         raise ParameterError(
-            f"{name}={value!r} is not a date/time; pass a datetime or ISO-8601 text"
+            f"{name}={shown(value)} is not a date/time; pass a datetime or ISO-8601 text"
         )
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=dt.timezone.utc)
-    return moment.astimezone(dt.timezone.utc)
+    try:
+        return moment.astimezone(dt.timezone.utc)
+    except OverflowError:  # 0001-01-01T00:00+14:00 is before the first moment in UTC
+        raise ParameterError(f"{name}={shown(value)} is {_OUT_OF_RANGE}") from None
 
 
 def iso_utc(moment: dt.datetime) -> str:
@@ -336,7 +449,15 @@ def time_range(
     if start is not None:
         start_t = parse_time("start", start)
     else:
-        start_t = end_t - (parse_last(last) if last is not None else DEFAULT_RANGE)
+        span = parse_last(last) if last is not None else DEFAULT_RANGE
+        try:
+            start_t = end_t - span
+        except OverflowError:  # the span reaches back before year 1
+            shown_span = f"last={shown(last)}" if last is not None else "the default 7 days"
+            raise ParameterError(
+                f"{shown_span} back from end ({iso_utc(end_t)}) starts before year 1; "
+                + _RANGE_TEXT
+            ) from None
     if end_t <= start_t:
         raise ParameterError(f"end ({iso_utc(end_t)}) must be after start ({iso_utc(start_t)})")
     return start_t, end_t
@@ -364,15 +485,15 @@ def resolve_options(template: Template, requested: Any) -> list[str]:
         items = []
         for item in requested:
             if not isinstance(item, str):
-                raise ParameterError(f"options: {item!r} is not an option name (text)")
+                raise ParameterError(f"options: {shown(item)} is not an option name (text)")
             items.extend(split_list(item))
     else:
-        raise ParameterError(f"options={requested!r}: give a list like ['+geo', '-timeline']")
+        raise ParameterError(f"options={shown(requested)}: give a list like ['+geo', '-timeline']")
     accepted = template.all_options
     signed = [i for i in items if i[0] in "+-"]
     if signed and len(signed) != len(items):
         raise ParameterError(
-            f"options {items}: either change the defaults with +name/-name or list the "
+            f"options {shown(items)}: either change the defaults with +name/-name or list the "
             "options to use; do not mix the two"
         )
     for item in items:
@@ -382,7 +503,7 @@ def resolve_options(template: Template, requested: Any) -> list[str]:
             hint = f"; did you mean {close[0]!r}?" if close else ""
             listed = ", ".join(accepted) if accepted else "none (this template has no options)"
             raise ParameterError(
-                f"{template.name}: unknown option {bare!r}{hint} (accepted: {listed})"
+                f"{template.name}: unknown option {shown(bare)}{hint} (accepted: {listed})"
             )
     if not signed:
         return list(dict.fromkeys(items))
@@ -412,7 +533,8 @@ def normalize_data_source(spec: Any) -> str:
     """
     if not isinstance(spec, (str, Path)):
         raise ParameterError(
-            f"data_source={spec!r}: give a spec as text, 'duckdb:PATH' or 'msticpy:ENVIRONMENT'"
+            f"data_source={shown(spec)}: give a spec as text, "
+            "'duckdb:PATH' or 'msticpy:ENVIRONMENT'"
         )
     text = str(spec).strip()
     kind, sep, rest = text.partition(":")
@@ -425,13 +547,13 @@ def normalize_data_source(spec: Any) -> str:
                 return f"duckdb:{default_db_path()}"
             return f"duckdb:{Path(rest).expanduser().absolute()}"
         if not rest:
-            raise ParameterError(f"data_source={text!r}: name a msticpy environment")
+            raise ParameterError(f"data_source={shown(text)}: name a msticpy environment")
         return f"msticpy:{rest}"
     path = Path(text).expanduser()
     if path.suffix in (".duckdb", ".db") and path.is_file():
         return f"duckdb:{path.absolute()}"
     raise ParameterError(
-        f"data_source={text!r} is not a data source; accepted: 'duckdb:PATH' "
+        f"data_source={shown(text)} is not a data source; accepted: 'duckdb:PATH' "
         "(a DuckDB store), 'msticpy:ENVIRONMENT' (e.g. msticpy:MSSentinel), "
         "or the path of an existing .duckdb file"
     )
@@ -514,7 +636,7 @@ def _unknown(template: Template, key: str, accepted: list[str]) -> ParameterErro
     close = difflib.get_close_matches(key, accepted, n=1, cutoff=0.5)
     hint = f"; did you mean {close[0]!r}?" if close else ""
     return ParameterError(
-        f"{template.name}: unknown parameter {key!r}{hint} (accepted: {', '.join(accepted)})"
+        f"{template.name}: unknown parameter {shown(key)}{hint} (accepted: {', '.join(accepted)})"
     )
 
 
@@ -562,7 +684,7 @@ def resolve(
         else:
             value = spec.default
         if spec.entity_kind:
-            value = validate_entity(spec.name, spec.entity_kind, value)
+            value = validate_entity(spec.name, spec.entity_kind, value, secret=spec.secret)
         values[spec.name] = value
     for group in template.required_groups:
         if not any(is_given(values.get(name)) for name in group):

@@ -151,7 +151,7 @@ def run(
         >>> res.report_path.name                                               # doctest: +SKIP
         'report.html'
     """
-    from nbcatalog.parameters import resolve
+    from nbcatalog.parameters import parse_timeout, resolve
 
     template = find_template(name)
     raw: dict[str, Any] = dict(params)
@@ -165,8 +165,7 @@ def run(
         if value is not None:
             raw[key] = value
     resolved = resolve(template, raw)
-    if timeout is not None and (not isinstance(timeout, (int, float)) or timeout <= 0):
-        raise ParameterError(f"timeout={timeout!r}: give a positive number of seconds")
+    timeout = parse_timeout(timeout)
     if labels is not None and not isinstance(labels, Mapping):
         raise ParameterError(f"labels={labels!r}: give a mapping like {{'case': 'INC-42'}}")
 

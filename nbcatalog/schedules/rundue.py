@@ -68,6 +68,16 @@ class Outcome:
     reason: str | None = None  # a no_data run: what was missing
     strict: bool = False  # the job counts no_data as a failure
 
+    def __post_init__(self) -> None:
+        # Printed and in --json (a cron mail): a secret from the schedule file stays out.
+        from nbcatalog.parameters import REDACTED
+        from nbcatalog.template import SECRET_NAME
+
+        self.parameters = {
+            k: REDACTED if SECRET_NAME.search(str(k)) and v not in (None, "") else v
+            for k, v in self.parameters.items()
+        }
+
     def to_json(self) -> dict[str, Any]:
         """A plain dict for ``--json`` output."""
         return {
