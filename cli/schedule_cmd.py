@@ -131,12 +131,12 @@ def schedule() -> None:
 def check_command(schedule_file: str | None, now: str | None) -> None:
     """Validate the schedule file (fields, cron, time zones, notebooklets, parameters)."""
     from nbcatalog.schedules.firetimes import next_fire_time
-    from nbcatalog.schedules.spec import check_against_catalog
+    from nbcatalog.schedules.spec import check_schedule, schedule_path
 
-    spec = _load(schedule_file)
-    problems = check_against_catalog(spec)
-    if problems:
-        click.echo(f"{spec.source}: {len(problems)} problem(s)", err=True)
+    # Every problem of every job in one pass: a bad cron must not hide a typo elsewhere.
+    spec, problems = check_schedule(schedule_file)
+    if spec is None:
+        click.echo(f"{schedule_path(schedule_file)}: {len(problems)} problem(s)", err=True)
         for line in problems:
             click.echo(line, err=True)
         sys.exit(2)

@@ -47,6 +47,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 
 from nbcatalog.errors import UsageError
+from nbcatalog.parameters import shown
 from nbcatalog.schedules.firetimes import is_valid_cron
 
 DEFAULT_FILE = "schedules.yaml"
@@ -179,9 +180,12 @@ def parse_duration(text: Any) -> timedelta:
     match = _DURATION_RE.match(str(text))
     if not match or isinstance(text, bool):
         raise ValueError(
-            f"{text!r} is not a duration; use a number and a unit s, m, h, d or w, e.g. 24h"
+            f"{shown(text)} is not a duration; use a number and a unit s, m, h, d or w, e.g. 24h"
         )
-    return timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+    try:
+        return timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+    except (OverflowError, ValueError):  # past timedelta's 999,999,999 days
+        raise ValueError(f"{shown(text)} is too long; give at most 999999999d") from None
 
 
 def load_schedule(path: str | os.PathLike | None = None) -> Schedule:
@@ -191,6 +195,10 @@ def load_schedule(path: str | os.PathLike | None = None) -> Schedule:
         >>> load_schedule("schedules.yaml").jobs    # doctest: +SKIP
     """
     file = schedule_path(path)
+    return parse_schedule(_read_yaml(file), source=str(file))
+
+
+def _read_yaml(file: Path) -> Any:
     try:
         text = file.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -198,11 +206,39 @@ def load_schedule(path: str | os.PathLike | None = None) -> Schedule:
             str(file),
             [f"no schedule file at {file} (give --file PATH or set {ENV_FILE})"],
         ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ScheduleError(str(file), [f"cannot read the file: {exc}"]) from None
     try:
-        data = yaml.safe_load(text)
+        return yaml.safe_load(text)
     except yaml.YAMLError as exc:
         raise ScheduleError(str(file), [f"not valid YAML: {exc}"]) from None
-    return parse_schedule(data, source=str(file))
+
+
+def check_schedule(path: str | os.PathLike | None = None) -> tuple[Schedule | None, list[str]]:
+    """Every problem of every job in one pass: the file's fields, then the catalogue's.
+
+    A job whose cron or covers is wrong still has its notebooklet and parameters
+    checked against the catalogue, so one run of ``schedule check`` lists them all.
+    Returns the schedule (None when it has problems) and the problems.
+
+    Example:
+        >>> schedule, problems = check_schedule("schedules.yaml")   # doctest: +SKIP
+        >>> problems                                                # doctest: +SKIP
+        ["job 'dc': field 'cron': '0 6 * *' is not a cron expression; ...",
+         "job 'web': field 'notebooklet': no notebooklet named 'hots_summary' ..."]
+    """
+    file = schedule_path(path)
+    try:
+        data = _read_yaml(file)
+    except ScheduleError as exc:
+        return None, list(exc.problems)
+    problems = _Problems()
+    try:
+        schedule = _parse(data, str(file), problems)
+    except ScheduleError as exc:  # not even a mapping: nothing more to check
+        return None, list(exc.problems)
+    found = problems.items + _catalog_problems(problems.probes)
+    return (None if found else schedule), found
 
 
 def _closest(name: str, accepted: tuple[str, ...]) -> str:
@@ -212,10 +248,15 @@ def _closest(name: str, accepted: tuple[str, ...]) -> str:
 
 
 class _Problems:
-    """Collects messages that name the job and field they are about."""
+    """Collects messages that name the job and field they are about.
+
+    `probes` keeps each job's (label, notebooklet, parameter sets, sets given as a list)
+    even when the job has other problems, for the catalogue check.
+    """
 
     def __init__(self) -> None:
         self.items: list[str] = []
+        self.probes: list[tuple[str, str, tuple[ParameterSet, ...], bool]] = []
 
     def add(self, where: str, message: str) -> None:
         self.items.append(f"{where}: {message}")
@@ -229,6 +270,14 @@ def parse_schedule(data: Any, *, source: str = "<schedule>") -> Schedule:
         ()
     """
     problems = _Problems()
+    schedule = _parse(data, source, problems)
+    if problems.items:
+        raise ScheduleError(source, problems.items)
+    return schedule
+
+
+def _parse(data: Any, source: str, problems: _Problems) -> Schedule:
+    """The jobs of `data` that have no problem; every problem goes to `problems`."""
     if data is None:
         data = {}
     if not isinstance(data, dict):
@@ -254,8 +303,6 @@ def parse_schedule(data: Any, *, source: str = "<schedule>") -> Schedule:
             problems.add(f"job {job.name!r}: field 'name'", "used by more than one job")
         seen.add(job.name)
         jobs.append(job)
-    if problems.items:
-        raise ScheduleError(source, problems.items)
     return Schedule(jobs=tuple(jobs), source=source)
 
 
@@ -304,6 +351,10 @@ def _parse_job(raw: Any, index: int, default_tz: str, problems: _Problems) -> Jo
         bad("timezone", f"{tz!r} is not an IANA time zone name such as Europe/London")
 
     sets = _parameter_sets(raw.get("parameters", {}), bad)
+    if isinstance(notebooklet, str) and notebooklet:
+        problems.probes.append(
+            (label, notebooklet, sets, isinstance(raw.get("parameters"), list) and len(sets) > 1)
+        )
     covers = _duration_field(raw, "covers", "24h", bad)
     grace = _duration_field(raw, "misfire_grace", "10m", bad)
 
@@ -459,20 +510,30 @@ def check_against_catalog(schedule: Schedule) -> list[str]:
         >>> check_against_catalog(load_schedule())    # doctest: +SKIP
         []
     """
+    return _catalog_problems(
+        [
+            (f"job {job.name!r}", job.notebooklet, job.parameter_sets, len(job.parameter_sets) > 1)
+            for job in schedule.jobs
+        ]
+    )
+
+
+def _catalog_problems(probes: list[tuple[str, str, tuple[ParameterSet, ...], bool]]) -> list[str]:
     from nbcatalog.catalog import get_template
     from nbcatalog.parameters import resolve
 
     problems: list[str] = []
-    for job in schedule.jobs:
+    for label, notebooklet, sets, numbered in probes:
         try:
-            template = get_template(job.notebooklet)
+            template = get_template(notebooklet)
         except UsageError as exc:
-            problems.append(f"job {job.name!r}: field 'notebooklet': {exc}")
+            problems.append(f"{label}: field 'notebooklet': {exc}")
             continue
-        for i, pset in enumerate(job.parameter_sets):
-            where = f"set #{i + 1} " if len(job.parameter_sets) > 1 else ""
+        for i, pset in enumerate(sets):
+            where = f"set #{i + 1} " if numbered else ""
+            values = {k: v for k, v in pset.values.items() if k not in RESERVED_PARAMETERS}
             try:
-                resolve(template, {**pset.values, "last": "1h"})
+                resolve(template, {**values, "last": "1h"})
             except UsageError as exc:
-                problems.append(f"job {job.name!r}: field 'parameters': {where}{exc}")
+                problems.append(f"{label}: field 'parameters': {where}{exc}")
     return problems
