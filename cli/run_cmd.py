@@ -26,7 +26,7 @@ import click
 from nbcatalog.cli.template_options import cli_options, output_options, raw_from_cli
 
 from nbcatalog.errors import NbcatalogError, RunError, UsageError
-from nbcatalog.runstate import NO_DATA, NO_DATA_EXIT, status_line
+from nbcatalog.runstate import INTERRUPTED_EXIT, NO_DATA, NO_DATA_EXIT, status_line
 
 KERNEL_NOTE = (
     "Each run starts a fresh kernel: one run per process would not reuse a warm "
@@ -110,6 +110,25 @@ def _fail(exc: NbcatalogError | ValueError, as_json: bool, code: int) -> None:
     sys.exit(code)
 
 
+def _interrupted(exc: KeyboardInterrupt, as_json: bool) -> None:
+    """Exit 130 (128 + SIGINT) naming the running cell and the partial notebook."""
+    from nbcatalog.errors import RunInterrupted
+
+    text = str(exc) if isinstance(exc, RunInterrupted) else "interrupted before the run started"
+    click.echo(f"error: {text}", err=True)
+    if as_json:
+        info: dict[str, Any] = {"status": "interrupted", "error": text}
+        if isinstance(exc, RunInterrupted) and exc.notebook_path is not None:
+            info.update(
+                cell_index=exc.failure.cell_index,
+                section=exc.failure.section,
+                notebook=str(exc.notebook_path),
+                run_dir=str(exc.notebook_path.parent),
+            )
+        click.echo(json.dumps(info, indent=2))
+    sys.exit(INTERRUPTED_EXIT)
+
+
 def _template_callback(template: Any, force_html: bool) -> Callable[..., None]:
     def callback(**values: Any) -> None:
         from nbcatalog.runner import run
@@ -144,6 +163,8 @@ def _template_callback(template: Any, force_html: bool) -> Callable[..., None]:
                 fresh_kernel=True,
                 **raw,
             )
+        except KeyboardInterrupt as exc:  # Ctrl-C: which cell, the partial notebook; no traceback
+            _interrupted(exc, as_json)
         except RunError as exc:
             _fail(exc, as_json, 1)
         except UsageError as exc:

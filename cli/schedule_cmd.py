@@ -252,9 +252,13 @@ def history(
     as_json: bool,
 ) -> None:
     """List runs (scheduled, manual, API, CLI), newest first."""
-    from nbcatalog.history import list_runs
+    from nbcatalog.history import list_runs, mark_abandoned
 
     root = _root(output)
+    if mark_abandoned(root):  # a killed runner's run is abandoned, not running for ever
+        from nbcatalog.schedules.index import write_index
+
+        write_index(root)
     name = template.replace("-", "_") if template else None
     records = list_runs(root, job=job, status=status, template=name, limit=limit)
     if as_json:

@@ -89,3 +89,28 @@ class RunError(NbcatalogError):
         if notebook_path is not None:
             text += f"\npartial notebook: {notebook_path}"
         super().__init__(text)
+
+
+class RunInterrupted(KeyboardInterrupt):
+    """A run stopped by Ctrl-C (SIGINT): which cell was running, and the partial notebook.
+
+    A KeyboardInterrupt, so code that catches ``Exception`` still lets it through;
+    the CLI turns it into exit 130.
+
+    Example:
+        >>> failure = RunFailure("interrupted", 3, "waiting", "KeyboardInterrupt", "Ctrl-C")
+        >>> str(RunInterrupted("slow", failure, None))
+        "slow: interrupted in cell 3 (section 'waiting')"
+    """
+
+    def __init__(self, template: str, failure: RunFailure, notebook_path: Path | None):
+        self.template = template
+        self.failure = failure
+        self.notebook_path = notebook_path
+        where = f"cell {failure.cell_index}" if failure.cell_index is not None else "no cell"
+        if failure.section:
+            where += f" (section {failure.section!r})"
+        text = f"{template}: interrupted in {where}"
+        if notebook_path is not None:
+            text += f"\npartial notebook: {notebook_path}"
+        super().__init__(text)

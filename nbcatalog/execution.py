@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any
 import nbformat
 from nbformat import NotebookNode
 
-from nbcatalog.errors import RunFailure
+from nbcatalog.errors import RunFailure, RunInterrupted
 from nbcatalog.kernel import KERNEL_NAME, ProjectKernelManager
 from nbcatalog.runfolder import NOTEBOOK, write_notebook
 from nbcatalog.scraps import RUN_DIR_ENV
@@ -164,8 +164,9 @@ def _mark_failure(nb: NotebookNode, index: int | None, ename: str, evalue: str) 
         nb.cells[index].outputs.append(
             nbformat.v4.new_output("error", ename=ename, evalue=evalue, traceback=[])
         )
+    what = "was interrupted (Ctrl-C)" if ename == "KeyboardInterrupt" else f"failed: {ename}"
     banner = nbformat.v4.new_markdown_cell(
-        f"**This run failed: {ename}** (see the cell marked with the error below)."
+        f"**This run {what}** (see the cell marked with the error below)."
     )
     banner.metadata["tags"] = ["nbcatalog-error"]
     nb.cells.insert(0, banner)
@@ -187,6 +188,9 @@ def _classify(nb: NotebookNode, exc: BaseException, timeout: float | None) -> Ru
     elif isinstance(exc, DeadKernelError):
         index = _last_started(nb)
         kind, ename, evalue = "dead-kernel", "DeadKernelError", str(exc) or "the kernel died"
+    elif isinstance(exc, KeyboardInterrupt):
+        index = _last_started(nb)
+        kind, ename, evalue = "interrupted", "KeyboardInterrupt", "stopped by Ctrl-C (SIGINT)"
     else:
         index = _last_started(nb)
         kind, ename, evalue = "kernel-error", type(exc).__name__, str(exc)
@@ -313,7 +317,7 @@ def execute(
             start_timeout=START_TIMEOUT,
             timeout_func=cell_timeout,
         )
-    except Exception as exc:  # classified below; the partial notebook is kept
+    except (Exception, KeyboardInterrupt) as exc:  # classified below; partial notebook kept
         error = exc
     # The notebook in memory, not the partial file: that one is only a progress view.
     executed = sink[0].nb if sink else nb
@@ -323,4 +327,7 @@ def execute(
         failure = _classify(executed, error, timeout)
     notebook_path = write_notebook(run_dir / NOTEBOOK, executed)
     partial.unlink(missing_ok=True)
+    if isinstance(error, KeyboardInterrupt):
+        assert failure is not None
+        raise RunInterrupted(template.name, failure, notebook_path) from None
     return Execution(notebook_path, executed, time.monotonic() - started, failure)

@@ -5,7 +5,10 @@ it describes (``<root>/<template>/<stamp>-<id>/``), so a run written with
 ``output_dir=X`` lands in X's history. Rows are built from each folder's
 ``run.json``, which the runner has already redacted, so no secret reaches here.
 Statuses are run.json's own: ``ok``, ``no_data``, ``failed``, ``running``,
-``interrupted``; a ``no_data`` row keeps what was missing in ``reason``.
+``interrupted``, ``abandoned``; a ``no_data`` row keeps what was missing in ``reason``.
+A run is recorded when it starts (``running``); `mark_abandoned` turns a running
+run whose runner process is gone (killed, out of memory, a reboot) into
+``abandoned``, in run.json and here.
 
 Example:
     >>> from nbcatalog import history
@@ -357,3 +360,57 @@ def forget_runs(conn: sqlite3.Connection, run_dirs: list[str]) -> None:
         >>> with transaction(conn): forget_runs(conn, ["host_summary/2026…"])   # doctest: +SKIP
     """
     conn.executemany("DELETE FROM runs WHERE run_dir = ?", [(d,) for d in run_dirs])
+
+
+def mark_abandoned(root: str | os.PathLike | None = None) -> list[str]:
+    """Mark ``abandoned`` every ``running`` run of `root` whose runner process is gone.
+
+    run.json records the runner's pid, host and process start time; a run whose
+    runner no longer exists on this host (a reused pid does not count as alive)
+    gets ``status: abandoned`` and an error saying so, in run.json (rewritten
+    atomically, every other field kept) and in the history. Runs of other hosts
+    and older runs naming no runner are left as they are. Returns the run folders
+    marked, relative to `root`.
+
+    Example:
+        >>> mark_abandoned("output")       # doctest: +SKIP
+        ['host_summary/20260101T060000Z-ab12cd']
+    """
+    from nbcatalog.runfolder import write_json
+    from nbcatalog.runstate import ABANDONED, runner_gone
+
+    root = Path(root if root is not None else output_root())
+    if not history_path(root).exists():
+        return []
+    conn = connect(root)
+    try:
+        running = [
+            r["run_dir"]
+            for r in conn.execute("SELECT run_dir FROM runs WHERE status = ?", ("running",))
+        ]
+    finally:
+        conn.close()
+    marked: list[str] = []
+    for rel in running:
+        folder = root / rel
+        try:
+            info = json.loads((folder / RUN_FILE).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue  # deleted or unreadable: retention or the next record fixes the row
+        if not isinstance(info, dict) or not runner_gone(info):
+            continue
+        runner = info.get("runner") or {}
+        info["status"] = ABANDONED
+        info["error"] = {
+            "kind": ABANDONED,
+            "cell_index": None,
+            "section": None,
+            "exception_type": "RunnerGone",
+            "message": f"the process running it (pid {runner.get('pid')} on "
+            f"{runner.get('host')}) ended without finishing the run: killed, out of "
+            "memory or a reboot",
+        }
+        write_json(folder / RUN_FILE, info)
+        record_run(folder, update_index=False)
+        marked.append(rel)
+    return marked

@@ -22,10 +22,16 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from nbcatalog.errors import NbcatalogError, ParameterError, RunError, RunFailure
+from nbcatalog.errors import (
+    NbcatalogError,
+    ParameterError,
+    RunError,
+    RunFailure,
+    RunInterrupted,
+)
 from nbcatalog.results import Results, json_safe
 from nbcatalog.runfolder import REPORT, RUN_JSON, new_run_dir, write_json
-from nbcatalog.runstate import NO_DATA, no_data_info
+from nbcatalog.runstate import NO_DATA, no_data_info, runner_identity
 from nbcatalog.template import Template
 
 if TYPE_CHECKING:
@@ -94,11 +100,11 @@ def _now() -> str:
     return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
 
 
-def _record_history(run_dir: Path) -> None:
+def _record_history(run_dir: Path, *, update_index: bool = True) -> None:
     from nbcatalog import history
 
     try:
-        history.record_run(run_dir)
+        history.record_run(run_dir, update_index=update_index)
     except Exception as exc:  # the run itself is saved; do not lose it over the index
         warnings.warn(f"run saved in {run_dir} but not added to the history: {exc}", stacklevel=3)
 
@@ -209,9 +215,13 @@ def run(
         "no_data": None,
         "outcome": None,
         "versions": package_versions(),
+        # Who runs it: a run whose runner is gone is shown as abandoned, not running.
+        "runner": runner_identity(),
     }
     run_json = run_dir / RUN_JSON
     write_json(run_json, info)
+    # In the history while it runs, so a killed runner leaves a row to mark abandoned.
+    _record_history(run_dir, update_index=False)
     try:
         results = _execute_and_collect(
             template, resolved, info, run_dir, html=html, timeout=timeout, quiet=quiet, pool=pool
@@ -227,6 +237,9 @@ def run(
                 type(exc).__name__,
                 str(exc) or type(exc).__name__,
             )
+            if isinstance(exc, RunInterrupted):  # Ctrl-C in a cell: which one, and the notebook
+                failure = exc.failure
+                info["notebook"] = str(exc.notebook_path) if exc.notebook_path else None
             info.update(
                 status="interrupted" if interrupted else "failed",
                 finished=_now(),

@@ -16,13 +16,21 @@ Example:
 from __future__ import annotations
 
 import html
+import os
+import socket
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 OK = "ok"
 NO_DATA = "no_data"
 FAILED = "failed"
-STATES = (OK, NO_DATA, FAILED, "interrupted", "abandoned", "running")
+INTERRUPTED = "interrupted"
+ABANDONED = "abandoned"
+RUNNING = "running"
+STATES = (OK, NO_DATA, FAILED, INTERRUPTED, ABANDONED, RUNNING)
+# Exit code of a run stopped by Ctrl-C (SIGINT): 128 + 2, as shells report it.
+INTERRUPTED_EXIT = 130
 # Exit code of `run --strict`, `batch --strict` and strict schedules for a no_data run.
 NO_DATA_EXIT = 3
 
@@ -82,3 +90,85 @@ def banner_html(info: Mapping[str, Any] | None) -> str:
         "<b>NO DATA: this run found nothing to report on. That is not the same as all "
         f'clear.</b><ul style="margin:6px 0">{items}</ul>{absent}</div>'
     )
+
+
+# ------------------------------------------------------------- abandoned runs
+
+
+def _boot_id() -> str | None:
+    try:
+        return Path("/proc/sys/kernel/random/boot_id").read_text(encoding="ascii").strip()
+    except OSError:
+        return None
+
+
+def process_start(pid: int) -> str | None:
+    """When process `pid` started, as an opaque text (None when it does not exist).
+
+    On Linux: the boot id and the start time in clock ticks from ``/proc/PID/stat``,
+    so a pid reused after the runner died (or after a reboot) never matches.
+
+    Example:
+        >>> process_start(os.getpid()) == process_start(os.getpid())
+        True
+    """
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text(encoding="ascii", errors="replace")
+    except OSError:
+        stat = None
+    if stat is not None:
+        # Field 22 (starttime); the command name before it may hold spaces and ')'.
+        fields = stat[stat.rfind(")") + 2 :].split()
+        return f"{_boot_id()}:{fields[19]}" if len(fields) > 19 else None
+    try:
+        import psutil  # other systems: distributed brings it
+    except ImportError:
+        return None
+    try:
+        return f"psutil:{psutil.Process(pid).create_time()}"
+    except (psutil.Error, ValueError):
+        return None
+
+
+def runner_identity() -> dict[str, Any]:
+    """What run.json records of the process running it: pid, host and start time.
+
+    Example:
+        >>> runner_identity()["pid"] == os.getpid()
+        True
+    """
+    pid = os.getpid()
+    return {"pid": pid, "host": socket.gethostname(), "process_start": process_start(pid)}
+
+
+def runner_gone(info: Mapping[str, Any]) -> bool:
+    """True when a ``running`` run's runner process no longer exists on this host.
+
+    False when it is alive, when run.json names no runner (an older run), or when
+    the runner was on another host (this host cannot tell: left ``running``).
+
+    Example:
+        >>> runner_gone({"status": "running", "runner": runner_identity()})
+        False
+    """
+    runner = info.get("runner")
+    if info.get("status") != RUNNING or not isinstance(runner, Mapping):
+        return False
+    pid, started = runner.get("pid"), runner.get("process_start")
+    if runner.get("host") != socket.gethostname() or not isinstance(pid, int) or pid <= 0:
+        return False
+    now = process_start(pid)
+    if now is None:
+        return not _pid_exists(pid)
+    # The same pid started at another time is another process: the runner is gone.
+    return started is not None and now != started
+
+
+def _pid_exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: it exists
+        return True
+    return True

@@ -375,5 +375,6 @@ def write_index(root: str | os.PathLike | None = None) -> Path:
     """
     root = Path(root) if root is not None else history.output_root()
     root.mkdir(parents=True, exist_ok=True)
+    history.mark_abandoned(root)  # a run whose runner was killed shows as abandoned
     text = render_index(history.list_runs(root), root=root)
     return write_text(root / INDEX_NAME, text)

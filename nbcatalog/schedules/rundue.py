@@ -315,6 +315,7 @@ def run_due(
 
     now = _utc(now)
     root = Path(output_dir) if output_dir is not None else history.output_root()
+    history.mark_abandoned(root)  # runs whose runner was killed: abandoned, not running
     executor = Executor(
         root, run=run, sleep=sleep, should_stop=should_stop, heartbeat_every=heartbeat_every
     )
@@ -377,6 +378,7 @@ def run_job_now(
     job = schedule.job(job_name)
     fire = _utc(now or datetime.now(timezone.utc)).replace(microsecond=0)
     root = Path(output_dir) if output_dir is not None else history.output_root()
+    history.mark_abandoned(root)  # runs whose runner was killed: abandoned, not running
     executor = Executor(root, run=run, sleep=sleep)
     outcomes = [executor.execute(job, fire, pset, trigger="manual") for pset in job.parameter_sets]
     apply_retention(root, job, now=fire)
