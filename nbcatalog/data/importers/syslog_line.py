@@ -233,4 +233,9 @@ def _rfc3339_time(match: re.Match[str]) -> datetime:
     if hours > 23 or minutes > 59:
         raise ValueError(f"invalid time zone offset {zone!r}")
     offset = timedelta(hours=hours, minutes=minutes) * sign
-    return (local - offset).replace(tzinfo=timezone.utc)
+    try:
+        return (local - offset).replace(tzinfo=timezone.utc)
+    except OverflowError:  # 0001-01-01T00:00+01:00 is before the first moment in UTC
+        raise ValueError(
+            f"date and time out of range in UTC: {match['date']}T{match['clock']}{zone}"
+        ) from None
