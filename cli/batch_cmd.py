@@ -36,7 +36,7 @@ from nbcatalog.cli.template_options import (
 )
 
 from nbcatalog.errors import NbcatalogError, ParameterError, UsageError
-from nbcatalog.runstate import NO_DATA_EXIT
+from nbcatalog.runstate import INTERRUPTED_EXIT, NO_DATA_EXIT
 
 FILE_SUFFIX = "_file"
 
@@ -242,6 +242,13 @@ def _callback(template: Any) -> Callable[..., None]:
             )
         except (UsageError, ParameterError) as exc:
             _fail(exc, as_json)
+        except KeyboardInterrupt:  # Ctrl-C: workers are shut down by run_many; no traceback
+            click.echo(
+                "error: batch interrupted; runs that finished are in the history "
+                "(nbcatalog history), the others are marked interrupted",
+                err=True,
+            )
+            sys.exit(INTERRUPTED_EXIT)
         summary = batch.summary()
         click.echo(json.dumps(summary, indent=2) if as_json else _human_summary(summary))
         if summary["failed"]:

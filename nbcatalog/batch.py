@@ -35,6 +35,7 @@ Example:
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import os
 import secrets
 import time
@@ -48,6 +49,8 @@ import pandas as pd
 from nbcatalog.errors import ParameterError, RunError, UsageError
 from nbcatalog.results import Results, json_safe
 from nbcatalog.runstate import FAILED, NO_DATA, OK
+
+log = logging.getLogger(__name__)
 
 EXECUTORS = ("local", "dask")
 BATCHES_DIR = "batches"
@@ -563,12 +566,18 @@ def _run_dask(
     bar: Any,
     fresh_kernel: bool = False,
 ) -> list[RunOutcome]:
+    import multiprocessing
+
     from distributed import as_completed
 
-    client, cluster = _dask_client(scheduler, dask_local, workers)
+    # The processes a local cluster starts are children of this process: any still
+    # alive after closing (a close that timed out, Ctrl-C during start-up) are ended.
+    before = set(multiprocessing.active_children())
+    client = cluster = None
     outcomes: list[RunOutcome] = []
     futures: dict[Any, dict[str, Any]] = {}
     try:
+        client, cluster = _dask_client(scheduler, dask_local, workers)
         threads = client.nthreads() or {}
         per_worker = max(threads.values(), default=1)
         if not fresh_kernel:
@@ -586,13 +595,40 @@ def _run_dask(
                 outcomes.append(_failed_task(task, exc))
             bar.update(1)
     except BaseException:
-        client.cancel(list(futures))
+        if client is not None:
+            client.cancel(list(futures))
         raise
     finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()
+        _shutdown_dask(client, cluster, None if scheduler else before)
     return outcomes
+
+
+def _shutdown_dask(client: Any, cluster: Any, before: set[Any] | None) -> None:
+    """Close the client and the local cluster, then end its processes still alive.
+
+    `before` is the set of this process's children before the cluster started (None
+    for a remote scheduler: its workers are not ours to stop). A worker process
+    left running would keep the batch's process group (a cron job, a CI step) alive.
+    """
+    import multiprocessing
+
+    for part in (client, cluster):
+        if part is None:
+            continue
+        try:
+            part.close(timeout=20)
+        except Exception as exc:  # noqa: BLE001 - the processes are ended below anyway
+            log.debug("closing %s failed: %r", type(part).__name__, exc)
+    if before is None:
+        return
+    left = [c for c in multiprocessing.active_children() if c not in before]
+    for child in left:
+        child.terminate()
+    for child in left:
+        child.join(5)
+        if child.is_alive():
+            child.kill()
+            child.join(5)
 
 
 def run_many(
