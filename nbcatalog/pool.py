@@ -27,6 +27,7 @@ from __future__ import annotations
 import ast
 import atexit
 import json
+import logging
 import os
 import threading
 import time
@@ -38,6 +39,8 @@ from jupyter_core.utils import run_sync
 
 from nbcatalog.errors import NbcatalogError
 from nbcatalog.kernel import ProjectKernelManager, private_dir
+
+log = logging.getLogger(__name__)
 
 # What the templates import, once per kernel. nbcatalog packages are imported with
 # all their submodules (see kernelstate.preload). No bokeh or folium: nblib draws
@@ -438,7 +441,7 @@ class KernelPool:
             self._take_back(kernel, outcome)
             return
         thread = threading.Thread(
-            target=self._take_back,
+            target=self._take_back_quietly,
             args=(kernel, outcome),
             name="nbcatalog-pool-release",
             daemon=True,
@@ -453,6 +456,14 @@ class KernelPool:
         except BaseException:  # never leave a kernel neither lent nor idle
             self._discard(kernel)
             raise
+
+    def _take_back_quietly(self, kernel: PooledKernel, outcome: str | None) -> None:
+        """`_take_back` in a background thread: a kernel that died while being reset
+        is already replaced; its traceback goes to the log, not the user's terminal."""
+        try:
+            self._take_back(kernel, outcome)
+        except Exception:
+            log.info("kernel pool: a kernel failed while being taken back", exc_info=True)
 
     def _check_in(self, kernel: PooledKernel, outcome: str | None) -> None:
         kernel.runs += 1
