@@ -10,7 +10,8 @@ run. Executors: ``--workers N`` threads with warm kernels (default: the number
 of cores), or Dask with ``--scheduler ADDRESS`` (or a scheduler file) or
 ``--dask-local N`` worker processes. Exit codes: 0 every run finished (ok, or
 no_data without ``--strict``), 1 some failed (the summary names them), 2 bad
-usage or parameters, 3 ``--strict`` and some run found no data.
+usage or parameters, 3 ``--strict`` and some run found no data, 130 stopped by
+Ctrl-C (Dask workers shut down first).
 
 Example:
     $ nbcatalog batch host-summary --host-file hosts.txt --last 24h --workers 2 --html

@@ -1,7 +1,8 @@
 """Entry point of the `nbcatalog` command: composes the command groups.
 
 Each group lives in its own module; this file only wires them together.
-Exit codes: 0 success, 1 a run failed, 2 bad usage or parameters.
+Exit codes: 0 success, 1 a run failed, 2 bad usage or parameters, 3 no data
+under --strict, 130 interrupted by Ctrl-C.
 """
 
 from __future__ import annotations

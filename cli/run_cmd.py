@@ -8,7 +8,8 @@ The options after NAME come from that template's parameters (``--host``,
 and what was missing. Exit codes: 0 the run finished (ok, or no_data without
 ``--strict``), 1 the run failed, 2 bad usage or parameters (a required entity
 missing too; ``--pdf`` with no Chromium to print with, before anything runs), 3
-``--strict`` and the run found no data.
+``--strict`` and the run found no data, 130 stopped by Ctrl-C (the message names
+the cell that was running and the partial notebook).
 
 Example:
     $ nbcatalog run host-summary --host WKSTN-042 --last 24h --json
