@@ -105,6 +105,8 @@ def _print_outcomes(outcomes: list, as_json: bool, root: Path) -> None:
         if o.run_dir:
             line += f"  {root / o.run_dir}"
         click.echo(line)
+        if o.diff and o.diff.get("summary"):
+            click.echo(f"  since last run: {o.diff['summary']}")
         if o.error and o.status != "ok":
             click.echo(f"  {o.error}", err=True)
         if o.status == "no_data":

@@ -50,7 +50,7 @@ def _params(info: Mapping[str, Any]) -> str:
     shown = {
         k: v
         for k, v in dict(info.get("parameters") or {}).items()
-        if k not in ("start", "end", "data_source")
+        if k not in ("start", "end", "data_source", "options")
     }
     return ", ".join(f"{k}={v}" for k, v in sorted(shown.items())) or "(defaults)"
 
