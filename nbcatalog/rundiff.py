@@ -29,7 +29,7 @@ import json
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -137,19 +137,19 @@ def _plural(n: int, word: str) -> str:
 
 
 def since_label(since: str | None, now: str | None = None) -> str:
-    """``06:00 UTC`` when `since` is within a day of `now`, else the date too.
+    """``06:00 UTC`` when `since` is on the same (UTC) day as `now`, else the date too.
 
     Example:
         >>> since_label("2026-01-02T06:00:00Z", "2026-01-02T18:00:00Z")
         '06:00 UTC'
-        >>> since_label("2025-12-30T06:00:00Z", "2026-01-02T18:00:00Z")
-        '2025-12-30 06:00 UTC'
+        >>> since_label("2026-01-01T06:00:00Z", "2026-01-02T06:00:00Z")
+        '2026-01-01 06:00 UTC'
     """
     then = _parse_time(since)
     if then is None:
         return str(since or "")
     later = _parse_time(now) or datetime.now(timezone.utc)
-    if timedelta(0) <= later - then <= timedelta(days=1):
+    if then.date() == later.date():
         return then.strftime("%H:%M UTC")
     return then.strftime("%Y-%m-%d %H:%M UTC")
 
