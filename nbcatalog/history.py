@@ -369,6 +369,7 @@ def forget_runs(conn: sqlite3.Connection, run_dirs: list[str]) -> None:
         >>> with transaction(conn): forget_runs(conn, ["host_summary/2026…"])   # doctest: +SKIP
     """
     conn.executemany("DELETE FROM runs WHERE run_dir = ?", [(d,) for d in run_dirs])
+    conn.executemany("DELETE FROM deliveries WHERE run_dir = ?", [(d,) for d in run_dirs])
 
 
 @dataclass
