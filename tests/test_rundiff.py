@@ -231,3 +231,19 @@ def test_cli_diff_bad_input_exits_2_naming_it(two_runs, tmp_path):
     other = _run(root, "20260303T060000Z", fire="2026-03-03T06:00:00Z", template="ip_summary")
     mixed = runner.invoke(main, ["diff", str(a), str(other)])
     assert mixed.exit_code == 2 and "different notebooklets" in mixed.output
+
+
+def test_every_builtin_template_declares_diff_keys_for_its_results():
+    import nbcatalog.templates
+
+    from nbcatalog.template import load_template
+
+    folder = Path(nbcatalog.templates.__file__).parent
+    builtin = [load_template(p, origin="builtin") for p in sorted(folder.glob("*/*.ipynb"))]
+    assert len(builtin) >= 9
+    for template in builtin:
+        declared = template.metadata.get("diff_keys")
+        assert declared, f"{template.name} declares no diff_keys"
+        for name, keys in declared.items():
+            assert name in template.metadata.get("results", {}), (template.name, name)
+            assert keys and all(isinstance(k, str) and k for k in keys), (template.name, name)
