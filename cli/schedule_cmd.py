@@ -280,4 +280,36 @@ def history(
             click.echo(f"    no data: {r.reason}")
 
 
+@schedule.command("deliveries")
+@click.option("--job", "job", metavar="JOB", help="only notifications of this job")
+@click.option(
+    "--status", "status", type=click.Choice(["sent", "failed"]), help="only sent or failed ones"
+)
+@OUTPUT_OPTION
+@JSON_OPTION
+def deliveries_command(
+    job: str | None, status: str | None, output: str | None, as_json: bool
+) -> None:
+    """List the notifications sent (or not) for scheduled runs, oldest first."""
+    from nbcatalog.history import list_deliveries
+
+    root = _root(output)
+    rows = [
+        d
+        for d in list_deliveries(root)
+        if (job is None or d.job == job) and (status is None or d.status == status)
+    ]
+    if as_json:
+        click.echo(json.dumps([d.to_json() for d in rows], indent=2))
+        return
+    if not rows:
+        click.echo(f"no deliveries in {root}")
+    for d in rows:
+        tries = f"{d.attempts} attempt{'s' if d.attempts != 1 else ''}"
+        click.echo(f"{d.at}  {d.status:6}  {d.channel:7}  {d.job or '-'}  {d.target}  ({tries})")
+        click.echo(f"    {d.run_dir}")
+        if d.error:
+            click.echo(f"    {d.error.splitlines()[0]}")
+
+
 COMMANDS: list[click.Command] = [schedule, history]

@@ -254,3 +254,20 @@ def test_pdf_attached_when_asked(env, tmp_path):
     (attachment,) = list(mail.iter_attachments())
     assert attachment.get_filename() == "report.pdf"
     assert attachment.get_content() == b"%PDF-1.4 test\n"
+
+
+def test_schedule_deliveries_lists_failed_ones(env, tmp_path):
+    from click.testing import CliRunner
+    from nbcatalog.cli.main import main
+
+    run_dir = _ok_run(tmp_path)
+    spec = NotifySpec("always", email=("soc@example.org",), webhook="soc")
+    notify_run(tmp_path, "dc", spec, run_dir=run_dir, status="ok")  # neither configured
+    runner = CliRunner()
+    text = runner.invoke(main, ["schedule", "deliveries", "--output", str(tmp_path)])
+    assert text.exit_code == 0, text.output
+    assert text.output.count("failed") == 2 and "NBCATALOG_SMTP_HOST" in text.output
+    data = runner.invoke(
+        main, ["schedule", "deliveries", "--output", str(tmp_path), "--json", "--status", "sent"]
+    )
+    assert json.loads(data.output) == []
