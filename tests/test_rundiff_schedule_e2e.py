@@ -79,7 +79,15 @@ def scheduled(tmp_path_factory, demo_db):
                             "email": ["soc@example.org"],
                             "webhook": "soc",
                         },
-                    }
+                    },
+                    {  # no report, so no data/*.parquet: tables come from the notebook
+                        "name": "wkstn-notebook-only",
+                        "notebooklet": "host_summary",
+                        "parameters": {"host": HOST},
+                        "cron": "0 * * * *",
+                        "covers": "7d",
+                        "formats": ["notebook"],
+                    },
                 ]
             }
         )
@@ -128,15 +136,22 @@ def scheduled(tmp_path_factory, demo_db):
     }
 
 
-def test_each_call_ran_one_ok_run(scheduled):
-    assert [[o["status"] for o in out] for out in scheduled["outputs"]] == [["ok"], ["ok"]]
+def _outcome(scheduled, call: int, job: str = "wkstn-hourly") -> dict:
+    (found,) = [o for o in scheduled["outputs"][call] if o["job"] == job]
+    return found
+
+
+def test_each_call_ran_one_ok_run_per_job(scheduled):
+    assert [sorted((o["job"], o["status"]) for o in out) for out in scheduled["outputs"]] == [
+        [("wkstn-hourly", "ok"), ("wkstn-notebook-only", "ok")]
+    ] * 2
 
 
 def test_run_json_diff_shows_exactly_the_planted_alert(scheduled):
-    second = scheduled["outputs"][1][0]
+    second = _outcome(scheduled, 1)
     info = json.loads((scheduled["root"] / second["run_dir"] / "run.json").read_text())
     diff = info["diff"]
-    first_id = Path(scheduled["outputs"][0][0]["run_dir"]).name
+    first_id = Path(_outcome(scheduled, 0)["run_dir"]).name
     assert diff["previous"] == first_id
     alerts = diff["tables"]["related_alerts"]
     assert (
@@ -152,14 +167,14 @@ def test_run_json_diff_shows_exactly_the_planted_alert(scheduled):
 
 
 def test_run_due_json_carries_the_diff(scheduled):
-    first, second = scheduled["outputs"][0][0], scheduled["outputs"][1][0]
+    first, second = _outcome(scheduled, 0), _outcome(scheduled, 1)
     assert first["diff"]["previous"] is None
     rows = second["diff"]["tables"]["related_alerts"]["new"]
     assert [r["SystemAlertId"] for r in rows] == [scheduled["planted"]]
 
 
 def test_report_shows_since_last_run_block_escaped(scheduled):
-    second = scheduled["outputs"][1][0]
+    second = _outcome(scheduled, 1)
     page = (scheduled["root"] / second["run_dir"] / "report.html").read_text()
     start = page.index('id="since-last-run"')
     block = page[start : page.index("</div>", start)]
@@ -200,3 +215,15 @@ def test_deliveries_recorded_without_webhook_url(scheduled):
         ("webhook", "sent"),
     ]
     assert all("http" not in d.target for d in deliveries)
+
+
+def test_job_without_report_diffs_tables_from_its_notebook(scheduled):
+    second = _outcome(scheduled, 1, "wkstn-notebook-only")
+    run_dir = scheduled["root"] / second["run_dir"]
+    assert not (run_dir / "data" / "related_alerts.parquet").exists()
+    rows = second["diff"]["tables"]["related_alerts"]["new"]
+    assert [r["SystemAlertId"] for r in rows] == [scheduled["planted"]]
+    assert (
+        second["diff"]["previous"]
+        == Path(_outcome(scheduled, 0, "wkstn-notebook-only")["run_dir"]).name
+    )
