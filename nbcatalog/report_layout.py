@@ -284,6 +284,8 @@ def links_html(links: Links) -> str:
 SINCE_MARKER = "<!--nbc-since-last-run-->"
 SINCE_ROWS = 10  # rows shown per table and kind; the counts stay exact
 SINCE_COLUMNS = 6  # columns shown per row: the key columns first
+# Log Analytics bookkeeping columns: the same on every row, so they tell a reader nothing.
+_HOUSEKEEPING = {"TenantId", "SourceSystem", "Type", "MG", "ManagementGroupName", "_ResourceId"}
 
 
 def _since_finding(kind: str, finding: Mapping[str, Any]) -> str:
@@ -313,7 +315,7 @@ def _since_rows(kind: str, rows: Sequence[Any], keys: Sequence[str]) -> str:
     first = [dict(r) for r in rows[:SINCE_ROWS] if isinstance(r, Mapping)]
     if not first:
         return ""
-    columns = list(keys) + [c for c in first[0] if c not in keys]
+    columns = list(keys) + [c for c in first[0] if c not in keys and c not in _HOUSEKEEPING]
     columns = columns[:SINCE_COLUMNS]
     head = "".join(f"<th>{_e(c)}</th>" for c in columns)
     body = "".join(
