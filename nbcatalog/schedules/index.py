@@ -246,6 +246,10 @@ def verdict_cell(info: Mapping[str, Any]) -> str:
     return "".join(parts)
 
 
+# A new row's own name, shown after its key so a reader knows what it is.
+_ROW_LABELS = ("AlertDisplayName", "DisplayName", "AlertName", "BookmarkName", "Kind", "Activity")
+
+
 def since_cell(info: Mapping[str, Any]) -> str:
     """A scheduled run's diff against the job's previous run: summary and what is new, escaped.
 
@@ -271,6 +275,8 @@ def since_cell(info: Mapping[str, Any]) -> str:
         for row in table.get("new") or []:
             if isinstance(row, Mapping):
                 shown = ", ".join(str(row.get(k)) for k in keys)
+                label = next((row[c] for c in _ROW_LABELS if row.get(c)), None)
+                shown += f" ({label})" if label else ""
                 items.append(f"new {_e(name)}: {_e(shown)}")
     listed = "".join(f"<li>{item}</li>" for item in items[:TOP_FINDINGS])
     more = f"<li>… {len(items) - TOP_FINDINGS} more</li>" if len(items) > TOP_FINDINGS else ""
