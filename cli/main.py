@@ -8,7 +8,16 @@ under --strict, 130 interrupted by Ctrl-C.
 from __future__ import annotations
 
 import click
-from nbcatalog.cli import batch_cmd, catalog_cmds, data, drill_cmd, run_cmd, schedule_cmd, web_cmd
+from nbcatalog.cli import (
+    batch_cmd,
+    catalog_cmds,
+    data,
+    diff_cmd,
+    drill_cmd,
+    run_cmd,
+    schedule_cmd,
+    web_cmd,
+)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -25,6 +34,7 @@ for command in (
     + batch_cmd.COMMANDS
     + schedule_cmd.COMMANDS
     + web_cmd.COMMANDS
+    + diff_cmd.COMMANDS
 ):
     main.add_command(command)
 

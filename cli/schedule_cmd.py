@@ -105,6 +105,8 @@ def _print_outcomes(outcomes: list, as_json: bool, root: Path) -> None:
         if o.run_dir:
             line += f"  {root / o.run_dir}"
         click.echo(line)
+        if o.diff and o.diff.get("summary"):
+            click.echo(f"  since last run: {o.diff['summary']}")
         if o.error and o.status != "ok":
             click.echo(f"  {o.error}", err=True)
         if o.status == "no_data":
@@ -280,6 +282,38 @@ def history(
             click.echo(f"    {r.error.splitlines()[0]}")
         if r.reason:
             click.echo(f"    no data: {r.reason}")
+
+
+@schedule.command("deliveries")
+@click.option("--job", "job", metavar="JOB", help="only notifications of this job")
+@click.option(
+    "--status", "status", type=click.Choice(["sent", "failed"]), help="only sent or failed ones"
+)
+@OUTPUT_OPTION
+@JSON_OPTION
+def deliveries_command(
+    job: str | None, status: str | None, output: str | None, as_json: bool
+) -> None:
+    """List the notifications sent (or not) for scheduled runs, oldest first."""
+    from nbcatalog.history import list_deliveries
+
+    root = _root(output)
+    rows = [
+        d
+        for d in list_deliveries(root)
+        if (job is None or d.job == job) and (status is None or d.status == status)
+    ]
+    if as_json:
+        click.echo(json.dumps([d.to_json() for d in rows], indent=2))
+        return
+    if not rows:
+        click.echo(f"no deliveries in {root}")
+    for d in rows:
+        tries = f"{d.attempts} attempt{'s' if d.attempts != 1 else ''}"
+        click.echo(f"{d.at}  {d.status:6}  {d.channel:7}  {d.job or '-'}  {d.target}  ({tries})")
+        click.echo(f"    {d.run_dir}")
+        if d.error:
+            click.echo(f"    {d.error.splitlines()[0]}")
 
 
 COMMANDS: list[click.Command] = [schedule, history]

@@ -59,6 +59,18 @@ CREATE TABLE IF NOT EXISTS runs (
 );
 CREATE INDEX IF NOT EXISTS runs_job ON runs (job, started);
 CREATE INDEX IF NOT EXISTS runs_template ON runs (template, started);
+CREATE TABLE IF NOT EXISTS deliveries (  -- notifications of scheduled runs (nbcatalog.notify)
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    run_dir     TEXT NOT NULL,
+    job         TEXT,
+    channel     TEXT NOT NULL,      -- email | webhook
+    target      TEXT NOT NULL,      -- recipients or the webhook's name, never its URL
+    status      TEXT NOT NULL,      -- sent | failed
+    attempts    INTEGER NOT NULL,
+    error       TEXT,
+    at          TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS deliveries_run ON deliveries (run_dir);
 """
 
 
@@ -360,6 +372,7 @@ def forget_runs(conn: sqlite3.Connection, run_dirs: list[str]) -> None:
         >>> with transaction(conn): forget_runs(conn, ["host_summary/2026…"])   # doctest: +SKIP
     """
     conn.executemany("DELETE FROM runs WHERE run_dir = ?", [(d,) for d in run_dirs])
+    conn.executemany("DELETE FROM deliveries WHERE run_dir = ?", [(d,) for d in run_dirs])
 
 
 def mark_abandoned(root: str | os.PathLike | None = None) -> list[str]:
@@ -414,3 +427,66 @@ def mark_abandoned(root: str | os.PathLike | None = None) -> list[str]:
         record_run(folder, update_index=False)
         marked.append(rel)
     return marked
+
+
+@dataclass
+class Delivery:
+    """One notification of a run: channel, target (never a URL or secret), outcome."""
+
+    run_dir: str
+    job: str | None
+    channel: str
+    target: str
+    status: str
+    attempts: int
+    error: str | None = None
+    at: str | None = None
+    id: int | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """A plain dict for ``--json`` output."""
+        return asdict(self)
+
+
+def record_delivery(root: str | os.PathLike | None, delivery: Delivery) -> None:
+    """Store one delivery (sent or failed) in the history's ``deliveries`` table.
+
+    Example:
+        >>> record_delivery("output", Delivery("host_summary/X", "dc", "email",
+        ...     "soc@example.org", "sent", 1))                          # doctest: +SKIP
+    """
+    row = delivery.to_json()
+    row.pop("id")
+    row["at"] = row["at"] or utc_text(datetime.now(timezone.utc))
+    conn = connect(root)
+    try:
+        with transaction(conn):
+            conn.execute(
+                f"INSERT INTO deliveries ({', '.join(row)}) "  # noqa: S608 (fixed names)
+                f"VALUES ({', '.join('?' for _ in row)})",
+                list(row.values()),
+            )
+    finally:
+        conn.close()
+
+
+def list_deliveries(
+    root: str | os.PathLike | None = None, *, run_dir: str | None = None
+) -> list[Delivery]:
+    """Deliveries of an output root (of one run when `run_dir` is given), oldest first.
+
+    Example:
+        >>> [d.status for d in list_deliveries("output")]      # doctest: +SKIP
+        ['sent']
+    """
+    if not history_path(root).exists():
+        return []
+    sql, args = "SELECT * FROM deliveries", []
+    if run_dir is not None:
+        sql += " WHERE run_dir = ?"
+        args.append(run_dir)
+    conn = connect(root)
+    try:
+        return [Delivery(**dict(r)) for r in conn.execute(sql + " ORDER BY id", args)]
+    finally:
+        conn.close()

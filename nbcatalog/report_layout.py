@@ -217,6 +217,7 @@ def verdict_html(
                 f"<details><summary>{len(rest)} more finding(s)</summary>"
                 f'<ol start="{TOP_FINDINGS + 1}">{"".join(rest)}</ol></details>'
             )
+    parts.append(since_html(run_info.get("diff")))
     parts.append("</section>")
     return "".join(parts)
 
@@ -276,3 +277,103 @@ def links_html(links: Links) -> str:
     if not parts:
         return ""
     return f'<nav class="nbc-links" aria-label="Run files">{"".join(parts)}</nav>'
+
+
+# Where a scheduled run's "since last run" block goes when the diff is added after the
+# report was written (nbcatalog.schedules.since replaces it).
+SINCE_MARKER = "<!--nbc-since-last-run-->"
+SINCE_ROWS = 10  # rows shown per table and kind; the counts stay exact
+SINCE_COLUMNS = 6  # columns shown per row: the key columns first
+# Log Analytics bookkeeping columns: the same on every row, so they tell a reader nothing.
+_HOUSEKEEPING = {"TenantId", "SourceSystem", "Type", "MG", "ManagementGroupName", "_ResourceId"}
+
+
+def _since_finding(kind: str, finding: Mapping[str, Any]) -> str:
+    severity = _severity(finding)
+    title = _e(finding.get("title") or finding.get("text") or finding.get("key") or "finding")
+    moved = finding.get("before") if kind == "changed" else None
+    extra = ""
+    if isinstance(moved, Mapping) and moved:
+        was = ", ".join(f"{name} was {value}" for name, value in moved.items())
+        extra = f' <span class="nbc-was">({_e(was)})</span>'
+    return (
+        f'<li class="nbc-diff-{_e(kind)}"><b>{_e(kind)}</b> '
+        f'<span class="nbc-sev nbc-sev-{severity}">{_e(severity)}</span>{title}{extra}</li>'
+    )
+
+
+def _since_rows(kind: str, rows: Sequence[Any], keys: Sequence[str]) -> str:
+    if kind == "changed":
+        items = []
+        for change in rows[:SINCE_ROWS]:
+            key = ", ".join(f"{k}={v}" for k, v in dict(change.get("key") or {}).items())
+            moved = "; ".join(
+                f"{c}: {old} → {new}" for c, (old, new) in dict(change.get("columns") or {}).items()
+            )
+            items.append(f"<li>{_e(key)}: {_e(moved)}</li>")
+        return f"<ul>{''.join(items)}</ul>"
+    first = [dict(r) for r in rows[:SINCE_ROWS] if isinstance(r, Mapping)]
+    if not first:
+        return ""
+    columns = list(keys) + [c for c in first[0] if c not in keys and c not in _HOUSEKEEPING]
+    columns = columns[:SINCE_COLUMNS]
+    head = "".join(f"<th>{_e(c)}</th>" for c in columns)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{_e(r.get(c))}</td>" for c in columns) + "</tr>" for r in first
+    )
+    return (
+        f'<table class="nbc-diff-rows"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+    )
+
+
+def since_html(diff: Mapping[str, Any] | None) -> str:
+    """The "since last run" block of a scheduled run's report (escaped), or its marker.
+
+    Example:
+        >>> html_text = since_html({"previous": "20260101T060000Z-ab12cd", "summary": "1 new",
+        ...     "new": [{"severity": "high", "title": "<b>x</b>"}], "tables": {}})
+        >>> "&lt;b&gt;x" in html_text and "Since last run" in html_text
+        True
+        >>> since_html(None) == SINCE_MARKER
+        True
+    """
+    if not isinstance(diff, Mapping):
+        return SINCE_MARKER
+    from nbcatalog.rundiff import summary_text
+
+    summary = diff.get("summary") or summary_text(diff)
+    parts = [
+        '<div class="nbc-since" id="since-last-run" role="status" aria-label="Since last run" '
+        'style="border-left:4px solid #2a6ebb;background:#f3f7fc;padding:6px 12px;margin:8px 0">',
+        f"<h3>Since last run: {_e(summary)}</h3>",
+    ]
+    if diff.get("previous"):
+        parts.append(f'<p class="nbc-since-run">Compared with run {_e(diff["previous"])}</p>')
+    items = [
+        _since_finding(kind, f)
+        for kind in ("new", "changed", "gone")
+        for f in diff.get(kind) or []
+        if isinstance(f, Mapping)
+    ]
+    if items:
+        parts.append(f'<ul class="nbc-since-findings">{"".join(items)}</ul>')
+    for name, table in dict(diff.get("tables") or {}).items():
+        if not isinstance(table, Mapping):
+            continue
+        counts = dict(table.get("counts") or {})
+        keys = [str(k) for k in table.get("keys") or []]
+        if table.get("note"):
+            parts.append(f'<p class="nbc-since-note">{_e(name)}: {_e(table["note"])}</p>')
+        for kind in ("new", "changed", "gone"):
+            n = int(counts.get(kind) or 0)
+            if not n:
+                continue
+            label = f"{name}: {n} {kind} row{'s' if n != 1 else ''}"
+            shown = _since_rows(kind, table.get(kind) or [], keys)
+            more = f"<p>first {SINCE_ROWS} shown</p>" if n > SINCE_ROWS else ""
+            parts.append(
+                f'<details class="nbc-diff-{_e(kind)}" open><summary>{_e(label)}</summary>'
+                f"{shown}{more}</details>"
+            )
+    parts.append("</div>")
+    return "".join(parts)

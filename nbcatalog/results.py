@@ -237,6 +237,55 @@ class Results:
     def __contains__(self, name: object) -> bool:
         return name in self.data
 
+    def diff(self, other: Results | str | Path) -> Any:
+        """What changed in this run since `other` (an earlier run: Results or its folder).
+
+        Findings are matched by their ``key`` and the key tables by the template's
+        ``diff_keys``; see `nbcatalog.rundiff`. Shows as a "since last run" block.
+
+        Example:
+            >>> today.diff(yesterday).summary                      # doctest: +SKIP
+            '1 new related_alerts row since 06:00 UTC'
+            >>> today.diff("output/host_summary/20260101T060000Z-ab12cd").new  # doctest: +SKIP
+        """
+        from nbcatalog.rundiff import diff_snapshots, folder_snapshot, template_diff_keys
+
+        if isinstance(other, Results):
+            if other.template != self.template:
+                raise UsageError(
+                    f"cannot diff {self.template} against {other.template}: "
+                    "a diff compares two runs of the same notebooklet"
+                )
+            before = other._snapshot()
+        else:
+            try:
+                before = folder_snapshot(other)
+            except ValueError as exc:
+                raise UsageError(str(exc)) from None
+            if before.template and before.template != self.template:
+                raise UsageError(
+                    f"{other} is a {before.template} run; this is {self.template}: "
+                    "a diff compares two runs of the same notebooklet"
+                )
+        return diff_snapshots(before, self._snapshot(), template_diff_keys(self.template))
+
+    def _snapshot(self) -> Any:
+        from nbcatalog.report_data import as_frame
+        from nbcatalog.rundiff import Snapshot, run_when
+
+        findings = self.run_info.get("findings")
+        if not isinstance(findings, list) and isinstance(self.data.get("findings"), list):
+            findings = self.data.get("findings")
+        return Snapshot(
+            run_id=str(self.run_info.get("run_id") or Path(self.run_dir).name),
+            when=run_when(self.run_info),
+            findings=[dict(f) for f in findings if isinstance(f, Mapping)]
+            if isinstance(findings, list)
+            else None,
+            load_table=lambda name: as_frame(self.data.get(name)),
+            template=self.template,
+        )
+
     def __iter__(self) -> Iterator[str]:
         return iter(self.data)
 

@@ -67,6 +67,7 @@ th { background: #f3f5f9; }
 .verdict { font-size: 0.85rem; margin: 0; }
 .verdict.level-high, .verdict.level-failed { color: #8a1c1c; font-weight: 600; }
 .verdict.level-medium, .verdict.level-no_data { color: #8a4b00; font-weight: 600; }
+.since { font-size: 0.85rem; margin: 0; }
 .findings { margin: 0.2rem 0 0; padding-left: 1.1rem; font-size: 0.8rem; }
 .sev { font-size: 0.7rem; font-weight: 700; text-transform: uppercase; padding: 0 0.3rem;
        border-radius: 0.4rem; color: #fff; background: #778; }
@@ -100,7 +101,16 @@ FILTER_SCRIPT = """(function () {
   apply();
 })();"""
 
-_COLUMNS_JOB = ("Fire time", "Parameters", "Status", "Verdict", "Time range", "Attempt", "Files")
+_COLUMNS_JOB = (
+    "Fire time",
+    "Parameters",
+    "Status",
+    "Verdict",
+    "Since last run",
+    "Time range",
+    "Attempt",
+    "Files",
+)
 _COLUMNS_NB = ("Started", "Job", "Parameters", "Status", "Verdict", "Time range", "Files")
 TOP_FINDINGS = 3
 
@@ -236,6 +246,44 @@ def verdict_cell(info: Mapping[str, Any]) -> str:
     return "".join(parts)
 
 
+# A new row's own name, shown after its key so a reader knows what it is.
+_ROW_LABELS = ("AlertDisplayName", "DisplayName", "AlertName", "BookmarkName", "Kind", "Activity")
+
+
+def since_cell(info: Mapping[str, Any]) -> str:
+    """A scheduled run's diff against the job's previous run: summary and what is new, escaped.
+
+    Example:
+        >>> cell = since_cell({"diff": {"previous": "r1", "summary": "1 new finding",
+        ...     "new": [{"severity": "high", "title": "<b>x</b>"}]}})
+        >>> "<li>new: &lt;b&gt;x&lt;/b&gt;</li>" in cell
+        True
+    """
+    diff = info.get("diff")
+    if not isinstance(diff, Mapping):
+        return '<span class="empty">—</span>'
+    summary = str(diff.get("summary") or "")
+    items = [
+        f"new: {_e(f.get('title') or f.get('key') or '')}"
+        for f in diff.get("new") or []
+        if isinstance(f, Mapping)
+    ]
+    for name, table in dict(diff.get("tables") or {}).items():
+        if not isinstance(table, Mapping):
+            continue
+        keys = [str(k) for k in table.get("keys") or []]
+        for row in table.get("new") or []:
+            if isinstance(row, Mapping):
+                shown = ", ".join(str(row.get(k)) for k in keys)
+                label = next((row[c] for c in _ROW_LABELS if row.get(c)), None)
+                shown += f" ({label})" if label else ""
+                items.append(f"new {_e(name)}: {_e(shown)}")
+    listed = "".join(f"<li>{item}</li>" for item in items[:TOP_FINDINGS])
+    more = f"<li>… {len(items) - TOP_FINDINGS} more</li>" if len(items) > TOP_FINDINGS else ""
+    text = f'<p class="since">{_e(summary)}</p>'
+    return text + (f'<ul class="findings">{listed}{more}</ul>' if listed else "")
+
+
 def _row_attributes(record: history.RunRecord) -> str:
     return (
         f'data-job="{_e(record.job or "")}" data-notebooklet="{_e(record.template)}" '
@@ -296,7 +344,9 @@ def render_index(
         if rec.job:
             by_job[rec.job].append(rec)
         by_nb[rec.template].append(rec)
-    verdicts = {id(r): verdict_cell(details.run_info(r)) for r in records}
+    infos = {id(r): details.run_info(r) for r in records}
+    verdicts = {id(r): verdict_cell(infos[id(r)]) for r in records}
+    sinces = {id(r): since_cell(infos[id(r)]) for r in records}
     pdfs = {id(r): details.has_pdf(r) for r in records}
 
     def newest(rs: list[history.RunRecord], *keys: str) -> list[history.RunRecord]:
@@ -330,6 +380,7 @@ def render_index(
                     _params(r),
                     _status(r),
                     verdicts[id(r)],
+                    sinces[id(r)],
                     _range(r),
                     _e(r.attempt if r.attempt is not None else "—")
                     + (f" ({_e(r.trigger)})" if r.trigger and r.trigger != "schedule" else ""),

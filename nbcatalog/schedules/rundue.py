@@ -67,6 +67,7 @@ class Outcome:
     run_dirs: list[str] = field(default_factory=list)  # every attempt's folder
     reason: str | None = None  # a no_data run: what was missing
     strict: bool = False  # the job counts no_data as a failure
+    diff: dict[str, Any] | None = None  # since the job's previous ok run (run.json ``diff``)
 
     def __post_init__(self) -> None:
         # Printed and in --json (a cron mail): a secret from the schedule file stays out.
@@ -92,6 +93,7 @@ class Outcome:
             "error": self.error,
             "reason": self.reason,
             "strict": self.strict,
+            "diff": self.diff,
         }
 
 
@@ -155,6 +157,16 @@ def _relative_run_dir(root: Path, path: Any) -> str | None:
         return str(path)
 
 
+def _attach_diff(root: Path, run_dir: Path) -> dict[str, Any] | None:
+    from nbcatalog.schedules.since import attach_diff
+
+    try:
+        return attach_diff(root, run_dir)
+    except Exception as exc:  # noqa: BLE001 - a diff that cannot be made never fails the run
+        log.warning("%s: no diff against the previous run: %r", run_dir, exc)
+        return None
+
+
 def _failed_run_dir(exc: BaseException) -> Path | None:
     notebook = getattr(exc, "notebook_path", None)
     return Path(notebook).parent if notebook else None
@@ -200,6 +212,7 @@ class Executor:
             **pset.values,
         )
         run_dir = Path(result.run_dir)
+        diff = _attach_diff(self.root, run_dir)  # before the PDF prints the report
         if "pdf" in job.formats:
             from nbcatalog.pdf import print_pdf
 
@@ -210,7 +223,8 @@ class Executor:
             # The notebook was only the means to the report; failed runs keep theirs.
             (run_dir / "notebook.ipynb").unlink(missing_ok=True)
             drop_notebook_link(run_dir / "report.html")
-        return run_dir, str(getattr(result, "status", "ok")), getattr(result, "reason", "") or None
+        status = str(getattr(result, "status", "ok"))
+        return run_dir, status, getattr(result, "reason", "") or None, diff
 
     def execute(
         self,
@@ -245,11 +259,12 @@ class Executor:
                     with claimlib.Heartbeat(
                         history.history_path(self.root), claim, self.heartbeat_every
                     ):
-                        run_dir, status, reason = self._attempt(job, fire, pset, trigger, n)
+                        run_dir, status, reason, diff = self._attempt(job, fire, pset, trigger, n)
                 else:
-                    run_dir, status, reason = self._attempt(job, fire, pset, trigger, n)
+                    run_dir, status, reason, diff = self._attempt(job, fire, pset, trigger, n)
                 # no_data is an answer, not a failure: it is not retried.
                 outcome.status, outcome.error, outcome.reason = status, None, reason
+                outcome.diff = diff
             except UsageError as exc:  # bad parameters: retrying cannot help
                 outcome.error = str(exc)
                 self._record(outcome, _failed_run_dir(exc))
@@ -281,7 +296,27 @@ class Executor:
                     run_dir=outcome.run_dir,
                     error=outcome.error or outcome.reason,
                 )
+        if job.notify is not None and outcome.status != "released":
+            self._notify(job, outcome)
         return outcome
+
+    def _notify(self, job: Job, outcome: Outcome) -> None:
+        from nbcatalog.notify.deliver import notify_run
+
+        try:
+            notify_run(
+                self.root,
+                job.name,
+                job.notify,
+                run_dir=outcome.run_dir,
+                status=outcome.status,
+                strict=job.strict,
+                error=outcome.error,
+                fallback={"template": job.notebooklet, "parameters": outcome.parameters},
+                sleep=self.sleep,
+            )
+        except Exception as exc:  # noqa: BLE001 - a notification never fails the run
+            log.error("%s: notification failed: %r", job.name, exc)
 
     def _record(self, outcome: Outcome, run_dir: Path | None) -> None:
         if run_dir is None or not (run_dir / history.RUN_FILE).exists():

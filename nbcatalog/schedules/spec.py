@@ -47,6 +47,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 
 from nbcatalog.errors import UsageError
+from nbcatalog.notify.spec import NotifySpec, parse_notify
 from nbcatalog.parameters import shown
 from nbcatalog.schedules.firetimes import is_valid_cron
 
@@ -77,6 +78,7 @@ JOB_FIELDS = (
     "timeout",
     "enabled",
     "strict",
+    "notify",
 )
 TOP_FIELDS = ("timezone", "jobs")
 
@@ -136,6 +138,7 @@ class Job:
     timeout: float | None = None
     enabled: bool = True
     strict: bool = True  # a no_data run counts as a failure of the job (exit 3, red index)
+    notify: NotifySpec | None = None  # email / webhook after each run (nbcatalog.notify)
 
 
 @dataclass(frozen=True)
@@ -384,6 +387,13 @@ def _parse_job(raw: Any, index: int, default_tz: str, problems: _Problems) -> Jo
     if not isinstance(strict, bool):
         bad("strict", f"{strict!r} must be true or false (true: a no_data run fails the job)")
 
+    notify_problems: list[str] = []
+    notify = parse_notify(raw.get("notify"), notify_problems)
+    for message in notify_problems:
+        bad("notify", message)
+    if notify is not None and notify.pdf and "pdf" not in formats:
+        bad("notify", "pdf: true attaches report.pdf: add pdf to the job's formats")
+
     if len(problems.items) > before:
         return None
     return Job(
@@ -403,6 +413,7 @@ def _parse_job(raw: Any, index: int, default_tz: str, problems: _Problems) -> Jo
         timeout=float(timeout) if timeout is not None else None,
         enabled=enabled,
         strict=strict,
+        notify=notify,
     )
 
 
