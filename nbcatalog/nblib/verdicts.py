@@ -149,6 +149,137 @@ class Verdicts:
         self.add(severity, title, section=section, result=result, count=n, text=text, key=key)
         return True
 
+    def notes(
+        self,
+        step: Any,
+        severity: str,
+        *,
+        section: str,
+        result: str,
+        key_kind: str | None = None,
+    ) -> int:
+        """Add each ``finding`` note of an nblib step (a `Finding`) as one finding.
+
+        The note is the sentence; the step's rows are the evidence (glued as
+        `result`). Returns how many were added.
+
+        Example:
+            >>> from nbcatalog.nblib.findings import Finding
+            >>> step = Finding("Account changes")
+            >>> step.note("finding", "2 account change(s) on WKSTN-042")
+            >>> v = Verdicts(); v.notes(step, "medium", section="changes", result="account_changes")
+            1
+            >>> v.records()[0]["title"]
+            '2 account change(s) on WKSTN-042'
+        """
+        data = getattr(step, "data", None)
+        added = 0
+        for note in getattr(step, "notes", []):
+            if note.kind != "finding":
+                continue
+            title = note.text[:1].upper() + note.text[1:]
+            self.add(
+                severity,
+                title,
+                section=section,
+                result=result,
+                count=_row_count(data),
+                # Stable from run to run: the note's text carries counts that change.
+                key=key(key_kind or result, *([added] if added else [])),
+            )
+            added += 1
+        return added
+
+    def alerts(
+        self,
+        alerts: Any,
+        subject: str,
+        *,
+        section: str,
+        result: str,
+        severity_column: str = "Severity",
+        name_column: str = "AlertDisplayName",
+    ) -> int:
+        """One finding per alert severity present: how many alerts name `subject`, which.
+
+        Example:
+            >>> import pandas as pd
+            >>> v = Verdicts()
+            >>> v.alerts(pd.DataFrame({"Severity": ["High", "Low", "High"],
+            ...     "AlertDisplayName": ["Brute force", "Scan", "Brute force"]}), "WKSTN-042",
+            ...     section="alerts", result="related_alerts")
+            2
+            >>> v.records()[0]["title"]
+            '2 high-severity alerts name WKSTN-042: Brute force'
+        """
+        if alerts is None or _row_count(alerts) == 0:
+            return 0
+        words = alerts.get(severity_column)
+        levels = [alert_severity(w) for w in (words if words is not None else [None] * len(alerts))]
+        names = alerts.get(name_column)
+        names = list(names) if names is not None else [""] * len(levels)
+        added = 0
+        for level in SEVERITIES:
+            picked = [str(n) for n, lv in zip(names, levels, strict=True) if lv == level]
+            if not picked:
+                continue
+            distinct = list(dict.fromkeys(n for n in picked if n))
+            shown = ", ".join(distinct[:5]) + (
+                f" and {len(distinct) - 5} more" if len(distinct) > 5 else ""
+            )
+            n = len(picked)
+            self.add(
+                level,
+                f"{n} {level}-severity alert{'s' if n != 1 else ''} name{'' if n != 1 else 's'} "
+                f"{subject}" + (f": {shown}" if shown else ""),
+                section=section,
+                result=result,
+                count=n,
+                key=key("alerts", level, subject),
+            )
+            added += 1
+        return added
+
+    def ti(self, hits: Any, where: str = "", *, section: str, result: str) -> int:
+        """One finding per indicator threat intelligence lists (rows of a TI result).
+
+        `hits` has lookup_iocs' columns (Ioc, Result, Severity, ThreatType,
+        Provider); rows with a false Result are ignored. TI severity ``high`` is a
+        high finding, ``warning`` medium, anything else low.
+
+        Example:
+            >>> import pandas as pd
+            >>> v = Verdicts()
+            >>> v.ti(pd.DataFrame({"Ioc": ["203.0.113.77"], "Result": [True],
+            ...     "Severity": ["high"], "ThreatType": ["C2"], "Provider": ["local"]}),
+            ...     " in a command line", section="ti", result="ti_results")
+            1
+            >>> v.records()[0]["title"]
+            'Threat intelligence lists 203.0.113.77 (high, C2) in a command line'
+        """
+        if hits is None or _row_count(hits) == 0 or "Ioc" not in hits:
+            return 0
+        if "Result" in hits:
+            hits = hits[hits["Result"].fillna(False).astype(bool)]
+        added = 0
+        for ioc, rows in hits.groupby("Ioc", sort=False):
+            words = [str(w).lower() for w in rows.get("Severity", []) if w is not None]
+            level = "high" if "high" in words else "medium" if "warning" in words else "low"
+            threats = [str(t) for t in rows.get("ThreatType", []) if t and str(t) != "nan"]
+            label = ", ".join(dict.fromkeys([w for w in words if w != "nan"][:1] + threats[:2]))
+            providers = ", ".join(dict.fromkeys(str(p) for p in rows.get("Provider", [])))
+            self.add(
+                level,
+                f"Threat intelligence lists {ioc}" + (f" ({label})" if label else "") + where,
+                text=f"providers: {providers}" if providers else "",
+                section=section,
+                result=result,
+                count=len(rows),
+                key=key("ti", ioc),
+            )
+            added += 1
+        return added
+
     def records(self) -> list[dict[str, Any]]:
         """The findings as the ``findings`` scrap holds them (copies, in the order added)."""
         return [dict(item) for item in self._items]
