@@ -18,7 +18,7 @@ from typing import Any
 
 import scrapbook as sb
 
-from nbcatalog.findings_model import FINDINGS_SCRAP, check_findings
+from nbcatalog.findings_model import FINDINGS_SCRAP, check_findings, ranked
 from nbcatalog.runstate import NO_DATA, OK
 from nbcatalog.scraps import OUTCOME_SCRAP, reading_from
 
@@ -61,5 +61,10 @@ def harvest(notebook_path: str | Path, *, lazy: bool = False) -> Harvest:
     if outcome is not None and not isinstance(outcome, dict):
         raise ValueError(f"scrap {OUTCOME_SCRAP!r} must be a dict, got {type(outcome).__name__}")
     # Not a result: the run's conclusions (a malformed list fails the run, naming why).
-    findings = check_findings(data.pop(FINDINGS_SCRAP)) if FINDINGS_SCRAP in data else None
+    # Most severe first everywhere: run.json, Results.findings, --json, the CLI lines.
+    findings = (
+        [dict(f) for f in ranked(check_findings(data.pop(FINDINGS_SCRAP)))]
+        if FINDINGS_SCRAP in data
+        else None
+    )
     return Harvest(data=data, displays=displays, outcome=outcome, findings=findings)

@@ -140,3 +140,72 @@ def test_host_logons_summary_names_the_brute_force_address(runs):
     assert len(attacks)
     for ip in attacks["SourceIP"]:
         assert any(ip in f["title"] for f in res.findings)
+
+
+# A cell squeezed to a word per line, or a long text cell narrower than 300 px.
+_SQUEEZED_CELLS = """() => {
+  const bad = [];
+  for (const td of document.querySelectorAll('td')) {
+    if (!td.offsetParent) continue;
+    const text = td.textContent.trim();
+    const words = text.split(/\\s+/).filter(Boolean);
+    const range = document.createRange();
+    range.selectNodeContents(td);
+    const lines = new Set([...range.getClientRects()].filter(r => r.width > 0)
+      .map(r => Math.round(r.top))).size;
+    const width = td.getBoundingClientRect().width;
+    const longest = Math.max(0, ...words.map(w => w.length));
+    if ((words.length >= 3 && longest <= 30 && lines >= words.length)
+        || (text.length > 80 && width < 300)) {
+      bad.push([text.slice(0, 60), lines, Math.round(width)]);
+    }
+  }
+  return bad;
+}"""
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    import os
+    import shutil as sh
+
+    path = sh.which("chromium") or sh.which("chromium-browser")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        path = None
+    if path is None:
+        message = "Debian's chromium and Playwright are needed: run scripts/install-browser.sh"
+        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+            pytest.fail(message)
+        pytest.skip(message)
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=path, args=["--no-sandbox"])
+        yield browser
+        browser.close()
+
+
+@pytest.mark.parametrize("name", TEMPLATES)
+def test_chromium_shows_the_verdict_first_and_wide_tables_readable(runs, chromium, name):
+    res = runs(name)
+    page = chromium.new_page(viewport={"width": 1280, "height": 900})
+    try:
+        page.route(
+            "**/*",
+            lambda r: r.continue_() if r.request.url.startswith(("file:", "data:")) else r.abort(),
+        )
+        page.goto(res.report_path.resolve().as_uri(), wait_until="load")
+        first = page.evaluate(
+            """() => [...document.querySelectorAll('.nbcatalog-header h1 ~ *, .jp-Cell')]
+                 .filter(e => e.offsetParent)[0].id"""
+        )
+        assert first == "verdict"
+        items = page.locator("#verdict ol.nbc-top-findings > li")
+        assert items.count() == min(5, len(res.findings))
+        assert res.findings[0]["title"] in items.first.inner_text()
+        for i in range(items.count()):
+            target = items.nth(i).locator("a").first.get_attribute("href")
+            assert page.locator(target).count() == 1  # the section's anchor exists
+        assert page.evaluate(_SQUEEZED_CELLS) == []
+    finally:
+        page.close()
