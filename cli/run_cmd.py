@@ -27,6 +27,7 @@ import click
 from nbcatalog.cli.template_options import cli_options, output_options, raw_from_cli
 
 from nbcatalog.errors import NbcatalogError, RunError, UsageError
+from nbcatalog.findings_model import headline_lines
 from nbcatalog.runstate import INTERRUPTED_EXIT, NO_DATA, NO_DATA_EXIT, status_line
 
 KERNEL_NOTE = (
@@ -81,6 +82,8 @@ def _human_summary(summary: dict[str, Any]) -> str:
         lines.append(f"report: {summary['report']}")
     if summary.get("pdf"):
         lines.append(f"pdf: {summary['pdf']}")
+    # What the run concluded, most severe first; log text in titles made terminal-safe.
+    lines += headline_lines(summary.get("findings"), summary["status"])
     no_data = summary.get("no_data") or {}
     # Last, where `tail -1` of a cron log finds it: the state, and why when no_data.
     lines.append(

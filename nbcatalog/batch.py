@@ -280,6 +280,7 @@ def results_from_run_dir(run_dir: str | os.PathLike) -> Results:
         duration=float(info.get("duration") or 0.0),
         run_info=info,
         outcome=harvested.outcome,
+        findings=harvested.findings,
     )
 
 

@@ -266,6 +266,46 @@ def _matches(word: str, text: str) -> bool:
     )
 
 
+class TemplateList(list):
+    """Templates as `find` returns them: a list that shows as a short table.
+
+    One row per template (name, category, entities, title): in a notebook an HTML
+    table, in a terminal aligned text; every value escaped.
+
+    Example:
+        >>> TemplateList([])
+        (no notebooklets)
+    """
+
+    def rows(self) -> list[tuple[str, str, str, str]]:
+        """(name, category, entities, title) per template."""
+        return [(t.name, t.category, ", ".join(t.entity_types), t.title) for t in self]
+
+    def __repr__(self) -> str:
+        rows = self.rows()
+        if not rows:
+            return "(no notebooklets)"
+        head = ("name", "category", "entities", "title")
+        widths = [max(len(r[i]) for r in [head, *rows]) for i in range(3)]
+        return "\n".join(
+            "  ".join(r[i].ljust(widths[i]) for i in range(3)) + "  " + r[3] for r in [head, *rows]
+        )
+
+    def _repr_html_(self) -> str:
+        import html
+
+        body = "".join(
+            "<tr>" + "".join(f"<td>{html.escape(v)}</td>" for v in row) + "</tr>"
+            for row in self.rows()
+        )
+        return (
+            '<table class="nbcatalog-find"><thead><tr><th>name</th><th>category</th>'
+            f"<th>entities</th><th>title</th></tr></thead><tbody>{body}</tbody></table>"
+            "<p><small><code>nbcatalog.run(name, ...)</code> runs one; "
+            "<code>nbcatalog.show_help(name)</code> describes it.</small></p>"
+        )
+
+
 def find(text: str) -> list[Template]:
     """Templates matching any word of `text`, best first.
 
@@ -278,7 +318,7 @@ def find(text: str) -> list[Template]:
     """
     words = [w for w in re.findall(r"\w+", text.lower()) if w not in _STOP_WORDS]
     if not words:
-        return catalog()
+        return TemplateList(catalog())
     ranked = []
     for template in catalog():
         fields = _fields(template)
@@ -290,7 +330,7 @@ def find(text: str) -> list[Template]:
                 score += sum(weights)
         if hit_words:
             ranked.append((-hit_words, -score, template.name, template))
-    return [entry[-1] for entry in sorted(ranked, key=lambda e: e[:3])]
+    return TemplateList(entry[-1] for entry in sorted(ranked, key=lambda e: e[:3]))
 
 
 # ------------------------------------------------------------------------ help

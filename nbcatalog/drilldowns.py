@@ -654,9 +654,15 @@ def run_drilldown(
     *,
     run: Callable[..., Any] | None = None,
     allow_changed: bool = False,
+    silent: bool = True,
+    quiet: bool = False,
     **kwargs: Any,
 ) -> Any:
     """Run drill-down `name` of `results` (with no name: the listing table).
+
+    A template drill-down's run is `silent` by default (its Results is returned;
+    ``silent=False`` shows its sections in the notebook too) and `quiet` hides its
+    progress bar, as in `nbcatalog.run`.
 
     The drill-down is the installed template's (see the module docstring), and runs
     only once the run is matched to it by content hash (`allow_changed` skips that).
@@ -678,7 +684,14 @@ def run_drilldown(
     picked = pick_row(results, spec, row) if spec.row_columns else None
     params = companion_parameters(results, spec, picked, kwargs)
     runner = run or _default_run()
-    return runner(catalogue_template(spec.template).name, silent=True, **params)
+    return runner(catalogue_template(spec.template).name, **_display(silent, quiet), **params)
+
+
+def _display(silent: bool, quiet: bool) -> dict[str, bool]:
+    """The run's display keywords: silent always, quiet only when asked (the default)."""
+    if not isinstance(silent, bool) or not isinstance(quiet, bool):
+        raise UsageError(f"silent={silent!r}, quiet={quiet!r}: give True or False")
+    return {"silent": silent, **({"quiet": True} if quiet else {})}
 
 
 def _default_run() -> Callable[..., Any]:
@@ -778,9 +791,13 @@ def pick(
     *,
     run: Callable[..., Any] | None = None,
     allow_changed: bool = False,
+    silent: bool = True,
+    quiet: bool = False,
 ):
     """The template's picker for `parameter` (metadata ``pickers``): with `value`,
     re-run at once with it; without, the picker widget.
+
+    `silent` and `quiet` are `nbcatalog.run`'s (the re-run is silent by default).
 
     The picker and the re-run are the installed template's, matched to the run by
     content hash like a drill-down.
@@ -809,7 +826,7 @@ def pick(
             f"{parameter}={shown(value)} is not among the choices of this run: {listed(allowed)}"
         )
     params = {k: v for k, v in rerun_parameters(results, spec, str(value)).items() if v != REDACTED}
-    return (run or _default_run())(template.name, silent=True, **params)
+    return (run or _default_run())(template.name, **_display(silent, quiet), **params)
 
 
 def help_lines(metadata: Mapping[str, Any]) -> list[str]:

@@ -18,6 +18,7 @@ from typing import Any
 
 import scrapbook as sb
 
+from nbcatalog.findings_model import FINDINGS_SCRAP, check_findings, ranked
 from nbcatalog.runstate import NO_DATA, OK
 from nbcatalog.scraps import OUTCOME_SCRAP, reading_from
 
@@ -28,11 +29,14 @@ class Harvest:
 
     `outcome` is the data state the template declared (`nblib.outcome`: status
     ``ok`` or ``no_data``, reasons, closest names), None when it declared none.
+    `findings` is the template's ``findings`` scrap, checked (`findings_model`),
+    None when it glued none.
     """
 
     data: dict[str, Any] = field(default_factory=dict)
     displays: dict[str, dict[str, Any]] = field(default_factory=dict)
     outcome: dict[str, Any] | None = None
+    findings: list[dict[str, Any]] | None = None
 
     @property
     def status(self) -> str:
@@ -56,4 +60,11 @@ def harvest(notebook_path: str | Path, *, lazy: bool = False) -> Harvest:
     outcome = data.pop(OUTCOME_SCRAP, None)
     if outcome is not None and not isinstance(outcome, dict):
         raise ValueError(f"scrap {OUTCOME_SCRAP!r} must be a dict, got {type(outcome).__name__}")
-    return Harvest(data=data, displays=displays, outcome=outcome)
+    # Not a result: the run's conclusions (a malformed list fails the run, naming why).
+    # Most severe first everywhere: run.json, Results.findings, --json, the CLI lines.
+    findings = (
+        [dict(f) for f in ranked(check_findings(data.pop(FINDINGS_SCRAP)))]
+        if FINDINGS_SCRAP in data
+        else None
+    )
+    return Harvest(data=data, displays=displays, outcome=outcome, findings=findings)

@@ -15,6 +15,7 @@ The tree is read from the catalogue on every access, so folders added with
 from __future__ import annotations
 
 import difflib
+import html
 import inspect
 from typing import Any
 
@@ -183,6 +184,10 @@ class Category:
     def __repr__(self) -> str:
         return f"<nblts.{self._name}: {', '.join(sorted(self._templates())) or 'empty'}>"
 
+    def _repr_html_(self) -> str:
+        """This category's notebooklets as a short table (name, entities, title)."""
+        return _catalog.TemplateList(self._templates().values())._repr_html_()
+
 
 def categories() -> list[str]:
     """The category names in the tree.
@@ -202,6 +207,24 @@ def __getattr__(name: str) -> Category:
     if key not in known:
         raise _missing("notebooklet category", name, known)
     return Category(key)
+
+
+def _repr_html_() -> str:
+    """The whole tree as a short table, so ``nbcatalog.nblts`` alone shows what is there.
+
+    IPython calls a module's own ``_repr_html_`` like an object's.
+    """
+    rows = "".join(
+        f"<tr><td><code>nblts.{html.escape(cat)}.{html.escape(name)}</code></td>"
+        f"<td>{html.escape(', '.join(t.entity_types))}</td><td>{html.escape(t.title)}</td></tr>"
+        for cat, templates in sorted(_by_category().items())
+        for name, t in sorted(templates.items())
+    )
+    return (
+        '<table class="nbcatalog-nblts"><thead><tr><th>notebooklet</th><th>entities</th>'
+        f"<th>title</th></tr></thead><tbody>{rows}</tbody></table>"
+        "<p><small><code>nblts.host.host_summary.run?</code> shows its parameters.</small></p>"
+    )
 
 
 def __dir__() -> list[str]:

@@ -140,6 +140,12 @@ REPORT_STYLE = """<style type="text/css">
 .nbc-live th button { all: unset; cursor: pointer; font-weight: 700; }
 .nbc-live th button:focus-visible { outline: 2px solid #2a6ebb; }
 .nbc-live td.nbc-short { white-space: nowrap; }
+/* Wide event tables: a text column keeps a readable width and the table scrolls
+   sideways, instead of squeezing columns to one word per line. */
+.nbc-live, .jp-OutputArea-output { overflow-x: auto; }
+.nbc-live td:not(.nbc-short), table.nbcatalog-table td[style*="overflow-wrap"] {
+  min-width: 14em; }
+.nbc-live td.nbc-long, table.nbcatalog-table td.nbc-long { min-width: 30em; }
 .nbc-files { font-size: 11px; color: #556; margin: 2px 0 0; }
 .nbc-files a { margin-left: .5em; }
 .nbc-chart-live { display: none; }
@@ -236,7 +242,8 @@ TABLE_SCRIPT = """(function () {
         var tr = el("tr"), row = view[r];
         for (var c = 0; c < row.length; c++) {
           var text = row[c] === null ? "" : String(row[c]);
-          tr.appendChild(el("td", text.length <= 24 ? "nbc-short" : "", text));
+          var fit = text.length <= 24 ? "nbc-short" : (text.length > 80 ? "nbc-long" : "");
+          tr.appendChild(el("td", fit, text));
         }
         body.appendChild(tr);
       }

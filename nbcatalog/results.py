@@ -16,7 +16,6 @@ Example:
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import functools
 import html
@@ -170,6 +169,7 @@ class Results:
         duration: float,
         run_info: dict[str, Any] | None = None,
         outcome: Mapping[str, Any] | None = None,
+        findings: list[dict[str, Any]] | None = None,
     ) -> None:
         self.template = template
         self.data = data if isinstance(data, ResultData) else ResultData(data)
@@ -184,6 +184,7 @@ class Results:
         self.duration = duration
         self.run_info = run_info or {}
         self.outcome = dict(outcome) if outcome else None
+        self._findings = [dict(f) for f in findings] if findings is not None else None
 
     # ------------------------------------------------------------ data state
 
@@ -199,6 +200,29 @@ class Results:
         if self.status != NO_DATA:
             return None
         return no_data_info(self.outcome)
+
+    @property
+    def findings(self) -> list[dict[str, Any]] | None:
+        """What the run concluded: the template's findings, most severe first.
+
+        Each is a dict: ``severity`` (high, medium, low or info), ``title`` (one
+        plain sentence), ``text`` (detail, may be ""), ``section`` (the section
+        holding the evidence), ``result`` (the name of the glued frame with the
+        evidence rows: ``res[f["result"]]``), ``count`` (how many rows) and ``key``
+        (stable from run to run). An empty list: the data was there and nothing
+        stood out; None: the template records no findings. A ``no_data`` run found
+        nothing to judge whatever this holds: check `status` first.
+
+        Example:
+            >>> [(f["severity"], f["title"]) for f in res.findings][:1]   # doctest: +SKIP
+            [('high', 'Encoded PowerShell ran on WKSTN-042: it downloads and runs ...')]
+            >>> res[res.findings[0]["result"]]                            # doctest: +SKIP
+        """
+        if self._findings is None:
+            return None
+        from nbcatalog.findings_model import ranked
+
+        return [dict(f) for f in ranked(self._findings)]
 
     @property
     def reason(self) -> str:
@@ -333,6 +357,10 @@ class Results:
 
     def __repr__(self) -> str:
         why = f" ({self.reason})" if self.reason else ""
+        if self._findings:
+            from nbcatalog.findings_model import counts_text
+
+            why += f" [findings: {counts_text(self._findings)}]"
         return (
             f"<Results {self.template} {self.status}{why} in {self.duration:.1f}s: "
             f"{', '.join(self.data)}; run folder {self.run_dir}>"
@@ -430,6 +458,7 @@ class Results:
             "duration": round(self.duration, 3),
             "parameters": json_safe(self.parameters),
             "no_data": json_safe(self.no_data),
+            "findings": json_safe(self.findings),
             "results": {name: json_safe(self.data.stored(name)) for name in self.data},
         }
 
@@ -461,40 +490,71 @@ class Results:
         )
         return f"<p>drill-downs:</p><table>{rows}</table>" if rows else ""
 
-    def _section_html(self, sid: str) -> str:
-        parts = [f"<h3>{html.escape(self.sections[sid])}</h3>"]
-        for cell in self.section_cells(sid):
-            if cell.cell_type != "code":
-                continue
-            for output in cell.get("outputs", []):
-                shown = displayable(output)
-                if not shown:
-                    continue
-                data = shown[0]
-                if "text/html" in data:
-                    parts.append(str(data["text/html"]))
-                elif "image/png" in data:
-                    png = data["image/png"]
-                    png = png if isinstance(png, str) else base64.b64encode(png).decode()
-                    parts.append(f'<img src="data:image/png;base64,{png.strip()}"/>')
-                elif "text/plain" in data:
-                    parts.append(f"<pre>{html.escape(str(data['text/plain']))}</pre>")
-        return "\n".join(parts)
+    def _run_info(self) -> dict[str, Any]:
+        info: dict[str, Any] = {"status": self.status, "no_data": self.no_data}
+        if self._findings is not None:
+            info["findings"] = self._findings
+        return info
+
+    def _findings_html(self) -> str:
+        from nbcatalog.report_layout import verdict_level, verdict_text
+
+        colours = {"high": "#b71c1c", "medium": "#e67e00", "low": "#2a6ebb", "info": "#778"}
+        info = self._run_info()
+        level = verdict_level(info)
+        border = colours.get(level, "#b35900" if level == NO_DATA else "#2e7d32")
+        items = []
+        for f in self.findings or []:
+            colour = colours.get(f["severity"], "#778")
+            where = []
+            if f.get("count") is not None:
+                where.append(f"{f['count']} row{'s' if f['count'] != 1 else ''}")
+            if f.get("result"):
+                where.append(f'<code>res["{html.escape(f["result"])}"]</code>')
+            if f.get("section") in self.sections:
+                where.append(f'<code>res.show("{html.escape(f["section"])}")</code>')
+            items.append(
+                f'<li><b style="color:{colour}">{html.escape(f["severity"].upper())}</b> '
+                f"{html.escape(f['title'])}"
+                + (f" <small>({', '.join(where)})</small>" if where else "")
+                + "</li>"
+            )
+        listed = f"<ol style='margin:4px 0'>{''.join(items)}</ol>" if items else ""
+        return (
+            f'<div class="nbcatalog-verdict" style="border-left:6px solid {border};'
+            'padding:6px 12px;margin:6px 0">'
+            f"<b>Verdict: {html.escape(verdict_text(info))}</b>{listed}</div>"
+        )
+
+    def _sections_html(self) -> str:
+        tally: dict[str, int] = {}
+        for f in self._findings or []:
+            tally[str(f.get("section"))] = tally.get(str(f.get("section")), 0) + 1
+        rows = "".join(
+            f"<tr><td><code>res.show(&quot;{html.escape(sid)}&quot;)</code></td>"
+            f"<td>{html.escape(title)}</td>"
+            f"<td style='text-align:right'>{tally.get(sid, '')}</td></tr>"
+            for sid, title in self.sections.items()
+        )
+        if not rows:
+            return ""
+        return (
+            "<table><thead><tr><th>section</th><th>title</th><th>findings</th></tr></thead>"
+            f"<tbody>{rows}</tbody></table>"
+        )
 
     def _repr_html_(self) -> str:
+        """The verdict, the findings and the sections: `show()` displays the sections."""
         params = ", ".join(f"{k}={v!r}" for k, v in self.parameters.items())
-        head = (
-            f"<h2>{html.escape(self.template)}: {html.escape(self.status)}</h2>"
-            + self._banner_html()
-            + f"<p>{html.escape(params)}</p>"
-            f"<p>ran in {self.duration:.1f} s; run folder <code>{html.escape(str(self.run_dir))}"
-            "</code></p>"
-            f"<table><tr><th>result</th><th>value</th></tr>{self._result_rows()}</table>"
-            + self._drilldown_html()
-        )
         return (
             "<div class='nbcatalog-results'>"
-            + head
-            + "".join(self._section_html(s) for s in self.sections)
-            + "</div>"
+            f"<h3>{html.escape(self.template)}: {html.escape(self.status)}</h3>"
+            + self._banner_html()
+            + self._findings_html()
+            + f"<p><small>{html.escape(params)}; ran in {self.duration:.1f} s; run folder "
+            f"<code>{html.escape(str(self.run_dir))}</code></small></p>"
+            + self._sections_html()
+            + "<details><summary>results</summary>"
+            f"<table><tr><th>result</th><th>value</th></tr>{self._result_rows()}</table>"
+            "</details>" + self._drilldown_html() + "</div>"
         )

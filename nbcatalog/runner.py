@@ -296,7 +296,13 @@ def _execute_and_collect(
             failure = RunFailure("harvest", None, None, type(exc).__name__, str(exc))
     status = harvested.status if harvested is not None else "failed"
     outcome = harvested.outcome if harvested is not None else None
-    state = {"status": status, "no_data": no_data_info(outcome) if status == NO_DATA else None}
+    state: dict[str, Any] = {
+        "status": status,
+        "no_data": no_data_info(outcome) if status == NO_DATA else None,
+    }
+    if harvested is not None and harvested.findings is not None:
+        # The template's findings: the report's verdict, the index and diffs read them.
+        state["findings"] = harvested.findings
     if failure is None and html:
         from nbcatalog.reports import write_report
 
@@ -329,6 +335,7 @@ def _execute_and_collect(
         duration=execution.duration,
         run_info=info,
         outcome=outcome,
+        findings=harvested.findings,
     )
     final = {
         **state,

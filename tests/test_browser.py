@@ -303,6 +303,13 @@ def test_report_renders_offline_with_log_text_escaped(browser, output, name):
         visit.assert_clean()
         page = visit.page
         visit.assert_verdict_first_and_contents_work()
+        # The verdict lists the run's findings (network_flow_summary's beacons: later).
+        findings = json.loads((report.parent / "run.json").read_text()).get("findings")
+        if name != "network_flow_summary" or findings is not None:
+            assert findings, f"{name} recorded no findings on the demo estate"
+            listed = page.locator("#verdict ol.nbc-top-findings > li")
+            assert listed.count() == min(5, len(findings))
+            assert findings[0]["title"] in listed.first.inner_text()
         for section in get_template(name).sections:
             heading = page.get_by_role("heading", name=section.title, exact=True).first
             heading.scroll_into_view_if_needed()

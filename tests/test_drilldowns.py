@@ -622,3 +622,15 @@ def test_printed_commands_carry_no_terminal_controls(tmp_path, probe):
     clean = _results(tmp_path, _probe_data())
     words = shlex.split(shell_command(clean, "expand_events", event_ids=["4720; rm -rf ~"]))
     assert words[words.index("--event-ids") + 1] == "4720; rm -rf ~"  # one quoted word
+
+
+def test_silent_and_quiet_reach_the_companion_run(res):
+    run = Recorder()
+    res.pick_ip("203.0.113.77", run=run, silent=False, quiet=True)
+    res.expand_events(event_ids=[4720], run=run, quiet=True)
+    (_, shown), (_, hidden) = run.calls
+    assert shown["silent"] is False and shown["quiet"] is True
+    assert hidden["silent"] is True and hidden["quiet"] is True
+    assert "silent" not in shown.get("options", [])  # not taken for template parameters
+    with pytest.raises(UsageError, match="silent='yes'"):
+        res.pick_ip("203.0.113.77", run=run, silent="yes")

@@ -158,7 +158,7 @@ def test_a_no_data_run_says_so_loudly_in_python_and_in_its_report(demo_db, out, 
     assert res.no_data["entity"] == {"kind": "host", "value": "WKSTN-42x"}
     assert "no_data (no host named 'WKSTN-42x'" in repr(res)
     page = res._repr_html_()
-    assert page.index("NO DATA") < page.index("<h3>")  # above every section
+    assert page.index("NO DATA") < page.index("res.show(")  # above the list of sections
     report = res.report_path.read_text(encoding="utf-8")
     assert report.index("NO DATA") < report.index('<h2 id="Host"')  # in the header, on top
     assert "no host named 'WKSTN-42x' in this data source (closest: WKSTN-042" in report

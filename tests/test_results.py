@@ -126,12 +126,15 @@ def test_section_bundles_carry_original_rich_outputs():
         res.section_bundles("nope")
 
 
-def test_repr_html_has_summary_and_sections_escaped():
-    text = ok_run()._repr_html_()
+def test_repr_html_is_the_verdict_and_section_list_not_the_report():
+    res = ok_run()
+    text = res._repr_html_()
     assert "fixture_ok" in text and "Log lines" in text and "Chart" in text
-    assert "data:image/png;base64," in text
+    assert "Verdict:" in text and "recorded no findings list" in text  # it glues none
+    for sid in res.sections:
+        assert f"res.show(&quot;{sid}&quot;)" in text
+    assert "data:image/png;base64," not in text  # res.show() displays the sections
     assert '<script>alert("nbcatalog")' not in text
-    assert "&lt;script&gt;alert" in text
 
 
 def test_summary_is_json_with_frames_summarised():

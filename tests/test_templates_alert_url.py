@@ -74,7 +74,7 @@ def test_alert_ti_enrich_contract():
         "data_source",
         "options",
     ]
-    assert [s.id for s in t.sections] == ["alerts", "iocs", "ti", "ranked", "details"]
+    assert [s.id for s in t.sections] == ["alerts", "iocs", "ti", "ranked", "details", "verdict"]
     for name in ("enriched_results", "ti_results", "high_risk_alerts", "selected_alert"):
         assert name in t.glue_names
 
@@ -189,6 +189,7 @@ def test_url_summary_contract():
         "hosts",
         "online",
         "summary",
+        "verdict",
     ]
 
 

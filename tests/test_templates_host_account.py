@@ -68,6 +68,7 @@ def test_host_summary_contract():
         "processes",
         "ti",
         "summary",
+        "verdict",
     ]
     for name in ("host_entity", "related_alerts", "related_bookmarks", "summary"):
         assert name in t.glue_names

@@ -52,6 +52,24 @@ PROCESS_COLUMNS = [
     "ParentProcessName",
     "Reasons",
 ]
+# What notable_processes shows: the decoded -EncodedCommand text beside the command line.
+SHOWN_COLUMNS = [*PROCESS_COLUMNS[:4], "DecodedCommand", *PROCESS_COLUMNS[4:]]
+
+
+def decoded_command(command_line: Any) -> str:
+    """The text of a command line's PowerShell ``-EncodedCommand`` arguments ("" if none).
+
+    Decoding only reads the base64 text: nothing is run.
+
+    Example:
+        >>> decoded_command("powershell -enc ZQBjAGgAbwAgAGgAaQA=")
+        'echo hi'
+    """
+    if not isinstance(command_line, str) or not command_line:
+        return ""
+    from nbcatalog.enrich.iocs import decode_powershell
+
+    return "\n".join(decode_powershell(command_line))
 
 
 def suspicious_reasons(command_line: Any) -> list[str]:
@@ -69,7 +87,7 @@ def notable_processes(inv: Any, host: str | None, os_family: str | None = None) 
     An unknown OS family tries both.
     """
     title = "Processes with suspicious command lines"
-    finding = Finding(title, columns=PROCESS_COLUMNS)
+    finding = Finding(title, columns=SHOWN_COLUMNS)
     if not host:
         finding.note("skipped", "no single host selected")
         return finding
@@ -92,11 +110,12 @@ def notable_processes(inv: Any, host: str | None, os_family: str | None = None) 
             finding.note(
                 "info", f"no process creations or logged commands for {host} in {inv.period}"
             )
-        finding.data = pd.DataFrame(columns=PROCESS_COLUMNS)
+        finding.data = pd.DataFrame(columns=SHOWN_COLUMNS)
         return finding
     total = len(data)
     reasons = data["CommandLine"].map(suspicious_reasons)
     data = data.assign(Reasons=reasons.map(", ".join))[reasons.map(bool)]
+    data = data.assign(DecodedCommand=data["CommandLine"].map(decoded_command))
     if "TimeGenerated" in data.columns:
         data = data.sort_values("TimeGenerated")
     finding.data = data.reset_index(drop=True)
@@ -105,6 +124,21 @@ def notable_processes(inv: Any, host: str | None, os_family: str | None = None) 
     else:
         finding.note("finding", f"{len(data)} of {total} commands run on {host} look suspicious")
     return finding
+
+
+def encoded_powershell(processes: pd.DataFrame) -> pd.DataFrame:
+    """The rows of `processes` (from `notable_processes`) whose encoded PowerShell decodes.
+
+    Example:
+        >>> rows = encoded_powershell(pd.DataFrame({"CommandLine": ["x", "y"],
+        ...     "DecodedCommand": ["", "echo hi"]}))
+        >>> rows["DecodedCommand"].tolist()
+        ['echo hi']
+    """
+    if processes is None or processes.empty or "DecodedCommand" not in processes.columns:
+        return pd.DataFrame(columns=SHOWN_COLUMNS)
+    found = processes["DecodedCommand"].fillna("").astype(str) != ""
+    return processes[found].reset_index(drop=True)
 
 
 # sudo: "  deploy : TTY=pts/1 ; PWD=/home/deploy ; USER=root ; COMMAND=/bin/bash"

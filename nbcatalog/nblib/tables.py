@@ -29,6 +29,7 @@ _WRAP = _BASE + "overflow-wrap:anywhere;max-width:48em;"
 _NOWRAP = _BASE + "white-space:nowrap;"
 _HEAD = _NOWRAP + "background:#f3f3f3;"
 _SHORT = 24
+_LONG = 80
 _MAX_CELL_CHARS = 400
 
 
@@ -67,7 +68,9 @@ def _cell(value: Any) -> str:
     if len(text) > _MAX_CELL_CHARS:
         text = text[:_MAX_CELL_CHARS] + " …"
     style = _NOWRAP if len(text) <= _SHORT else _WRAP
-    return f'<td style="{style}">{html.escape(text, quote=True)}</td>'
+    # A report keeps long text columns readable by this class (report_assets' CSS).
+    long = ' class="nbc-long"' if len(text) > _LONG else ""
+    return f'<td{long} style="{style}">{html.escape(text, quote=True)}</td>'
 
 
 def html_table(
