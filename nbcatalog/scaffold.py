@@ -53,10 +53,11 @@ OPTIONAL_META = {
     "results": dict,
     "pickers": dict,  # parameter -> {result, column, ...}: choose one of several matches
     "drilldowns": dict,  # name -> {description, function | template, ...}: see nbcatalog.drilldowns
+    "diff_keys": dict,  # result -> key columns: how nbcatalog.rundiff matches rows between runs
 }
 STANDARD_PARAMS = ("start", "end", "data_source")
 KNOWN_TYPES = {"str", "int", "float", "bool", "list", "dict", "DataFrame"}
-ENTITY_KIND_NAMES = ("host", "ip", "account", "url", "domain")
+ENTITY_KIND_NAMES = ("host", "ip", "account", "url", "domain", "account_id")
 # Names the run command and nbcatalog.run() use for themselves.
 RESERVED_NAMES = {
     "name", "last", "output", "output_dir", "timeout", "html", "json", "quiet", "silent",
