@@ -96,11 +96,14 @@ def test_network_flow_summary_contract():
     assert [s.id for s in t.sections] == [
         "subject",
         "flows",
+        "beacons",
+        "remote_access",
         "protocols",
         "ti",
         "remote",
         "asn",
         "map",
+        "findings",
         "summary",
     ]
     for name in (

@@ -33,7 +33,21 @@ REMOTE_ACCESS_PORTS = {
 FLOOD_CONNECTIONS = 100
 # Outbound ports ordinary hosts use to reach the internet.
 COMMON_OUTBOUND_PORTS = {20, 21, 22, 25, 53, 80, 123, 443, 465, 587, 853, 993, 995, 8080, 8443}
-_TI_SEVERITY = {"high": "high", "warning": "medium", "information": "low"}
+_TI_SEVERITY = {"high": "high", "warning": "medium", "information": "info"}
+
+
+def _ti_severity(ti: str, directions: str) -> str:
+    """A TI match's finding severity; "warning" indicators seen only inbound (scanners
+    knocking) are low, the host calling them is medium.
+
+    Example:
+        >>> _ti_severity("warning", "inbound"), _ti_severity("warning", "inbound, outbound")
+        ('low', 'medium')
+    """
+    severity = _TI_SEVERITY.get(ti, "medium")
+    if severity == "medium" and "outbound" not in directions:
+        return "low"
+    return severity
 
 
 def ti_findings(
@@ -57,7 +71,7 @@ def ti_findings(
         who = subject or "the flows"
         found.append(
             {
-                "severity": _TI_SEVERITY.get(ti, "medium"),
+                "severity": _ti_severity(ti, text_of(getattr(row, "Directions", ""))),
                 "title": f"{who} exchanged {flows} flows with {row.RemoteIP}, "
                 f"a threat-intelligence indicator ({ti})",
                 "text": f"Ports: {text_of(getattr(row, 'Ports', ''))}; directions: "
