@@ -112,3 +112,22 @@ def test_the_notebook_and_the_report_show_the_beacon(run):
     assert html.escape(beacon["title"]) in report
     assert ">Beaconing<" in report and ">Findings<" in report
     assert json.dumps(beacon["title"])  # plain JSON text
+
+
+def test_host_summary_scores_the_beacon_in_its_own_section(demo_db, offline, tmp_path_factory):
+    import nbcatalog
+
+    res = nbcatalog.run(
+        "host_summary",
+        host="LNX-WEB01",
+        data_source=f"duckdb:{demo_db}",
+        output_dir=tmp_path_factory.mktemp("host"),
+        silent=True,
+        quiet=True,
+    )
+    assert res.status == "ok"
+    top = res["beacons"].iloc[0]
+    assert (top["RemoteIP"], int(top["RemotePort"])) == (C2, C2_PORT)
+    assert top["Score"] >= 0.9 and top["Interval"] == "10 min"
+    assert C2 in outputs_text(res, "beacons")
+    assert attempts(offline) == ""

@@ -67,6 +67,7 @@ def test_host_summary_contract():
         "changes",
         "processes",
         "ti",
+        "beacons",
         "summary",
         "verdict",
     ]
