@@ -439,6 +439,154 @@ IndicatorProvider {STR}
 """,
 )
 
+DEVICE_NETWORK_EVENTS = _t(
+    "DeviceNetworkEvents",
+    "Microsoft Defender for Endpoint network connections and related events, per device.",
+    f"""
+TenantId {STR}
+TimeGenerated {TS}
+Timestamp {TS}
+DeviceId {STR}
+DeviceName {STR}
+ActionType {STR}
+RemoteIP {STR}
+RemotePort {INT}
+RemoteUrl {STR}
+LocalIP {STR}
+LocalPort {INT}
+Protocol {STR}
+LocalIPType {STR}
+RemoteIPType {STR}
+InitiatingProcessSHA1 {STR}
+InitiatingProcessSHA256 {STR}
+InitiatingProcessMD5 {STR}
+InitiatingProcessFileName {STR}
+InitiatingProcessFileSize {BIGINT}
+InitiatingProcessVersionInfoCompanyName {STR}
+InitiatingProcessVersionInfoProductName {STR}
+InitiatingProcessId {BIGINT}
+InitiatingProcessCommandLine {STR}
+InitiatingProcessCreationTime {TS}
+InitiatingProcessFolderPath {STR}
+InitiatingProcessParentFileName {STR}
+InitiatingProcessParentId {BIGINT}
+InitiatingProcessAccountDomain {STR}
+InitiatingProcessAccountName {STR}
+InitiatingProcessAccountSid {STR}
+InitiatingProcessAccountUpn {STR}
+InitiatingProcessAccountObjectId {STR}
+InitiatingProcessIntegrityLevel {STR}
+InitiatingProcessTokenElevation {STR}
+ReportId {BIGINT}
+AppGuardContainerId {STR}
+AdditionalFields {STR}
+SourceSystem {STR}
+Type {STR}
+""",
+)
+
+COMMON_SECURITY_LOG = _t(
+    "CommonSecurityLog",
+    "Firewalls, proxies and other appliances sending CEF through a log forwarder.",
+    _COMMON
+    + f"""
+DeviceVendor {STR}
+DeviceProduct {STR}
+DeviceVersion {STR}
+DeviceEventClassID {STR}
+Activity {STR}
+LogSeverity {STR}
+OriginalLogSeverity {STR}
+AdditionalExtensions {STR}
+DeviceAction {STR}
+SimplifiedDeviceAction {STR}
+ApplicationProtocol {STR}
+EventCount {INT}
+DestinationDnsDomain {STR}
+DestinationServiceName {STR}
+DestinationTranslatedAddress {STR}
+DestinationTranslatedPort {INT}
+CommunicationDirection {STR}
+DeviceDnsDomain {STR}
+DeviceExternalID {STR}
+DeviceFacility {STR}
+DeviceInboundInterface {STR}
+DeviceNtDomain {STR}
+DeviceOutboundInterface {STR}
+DevicePayloadId {STR}
+ProcessName {STR}
+DeviceTranslatedAddress {STR}
+DestinationHostName {STR}
+DestinationMACAddress {STR}
+DestinationNTDomain {STR}
+DestinationProcessId {INT}
+DestinationUserPrivileges {STR}
+DestinationProcessName {STR}
+DestinationPort {INT}
+DestinationIP {STR}
+DeviceTimeZone {STR}
+DestinationUserID {STR}
+DestinationUserName {STR}
+DeviceAddress {STR}
+DeviceName {STR}
+DeviceMacAddress {STR}
+ProcessID {INT}
+EndTime {TS}
+ExternalID {INT}
+ExtID {STR}
+FileCreateTime {STR}
+FileHash {STR}
+FileID {STR}
+FileModificationTime {STR}
+FilePath {STR}
+FileName {STR}
+FileSize {INT}
+FileType {STR}
+ReceivedBytes {BIGINT}
+Message {STR}
+OldFileCreateTime {STR}
+OldFileHash {STR}
+OldFileID {STR}
+OldFileModificationTime {STR}
+OldFileName {STR}
+OldFilePath {STR}
+OldFileSize {INT}
+OldFileType {STR}
+SentBytes {BIGINT}
+EventOutcome {STR}
+Protocol {STR}
+Reason {STR}
+RequestURL {STR}
+RequestClientApplication {STR}
+RequestContext {STR}
+RequestCookies {STR}
+RequestMethod {STR}
+ReceiptTime {STR}
+SourceHostName {STR}
+SourceMACAddress {STR}
+SourceNTDomain {STR}
+SourceProcessId {INT}
+SourceUserPrivileges {STR}
+SourceProcessName {STR}
+SourcePort {INT}
+SourceIP {STR}
+StartTime {TS}
+SourceTranslatedAddress {STR}
+SourceTranslatedPort {INT}
+SourceUserID {STR}
+SourceUserName {STR}
+Computer {STR}
+RemoteIP {STR}
+RemotePort {STR}
+MaliciousIP {STR}
+ThreatSeverity {INT}
+IndicatorThreatType {STR}
+ThreatDescription {STR}
+ThreatConfidence {STR}
+ReportReferenceLink {STR}
+""",
+)
+
 TABLES: dict[str, Table] = {
     t.name: t
     for t in (
@@ -454,6 +602,8 @@ TABLES: dict[str, Table] = {
         HEARTBEAT,
         AZURE_NETWORK_ANALYTICS,
         THREAT_INTELLIGENCE_INDICATOR,
+        DEVICE_NETWORK_EVENTS,
+        COMMON_SECURITY_LOG,
     )
 }
 

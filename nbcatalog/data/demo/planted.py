@@ -18,6 +18,7 @@ import pandas as pd
 from nbcatalog.data.demo import (
     planted_alerts,
     planted_cloud,
+    planted_devicenet,
     planted_linux,
     planted_network,
     planted_windows,
@@ -94,6 +95,7 @@ def generate(end: pd.Timestamp) -> dict[str, pd.DataFrame]:
         planted_linux.ssh_incident(a["ssh"]),
         planted_cloud.cloud_incident(a["rdp"]),
         planted_network.network_incident(a, end),
+        planted_devicenet.devicenet_incident(a, end),
         planted_alerts.detections(a, end),
     )
     for part in parts:

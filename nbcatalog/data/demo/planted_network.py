@@ -51,6 +51,19 @@ def _inbound(
     )
 
 
+def beacon_times(ssh: pd.Timestamp, end: pd.Timestamp) -> pd.DatetimeIndex:
+    """The 10-minute intervals in which LNX-WEB01's implant calls 192.0.2.66:4444.
+
+    From just after the spray that let the intruder in until the generation time;
+    shared with the Defender and firewall views of the same beacon.
+    """
+    return pd.date_range(
+        (ssh + pd.Timedelta(minutes=SPRAY_MINUTES + 4)).ceil("10min"),
+        end - pd.Timedelta(minutes=25),
+        freq="10min",
+    )
+
+
 def network_incident(
     anchors: dict[str, pd.Timestamp], end: pd.Timestamp
 ) -> dict[str, pd.DataFrame]:
@@ -80,11 +93,7 @@ def network_incident(
             bytes_per_flow=48_000.0,
         ),
     ]
-    beacons = pd.date_range(
-        (ssh + pd.Timedelta(minutes=SPRAY_MINUTES + 4)).ceil("10min"),
-        end - pd.Timedelta(minutes=25),
-        freq="10min",
-    )
+    beacons = beacon_times(ssh, end)
     frames.append(
         flow_frame(
             beacons,
