@@ -232,38 +232,39 @@ def host_connections(inv: Any, host: str, addresses: Iterable[str] = ()) -> Host
     known |= {a for a in found.per_source["Defender"]["LocalIP"] if a}
 
     firewall: list[pd.DataFrame] = []
-    asked: set[str] = set()
+    # Sessions naming the address itself, then those the firewall translated to or from it
+    # (msticpy's field parameters): a host behind NAT shows up under its private address.
+    fields = (
+        {},
+        {
+            "source_ip_field": "SourceTranslatedAddress",
+            "dest_ip_field": "DestinationTranslatedAddress",
+        },
+    )
     for address in sorted(known):
-        q = inv.query(
-            "Network.ip_network_connections_csl", title="Firewall sessions", ip_address=address
-        )
-        asked.add(address)
-        if q.missing:
-            found.notes += q.notes
-            break
-        firewall.append(q.data)
-        # A NAT address of the host (the firewall translated to or from it): ask for it too.
-        for column_pair in (
-            ("DestinationTranslatedAddress", "DestinationIP"),
-            ("SourceIP", "SourceTranslatedAddress"),
-        ):
-            private, public = column_pair
-            if {private, public} <= set(q.data.columns):
-                nat = q.data.loc[q.data[private].map(text_of) == address, public]
-                for extra in {text_of(v) for v in nat} - asked - {""}:
-                    more = inv.query(
-                        "Network.ip_network_connections_csl",
-                        title="Firewall sessions",
-                        ip_address=extra,
-                    )
-                    firewall.append(more.data)
-                    asked.add(extra)
-                    known.add(extra)
+        for extra in fields:
+            q = inv.query(
+                "Network.ip_network_connections_csl",
+                title="Firewall sessions",
+                ip_address=address,
+                **extra,
+            )
+            if q.missing:
+                found.notes += q.notes
+                break
+            firewall.append(q.data)
+        else:
+            continue
+        break
     logs = pd.concat([f for f in firewall if not f.empty], ignore_index=True) if firewall else None
     if logs is not None and not logs.empty:
         logs = logs.drop_duplicates()
     found.per_source["Firewall"] = firewall_connections(logs, known)
-    found.addresses = sorted(known)
+    if logs is not None and not logs.empty:  # the host's public NAT addresses
+        nat_in = logs.loc[logs["DestinationTranslatedAddress"].isin(known), "DestinationIP"]
+        nat_out = logs.loc[logs["SourceIP"].isin(known), "SourceTranslatedAddress"]
+        known |= {text_of(v) for v in (*nat_in, *nat_out)} - {""}
+    found.addresses = sorted(known, key=lambda a: (":" in a, a))
     frames = [f for f in found.per_source.values() if not f.empty]
     found.data = (
         pd.concat(frames, ignore_index=True).sort_values("FlowTime", kind="stable")
