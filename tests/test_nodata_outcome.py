@@ -85,6 +85,7 @@ def test_blank_text_is_not_given(either):
         ("win_host_events", ("host", "data")),
         ("logon_session_rarity", ("host", "data")),
         ("network_flow_summary", ("host", "ip", "data")),
+        ("host_network_summary", ("host",)),
         ("ip_summary", ("ip",)),
         ("account_summary", ("account", "account_id")),
         ("url_summary", ("url",)),

@@ -33,6 +33,7 @@ NO_MATCH = {
     "win_host_events": (("--host", "WKSTN-42x"), "WKSTN-042"),
     "logon_session_rarity": (("--host", "WKSTN-42x"), "WKSTN-042"),
     "network_flow_summary": (("--host", "LNX-WEBO1"), "LNX-WEB01"),
+    "host_network_summary": (("--host", "LNX-WEBO1"), "LNX-WEB01"),
     "ip_summary": (("--ip", "203.0.113.78"), "203.0.113.77"),
     "account_summary": (("--account", "bobb"), "bob"),
     "url_summary": (
@@ -48,6 +49,7 @@ PLANTED = {
     "win_host_events": {"host": "WKSTN-042"},
     "logon_session_rarity": {"host": "WKSTN-042"},
     "network_flow_summary": {"host": "LNX-WEB01"},
+    "host_network_summary": {"host": "LNX-WEB01"},
     "ip_summary": {"ip": "203.0.113.77"},
     "account_summary": {"account": "bob"},
     "url_summary": {"url": "http://malicious.example/payload.ps1"},
@@ -60,6 +62,7 @@ MISSING = {
     "win_host_events": "win_host_events needs --host (host name",
     "logon_session_rarity": "logon_session_rarity needs --host (host name",
     "network_flow_summary": "network_flow_summary needs --host or --ip; --host: host name",
+    "host_network_summary": "host_network_summary needs --host (host name",
     "ip_summary": "ip_summary needs --ip (IP address to investigate",
     "account_summary": "account_summary needs --account or --account-id; --account: account",
     "url_summary": "url_summary needs --url (the URL to investigate",

@@ -274,9 +274,11 @@ def _sort_key(text: str) -> tuple[int, Any]:
     except ValueError:
         pass
     try:
-        return (1, ipaddress.ip_address(text))
+        address = ipaddress.ip_address(text)
     except ValueError:
         return (2, text)
+    # IPv4 before IPv6: addresses of different versions do not compare.
+    return (1, address.version, address)
 
 
 def remote_summary(flows: pd.DataFrame) -> pd.DataFrame:

@@ -448,3 +448,34 @@ def remote_access_by_source(connections: pd.DataFrame) -> pd.DataFrame:
     out = pd.concat(frames, ignore_index=True)
     out = out.sort_values(["Flows", "Source"], ascending=[False, True], kind="stable")
     return out[["Source", *[c for c in out.columns if c != "Source"]]].reset_index(drop=True)
+
+
+def find_network_host(inv: Any, host: str) -> Any:
+    """`hosts.find_host`, else the one Defender device whose name matches `host`.
+
+    A store holding only Defender (or firewall) exports has no Heartbeat, Windows or
+    Linux events to list hosts from; Defender's DeviceName ("lnx-web01.contoso.com")
+    then names the host. Several matching devices stay a no match, listing them.
+
+    Example:
+        found = nblib.hostnet.find_network_host(inv, "lnx-web01")
+    """
+    from nbcatalog.nblib.entities import host_matches
+    from nbcatalog.nblib.hosts import find_host
+
+    found = find_host(inv, host)
+    if found.name is not None or len(found.candidates) > 1 or not text_of(host):
+        return found
+    q = inv.query("M365D.host_connections", title="Defender devices", host_name=host)
+    if q.empty or "DeviceName" not in q.data.columns:
+        return found
+    devices = sorted({n for n in q.data["DeviceName"].map(text_of) if host_matches(host, n)})
+    if len(devices) == 1:
+        found.name, found.candidates, found.closest = devices[0], devices, []
+        found.notes = []
+        found.note("info", f"{host!r} is Defender device {devices[0]} (DeviceNetworkEvents)")
+        found.data = pd.DataFrame({"HostName": devices, "OSFamily": [None]})
+    elif devices:
+        found.candidates = devices
+        found.note("warning", f"{host!r} matches several Defender devices: {', '.join(devices)}")
+    return found
