@@ -203,3 +203,40 @@ def test_imported_exports_give_the_beacon_and_the_brute_force(runner, imported):
     # The IPv6 remote is listed, and the hostile URL never reaches the page as markup.
     assert "2001:db8:beef::10" in set(res["remote_addresses"]["RemoteIP"])
     assert "<img src=x" not in "".join(outputs_text(res, s) for s in ("matrix", "findings"))
+
+
+# ------------------------------------------------------------ msticpy LocalData
+
+
+def test_msticpy_localdata_flow_file_names_the_host_and_its_connections(demo_source, tmp_path):
+    """msticpy's LocalData driver (files, no network): its flow file is the only log."""
+    import warnings
+
+    import pandas as pd
+
+    from nbcatalog.data.source import MsticpySource
+    from nbcatalog.nblib import Investigation, hostnet
+
+    end = pd.Timestamp(
+        demo_source.sql('SELECT max(FlowEndTime_t) FROM "AzureNetworkAnalytics_CL"').iloc[0, 0]
+    )
+    start = end - pd.Timedelta(days=7)
+    flows = demo_source.query(
+        "Network.list_azure_network_flows_by_host", host_name="LNX-WEB01", start=start, end=end
+    )
+    flows.to_pickle(tmp_path / "az_net_comms_df.pkl")  # the file LocalData reads for it
+    # The same host read from the embedded store: LocalData must tell the same story.
+    in_store = hostnet.host_connections(Investigation(demo_source, start, end), "LNX-WEB01")
+    expected = hostnet.source_summary(in_store).set_index("Source")["Connections"]["NSG flows"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        inv = Investigation(MsticpySource("LocalData", data_paths=[str(tmp_path)]), start, end)
+        found = hostnet.find_network_host(inv, "lnx-web01")
+        assert found.name == "LNX-WEB01"
+        conns = hostnet.host_connections(inv, found.name)
+    by_log = hostnet.source_summary(conns).set_index("Source")["Connections"]
+    assert by_log["NSG flows"] == expected > 0
+    assert by_log["Defender"] == by_log["Firewall"] == 0
+    assert any("M365D.host_connections" in m for m in conns.messages())  # says what is absent
+    scored = hostnet.beacons_by_source(conns.data, "LNX-WEB01").data
+    assert (scored.iloc[0]["RemoteIP"], int(scored.iloc[0]["RemotePort"])) == (C2, C2_PORT)

@@ -450,12 +450,20 @@ def remote_access_by_source(connections: pd.DataFrame) -> pd.DataFrame:
     return out[["Source", *[c for c in out.columns if c != "Source"]]].reset_index(drop=True)
 
 
-def find_network_host(inv: Any, host: str) -> Any:
-    """`hosts.find_host`, else the one Defender device whose name matches `host`.
+# Queries whose rows name the host a connection belongs to, asked in this order when
+# no host table lists it (a store of Defender exports, msticpy LocalData flow files).
+NETWORK_NAME_QUERIES = (
+    ("M365D.host_connections", "DeviceName", "Defender device"),
+    ("Network.list_azure_network_flows_by_host", "VMName", "NSG flow VM"),
+)
 
-    A store holding only Defender (or firewall) exports has no Heartbeat, Windows or
-    Linux events to list hosts from; Defender's DeviceName ("lnx-web01.contoso.com")
-    then names the host. Several matching devices stay a no match, listing them.
+
+def find_network_host(inv: Any, host: str) -> Any:
+    """`hosts.find_host`, else the one Defender device or NSG flow VM named like `host`.
+
+    A store holding only network exports has no Heartbeat, Windows or Linux events to
+    list hosts from; Defender's DeviceName ("lnx-web01.contoso.com") or the flows'
+    VMName then names the host. Several matching names stay a no match, listing them.
 
     Example:
         found = nblib.hostnet.find_network_host(inv, "lnx-web01")
@@ -466,16 +474,19 @@ def find_network_host(inv: Any, host: str) -> Any:
     found = find_host(inv, host)
     if found.name is not None or len(found.candidates) > 1 or not text_of(host):
         return found
-    q = inv.query("M365D.host_connections", title="Defender devices", host_name=host)
-    if q.empty or "DeviceName" not in q.data.columns:
-        return found
-    devices = sorted({n for n in q.data["DeviceName"].map(text_of) if host_matches(host, n)})
-    if len(devices) == 1:
-        found.name, found.candidates, found.closest = devices[0], devices, []
-        found.notes = []
-        found.note("info", f"{host!r} is Defender device {devices[0]} (DeviceNetworkEvents)")
-        found.data = pd.DataFrame({"HostName": devices, "OSFamily": [None]})
-    elif devices:
-        found.candidates = devices
-        found.note("warning", f"{host!r} matches several Defender devices: {', '.join(devices)}")
+    for query, column, what in NETWORK_NAME_QUERIES:
+        q = inv.query(query, title=f"{what}s", host_name=host)
+        if q.empty or column not in q.data.columns:
+            continue
+        names = sorted({n for n in q.data[column].map(text_of) if n and host_matches(host, n)})
+        if len(names) == 1:
+            found.name, found.candidates, found.closest = names[0], names, []
+            found.notes = [n for n in found.notes if n.kind == "missing"]
+            found.note("info", f"{host!r} is {what} {names[0]} ({query})")
+            found.data = pd.DataFrame({"HostName": names, "OSFamily": [None]})
+            return found
+        if names:
+            found.candidates = names
+            found.note("warning", f"{host!r} matches several {what}s: {', '.join(names)}")
+            return found
     return found
