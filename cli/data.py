@@ -1,18 +1,31 @@
-"""`nbcatalog data …`: build, import into and inspect the embedded store."""
+"""`nbcatalog data …`: build, import into and inspect the embedded store.
+
+Its subcommands are imported when they run (`data tables` needs DuckDB, `data
+import` the importers), not for `nbcatalog data --help`.
+"""
 
 from __future__ import annotations
 
 import click
-from nbcatalog.cli.data_demo import demo
-from nbcatalog.cli.data_import import import_
-from nbcatalog.cli.data_tables import tables
+from nbcatalog.cli.lazy import LazyCommand, LazyGroup
+
+_DATA = "nbcatalog.cli."
+COMMANDS: dict[str, LazyCommand] = {
+    "demo": LazyCommand(
+        _DATA + "data_demo:demo",
+        "Build a realistic, deterministic demo store with planted incidents.",
+    ),
+    "import": LazyCommand(
+        _DATA + "data_import:import_",
+        "Import log files (or folders of them) into the store, in one transaction.",
+    ),
+    "tables": LazyCommand(
+        _DATA + "data_tables:tables",
+        "Show each table of the store with its row count and time range.",
+    ),
+}
 
 
-@click.group()
+@click.group(cls=LazyGroup, lazy_commands=COMMANDS)
 def data() -> None:
     """The embedded DuckDB data store."""
-
-
-data.add_command(demo)
-data.add_command(import_)
-data.add_command(tables)

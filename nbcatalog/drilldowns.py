@@ -63,13 +63,13 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-
 from nbcatalog.drilldown_registry import RegisteredFunction, registered
 from nbcatalog.drilldown_registry import drilldown_function as drilldown_function
 from nbcatalog.errors import UnknownTemplateError, UsageError
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from nbcatalog.template import Template
 
 STANDARD_CARRIED = ("start", "end", "data_source")
@@ -335,6 +335,8 @@ def _spec(results: Any, name: Any, *, allow_changed: bool = False) -> DrilldownS
 
 def choices(results: Any, spec: DrilldownSpec) -> pd.DataFrame:
     """The rows a template drill-down can be run for (its `result`, filtered by `where`)."""
+    import pandas as pd  # lazy: `nbcatalog show` reads help_lines without pandas
+
     if not spec.result:
         return pd.DataFrame()
     if spec.result not in results.data:
@@ -358,6 +360,8 @@ def choices(results: Any, spec: DrilldownSpec) -> pd.DataFrame:
 def pick_row(results: Any, spec: DrilldownSpec, row: Any) -> dict[str, Any]:
     """The row `row` selects: a position, a dict / Series, or a value of the first
     row column (e.g. the IP address itself)."""
+    import pandas as pd  # lazy: `nbcatalog show` reads help_lines without pandas
+
     rows = choices(results, spec)
     columns = list(dict.fromkeys(spec.row_columns.values()))
     if isinstance(row, pd.Series):
@@ -578,6 +582,8 @@ def accepted_values(results: Any, spec: DrilldownSpec, column: str) -> list[str]
         >>> accepted_values(res, specs_for(res)["pick_asn"], "AsnOrg")   # doctest: +SKIP
         ['COMCAST-7922', 'MICROSOFT-CORP-MSN-AS-BLOCK']
     """
+    import pandas as pd  # lazy: `nbcatalog show` reads help_lines without pandas
+
     from nbcatalog.nblib.pickers import is_placeholder
 
     frame = results.data.get(spec.result) if spec.result and spec.result in results.data else None
@@ -628,6 +634,8 @@ def listing(results: Any) -> pd.DataFrame:
         >>> listing(res)["Name"].tolist()          # doctest: +SKIP
         ['browse_alerts', 'browse_bookmarks', 'pick_account', 'pick_ip', ...]
     """
+    import pandas as pd  # lazy: `nbcatalog show` reads help_lines without pandas
+
     rows = []
     for spec in specs_for(results).values():
         args = ", ".join(

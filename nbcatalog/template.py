@@ -30,13 +30,13 @@ from __future__ import annotations
 import ast
 import hashlib
 import io
+import json
 import re
 import tokenize
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
-
-import nbformat
 
 META_KEY = "nbcatalog"
 SECTION_TAG = "section:"
@@ -259,7 +259,7 @@ def parse_parameters_cell(source: str, metadata: dict[str, Any]) -> tuple[ParamS
     return tuple(specs)
 
 
-def _sections(nb: nbformat.NotebookNode) -> tuple[Section, ...]:
+def _sections(nb: Any) -> tuple[Section, ...]:
     order: list[str] = []
     cells: dict[str, list[int]] = {}
     titles: dict[str, str] = {}
@@ -280,6 +280,40 @@ def _sections(nb: nbformat.NotebookNode) -> tuple[Section, ...]:
     return tuple(Section(s, titles.get(s, s), tuple(cells[s])) for s in order)
 
 
+class _Cell(SimpleNamespace):
+    """A notebook cell read as plain JSON: `cell.source` and `cell.get("metadata")` work."""
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return getattr(self, key, default)
+
+
+def _read_notebook(text: str) -> Any:
+    """The notebook's metadata and cells, without importing nbformat for nbformat 4 files.
+
+    Listing the catalogue reads every template; nbformat (and its JSON schema) costs
+    ~0.4 s to import, which `nbcatalog list` and `show` should not pay. Older formats
+    still go through nbformat's converter.
+    """
+    data = json.loads(text)
+    if not isinstance(data, dict) or data.get("nbformat") != 4:
+        import nbformat
+
+        return nbformat.reads(text, as_version=4)
+    cells = []
+    for raw in data.get("cells") or []:
+        if not isinstance(raw, dict) or "cell_type" not in raw:
+            raise ValueError("a cell without cell_type")
+        source = raw.get("source", "")
+        cells.append(
+            _Cell(
+                cell_type=raw["cell_type"],
+                source="".join(source) if isinstance(source, list) else str(source),
+                metadata=raw.get("metadata") or {},
+            )
+        )
+    return SimpleNamespace(metadata=data.get("metadata") or {}, cells=cells)
+
+
 GLUE_CALL = re.compile(r"""\bglue\(\s*["']([A-Za-z_][\w]*)["']""")
 
 
@@ -288,7 +322,7 @@ def load_template(path: str | Path, origin: str = "built-in") -> Template:
     path = Path(path)
     raw = path.read_bytes()
     try:
-        nb = nbformat.reads(raw.decode("utf-8"), as_version=4)
+        nb = _read_notebook(raw.decode("utf-8"))
     except Exception as exc:  # nbformat raises several types for bad JSON
         raise TemplateError(f"{path}: not a readable notebook: {exc}") from exc
     meta = dict(nb.metadata.get(META_KEY, {}))
