@@ -28,6 +28,11 @@ from pathlib import Path
 from typing import Any
 
 import click
+from nbcatalog.cli.completion import (
+    TemplateDispatch,
+    complete_template_args,
+    complete_template_name,
+)
 from nbcatalog.cli.run_cmd import strict_option
 from nbcatalog.cli.template_options import (
     cli_options,
@@ -283,14 +288,16 @@ def batch_template_command(template: Any) -> click.Command:
 
 @click.command(
     "batch",
+    cls=TemplateDispatch,
+    build=lambda t: batch_template_command(t),
     context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
     add_help_option=False,
     help="Run the notebooklet NAME once per entity listed in a file; "
     "`nbcatalog batch NAME --help` lists its options.\n\nExit codes: 0 all runs finished, "
     "1 some failed, 2 bad usage, 3 --strict and some run found no data.",
 )
-@click.argument("name", required=False)
-@click.argument("args", nargs=-1, type=click.UNPROCESSED)
+@click.argument("name", required=False, shell_complete=complete_template_name)
+@click.argument("args", nargs=-1, type=click.UNPROCESSED, shell_complete=complete_template_args)
 @click.pass_context
 def batch_command(ctx: click.Context, name: str | None, args: tuple[str, ...]) -> None:
     """Find the template, then parse the options made from its parameters."""

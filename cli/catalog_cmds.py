@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+from nbcatalog.cli.completion import complete_template_name
 
 from nbcatalog import catalog as catalog_module
 from nbcatalog.errors import NbcatalogError
@@ -124,11 +125,18 @@ def find_cmd(text: tuple[str, ...], as_json: bool) -> None:
 
 
 @click.command("show")
-@click.argument("name")
+@click.argument("name", shell_complete=complete_template_name)
+@click.option(
+    "--json", "as_json", is_flag=True, help="print the metadata as JSON (format in README)"
+)
 @_reports_errors
-def show_cmd(name: str) -> None:
+def show_cmd(name: str, as_json: bool) -> None:
     """Show a notebooklet's description, parameters, options, sections and results."""
-    click.echo(catalog_module.help_text(catalog_module.get_template(name)))
+    template = catalog_module.get_template(name)
+    if as_json:
+        click.echo(json.dumps(catalog_module.describe(template), indent=2, default=str))
+    else:
+        click.echo(catalog_module.help_text(template))
 
 
 @click.command("new")

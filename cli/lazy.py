@@ -63,6 +63,19 @@ class LazyGroup(click.Group):
         self.commands[cmd_name] = command
         return command
 
+    def shell_complete(self, ctx: click.Context, incomplete: str) -> list[Any]:
+        """Subcommand names (with their stored help) and the group's own options."""
+        from click.shell_completion import CompletionItem
+
+        items = [
+            CompletionItem(name, help=self.lazy_commands[name].short_help)
+            for name in self.list_commands(ctx)
+            if name.startswith(incomplete) and name in self.lazy_commands
+        ]
+        # Options of the group itself (--help, --version), as click.Command offers them.
+        items.extend(click.Command.shell_complete(self, ctx, incomplete))
+        return items
+
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         """The command list from the stored one-line helps, importing nothing."""
         rows = []

@@ -24,6 +24,11 @@ from collections.abc import Callable
 from typing import Any
 
 import click
+from nbcatalog.cli.completion import (
+    TemplateDispatch,
+    complete_template_args,
+    complete_template_name,
+)
 from nbcatalog.cli.template_options import cli_options, output_options, raw_from_cli
 
 from nbcatalog.errors import NbcatalogError, RunError, UsageError
@@ -220,14 +225,16 @@ def _dispatch(command: str, force_html: bool) -> click.Command:
 
     @click.command(
         command,
+        cls=TemplateDispatch,
+        build=lambda t: template_command(t, command=command, force_html=force_html),
         context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
         add_help_option=False,
         help=f"{verb} the notebooklet NAME; `nbcatalog {command} NAME --help` lists its "
         "parameters.\n\nNAME is a catalogue name (host_summary or host-summary) or the "
         f"path of a template notebook.\n\n{KERNEL_NOTE}",
     )
-    @click.argument("name", required=False)
-    @click.argument("args", nargs=-1, type=click.UNPROCESSED)
+    @click.argument("name", required=False, shell_complete=complete_template_name)
+    @click.argument("args", nargs=-1, type=click.UNPROCESSED, shell_complete=complete_template_args)
     @click.pass_context
     def dispatch(ctx: click.Context, name: str | None, args: tuple[str, ...]) -> None:
         if name is None or name in ("-h", "--help"):

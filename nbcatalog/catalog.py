@@ -452,6 +452,114 @@ def help_text(template: Template) -> str:
     return "\n".join(out)
 
 
+SHOW_FORMAT = 1  # bumped when a field of `describe` changes meaning or goes away
+
+
+def _parameter_entry(template: Template, spec: Any, groups: list[tuple[str, ...]]) -> dict:
+    choices: list[Any] | None = None
+    if spec.name == "options" and template.all_options:
+        choices = list(template.all_options)
+    elif spec.type == "bool":
+        choices = [True, False]
+    required_with = [list(g) for g in groups if spec.name in g and len(g) > 1]
+    return {
+        "name": spec.name,
+        "type": spec.type,
+        "default": "<redacted>" if spec.secret and spec.default else spec.default,
+        "required": any(g == (spec.name,) for g in groups),
+        # Either-or groups: at least one of the names listed must be given.
+        "one_of": required_with[0] if required_with else None,
+        "choices": choices,
+        "secret": spec.secret,
+        "entity_kind": spec.entity_kind,
+        "help": spec.help,
+        "cli_flag": None if spec.type == "DataFrame" else "--" + spec.name.replace("_", "-"),
+        "envvar": "NBCATALOG_" + spec.name.upper() if spec.secret else None,
+        "python_only": spec.type == "DataFrame",
+    }
+
+
+def _drilldown_entries(metadata: dict[str, Any]) -> list[dict[str, Any]]:
+    declared = metadata.get("drilldowns") or {}
+    if not isinstance(declared, dict):
+        return []
+    entries = []
+    for name, raw in declared.items():
+        if not isinstance(raw, dict):
+            continue
+        entries.append(
+            {
+                "name": str(name),
+                "description": str(raw.get("description", "")),
+                "kind": "function" if raw.get("function") else "template",
+                "template": raw.get("template"),
+                "function": raw.get("function"),
+                "result": raw.get("result"),
+                "parameters": dict(raw.get("parameters") or {}),
+                "accepts": [str(p) for p in raw.get("pass") or ()],
+            }
+        )
+    return entries
+
+
+def describe(template: Template) -> dict[str, Any]:
+    """A template's metadata as JSON-ready data: what `nbcatalog show NAME --json` prints.
+
+    Stable: fields are only added; `format` changes when one changes meaning. Secret
+    defaults are redacted. Reads only the template file (no kernel, no pandas).
+
+    Example:
+        >>> info = describe(get_template("host_summary"))           # doctest: +SKIP
+        >>> [p["name"] for p in info["parameters"] if p["required"]]  # doctest: +SKIP
+        ['host']
+    """
+    groups = template.required_groups
+    params = [_parameter_entry(template, p, groups) for p in template.parameters]
+    params.append(
+        {
+            "name": "last",
+            "type": "str",
+            "default": None,
+            "required": False,
+            "one_of": None,
+            "choices": None,
+            "secret": False,
+            "entity_kind": None,
+            "help": "instead of start: a span back from end, like 24h or 7d",
+            "cli_flag": "--last",
+            "envvar": None,
+            "python_only": False,
+        }
+    )
+    tables = template.metadata.get("tables") or []
+    return {
+        "format": SHOW_FORMAT,
+        "name": template.name,
+        "title": template.title,
+        "category": template.category,
+        "description": template.description,
+        "version": template.version,
+        "content_hash": template.content_hash,
+        "entity_types": template.entity_types,
+        "keywords": template.keywords,
+        "origin": template.origin,
+        "path": str(template.path),
+        "overrides": list(template.shadows),
+        "parameters": params,
+        "required": [list(g) for g in groups],
+        "options": {
+            "default": template.default_options,
+            "all": template.all_options,
+            "descriptions": template.option_descriptions,
+        },
+        "sections": [{"id": s.id, "title": s.title} for s in template.sections],
+        "results": [{"name": n, "description": d} for n, d in template.results.items()],
+        "drilldowns": _drilldown_entries(template.metadata),
+        "tables": [str(t) for t in tables] if isinstance(tables, list) else [],
+        "example": {"python": example_call(template), "shell": example_command(template)},
+    }
+
+
 def help_html(template: Template) -> str:
     """Rich HTML help for a template; every value is escaped.
 
