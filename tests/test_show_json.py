@@ -11,9 +11,9 @@ import json
 
 import pytest
 from click.testing import CliRunner
+from nbcatalog.cli.main import main
 
 from nbcatalog.catalog import catalog, get_template
-from nbcatalog.cli.main import main
 
 
 def _show(name: str, env: dict | None = None) -> dict:
@@ -112,7 +112,7 @@ def test_hostile_metadata_stays_data_in_json(tmp_path):
     src = get_template("ip_summary")
     nb = json.loads(src.path.read_text(encoding="utf-8"))
     nb["metadata"]["nbcatalog"].update(
-        name="odd_one", title='"}]<script>alert(1)</script>', description="line\n\"two\""
+        name="odd_one", title='"}]<script>alert(1)</script>', description='line\n"two"'
     )
     (tmp_path / "odd_one.ipynb").write_text(json.dumps(nb), encoding="utf-8")
     info = _show("odd_one", env={"NBCATALOG_PATH": str(tmp_path)})
