@@ -19,6 +19,10 @@ COMMANDS: dict[str, LazyCommand] = {
         _DATA + "data_import:import_",
         "Import log files (or folders of them) into the store, in one transaction.",
     ),
+    "msticpy-config": LazyCommand(
+        _DATA + "data_msticpy:msticpy_config",
+        "Print the msticpyconfig.yaml lines that let msticpy load the NBCatalog provider.",
+    ),
     "tables": LazyCommand(
         _DATA + "data_tables:tables",
         "Show each table of the store with its row count and time range.",

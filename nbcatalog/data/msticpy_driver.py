@@ -55,14 +55,17 @@ class NBCatalogDriver(DriverBase):
     """msticpy driver (plugin) running nbcatalog's query library on a DuckDB store.
 
     `connect(connection_str)` takes the store path (default: the `db_path` given to
-    the provider, else nbcatalog's default store).
+    the provider, else msticpyconfig's ``DataProviders: NBCatalog: Args: db_path``,
+    else nbcatalog's default store). Registered with msticpy by `register()` or by
+    msticpy's own plugin loader from `PLUGIN_FOLDER` (see
+    nbcatalog/data/msticpy_plugin/nbcatalog_msticpy.py).
     """
 
     DATA_ENVIRONMENTS = [ENVIRONMENT]  # read by msticpy's plugin loader
 
     def __init__(self, connection_str: str | None = None, **kwargs: Any):
         super().__init__(**kwargs)
-        self._db_path = connection_str or kwargs.get("db_path")
+        self._db_path = connection_str or kwargs.get("db_path") or _config_db_path()
         self._source: DuckDBSource | None = None
         self.set_driver_property(
             DriverProps.FORMATTERS,
@@ -97,6 +100,70 @@ class NBCatalogDriver(DriverBase):
 
     def query_with_results(self, query: str, **kwargs: Any) -> tuple[pd.DataFrame, Any]:
         return self.query(query, **kwargs), "OK"
+
+
+PLUGIN_FOLDER = Path(__file__).parent / "msticpy_plugin"
+QUERY_FILE_PREFIX = "nbcatalog_"
+
+
+def _config_db_path() -> str | None:
+    """``DataProviders: NBCatalog: Args: db_path`` from msticpyconfig.yaml, if set."""
+    from msticpy.common.pkg_config import get_config
+
+    try:
+        value = get_config(f"DataProviders.{ENVIRONMENT}.Args.db_path", None)
+    except Exception:  # no config file, or a config msticpy cannot read: no setting
+        return None
+    return str(value) if value else None
+
+
+def query_file_texts() -> dict[str, str]:
+    """The query library as msticpy query files: file name -> YAML text.
+
+    The plugin folder holds these files (msticpy reads them through
+    ``QueryDefinitions: Custom``); tests/test_msticpy_plugin.py checks they match.
+
+    Example:
+        >>> "nbcatalog_WindowsSecurity.yaml" in query_file_texts()   # doctest: +SKIP
+        True
+    """
+    header = "# Generated from nbcatalog's query library by write_query_files(); do not edit.\n"
+    return {
+        f"{QUERY_FILE_PREFIX}{family}.yaml": header + yaml.safe_dump(doc, sort_keys=False)
+        for family, doc in sorted(msticpy_query_definitions().items())
+    }
+
+
+def write_query_files(folder: str | Path = PLUGIN_FOLDER) -> list[Path]:
+    """Write `query_file_texts` into `folder` (the plugin folder by default).
+
+    Example:
+        >>> write_query_files("/tmp/nbcatalog-queries")              # doctest: +SKIP
+    """
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, text in query_file_texts().items():
+        path = folder / name
+        path.write_text(text, encoding="utf-8")
+        written.append(path)
+    return written
+
+
+def msticpy_config_snippet() -> str:
+    """The msticpyconfig.yaml lines that make ``QueryProvider("NBCatalog")`` available.
+
+    Example:
+        >>> print(msticpy_config_snippet())                          # doctest: +SKIP
+    """
+    folder = json.dumps(str(PLUGIN_FOLDER))  # a JSON string is a valid YAML scalar
+    return (
+        f"PluginFolders:\n  - {folder}\n"
+        f"QueryDefinitions:\n  Custom:\n    - {folder}\n"
+        "# optional: the store to query (else $NBCATALOG_DB, else nbcatalog's default)\n"
+        f"# DataProviders:\n#   {ENVIRONMENT}:\n#     Args:\n"
+        "#       db_path: /path/to/store.duckdb\n"
+    )
 
 
 def register() -> None:
