@@ -251,10 +251,12 @@ def test_msticpy_localdata_runs_queries_end_to_end(tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         src = MsticpySource("LocalData", data_paths=[str(tmp_path)])
-        # LocalData queries take no parameters: the embedded store's are accepted and
-        # ignored (as msticpy does); names neither knows are refused.
-        got = src.query("WindowsSecurity.list_host_logons", host_name="x' or '1'='1", **WINDOW)
+        # LocalData's files hold every host's rows: the parameters select from them
+        # as data (a hostile name matches nothing); names neither knows are refused.
+        got = src.query("WindowsSecurity.list_host_logons", host_name="WKSTN-042", **WINDOW)
+        hostile = src.query("WindowsSecurity.list_host_logons", host_name="x' or '1'='1")
     assert got["Computer"].tolist() == ["WKSTN-042"]
+    assert hostile.empty
     assert str(got["TimeGenerated"].dt.tz) == "UTC"
     with pytest.raises(DataSourceError, match="no parameter 'hostname'"):
         src.query("WindowsSecurity.list_host_logons", hostname="x")

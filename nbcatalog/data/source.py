@@ -440,6 +440,47 @@ def connect(spec: str | None = None) -> DataSource:
     return MsticpySource(arg)
 
 
+# LocalData query parameter -> the columns it selects on (the first one present is used).
+_LOCAL_ENTITY_COLUMNS = {
+    "host_name": ("Computer",),
+    "account_name": ("TargetUserName", "Account", "UserPrincipalName"),
+    "ip_address": ("IpAddress", "IPAddress", "SrcIP"),
+}
+
+
+def filter_local_rows(frame: pd.DataFrame, params: Mapping[str, Any]) -> pd.DataFrame:
+    """The rows of a LocalData file that the query's parameters select.
+
+    msticpy's LocalData returns a whole pickle whatever the parameters (one file per
+    query, every host's rows), so a host summary would count other hosts' processes.
+    Here the entity (host name, or its FQDN; account; IP address) and the time range
+    are applied to the frame, as the query would have applied them.
+
+    Example:
+        >>> rows = pd.DataFrame({"Computer": ["WKSTN-042", "web01.contoso.com", "DC01"]})
+        >>> filter_local_rows(rows, {"host_name": "web01"})["Computer"].tolist()
+        ['web01.contoso.com']
+    """
+    keep = pd.Series(True, index=frame.index)
+    for param, columns in _LOCAL_ENTITY_COLUMNS.items():
+        value = params.get(param)
+        column = next((c for c in columns if c in frame.columns), None)
+        if not isinstance(value, str) or not value.strip() or column is None:
+            continue
+        wanted = value.strip().casefold()
+        text = frame[column].astype("string").str.casefold()
+        match = text == wanted
+        if param == "host_name":  # a bare name also finds its FQDN
+            match = match | text.str.startswith(wanted + ".")
+        keep &= match.fillna(False).astype(bool)
+    if "TimeGenerated" in frame.columns:
+        for bound, keep_side in (("start", "ge"), ("end", "le")):
+            if params.get(bound) is not None:
+                limit = to_utc_timestamp(params[bound])
+                keep &= getattr(frame["TimeGenerated"], keep_side)(limit).fillna(False)
+    return frame[keep].reset_index(drop=True)
+
+
 def _caller_parameter(template: str, name: str, ptype: str) -> bool:
     """Whether a caller may set msticpy parameter `name` (not a bare KQL fragment)."""
     if ptype in ("list", "datetime", "int"):
@@ -540,6 +581,8 @@ class MsticpySource(DataSource):
             raise DataSourceError(f"{name} on msticpy {self.environment} failed: {result}")
         if "TimeGenerated" in result.columns:
             result["TimeGenerated"] = pd.to_datetime(result["TimeGenerated"], utc=True)
+        if self.environment.casefold() == "localdata":
+            result = filter_local_rows(result, params)
         return result
 
     def tables(self) -> list[str]:

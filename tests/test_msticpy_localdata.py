@@ -1,0 +1,72 @@
+"""msticpy LocalData (msticnb-style pickles): a query returns the rows its parameters select.
+
+LocalData's driver returns a whole file for a query whatever its parameters; the
+pickles here hold several hosts, as msticnb's test data does, and the expected rows
+are counted from the frame written.
+"""
+
+from __future__ import annotations
+
+import warnings
+from datetime import datetime, timedelta, timezone
+
+import pandas as pd
+import pytest
+
+from nbcatalog.data.source import MsticpySource
+
+T0 = datetime(2024, 5, 1, 12, tzinfo=timezone.utc)
+
+
+@pytest.fixture(scope="module")
+def local(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("localdata")
+    hosts = ["WKSTN-042", "wkstn-042.contoso.com", "WIN-DC01", "WKSTN-0421", None]
+    rows = [
+        {
+            "TimeGenerated": T0 + timedelta(hours=i),
+            "Computer": hosts[i % len(hosts)],
+            "EventID": 4688,
+            "TargetUserName": "bob" if i % 2 else "alice",
+            "IpAddress": "203.0.113.77" if i % 3 == 0 else "10.0.0.5",
+        }
+        for i in range(40)
+    ]
+    frame = pd.DataFrame(rows)
+    frame.to_pickle(folder / "processes_on_host.pkl")
+    frame.to_pickle(folder / "host_logons.pkl")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        source = MsticpySource("LocalData", data_paths=[str(folder)])
+    return source, frame
+
+
+def test_host_query_returns_only_that_host_and_its_fqdn(local):
+    source, frame = local
+    window = {"start": T0 - timedelta(days=1), "end": T0 + timedelta(days=3)}
+    got = source.query("WindowsSecurity.list_host_processes", host_name="WKSTN-042", **window)
+    names = frame["Computer"].dropna().str.lower()
+    expected = int(((names == "wkstn-042") | names.str.startswith("wkstn-042.")).sum())
+    assert len(got) == expected > 0
+    assert set(got["Computer"]) == {"WKSTN-042", "wkstn-042.contoso.com"}
+
+
+def test_time_range_is_applied(local):
+    source, frame = local
+    start, end = T0 + timedelta(hours=10), T0 + timedelta(hours=19)
+    got = source.query(
+        "WindowsSecurity.list_host_logons", host_name="WIN-DC01", start=start, end=end
+    )
+    want = frame[
+        (frame["Computer"] == "WIN-DC01")
+        & (frame["TimeGenerated"] >= start)
+        & (frame["TimeGenerated"] <= end)
+    ]
+    assert len(got) == len(want) > 0
+    assert got["TimeGenerated"].between(start, end).all()
+
+
+def test_unknown_host_gets_no_rows_not_every_host(local):
+    source, _ = local
+    window = {"start": T0 - timedelta(days=1), "end": T0 + timedelta(days=3)}
+    assert source.query("WindowsSecurity.list_host_processes", host_name="WKSTN-99", **window).empty
