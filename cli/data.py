@@ -19,6 +19,10 @@ COMMANDS: dict[str, LazyCommand] = {
         _DATA + "data_import:import_",
         "Import log files (or folders of them) into the store, in one transaction.",
     ),
+    "localdata": LazyCommand(
+        _DATA + "data_localdata:localdata",
+        "Write the store's tables as msticpy LocalData pickles (msticnb's file names).",
+    ),
     "msticpy-config": LazyCommand(
         _DATA + "data_msticpy:msticpy_config",
         "Print the msticpyconfig.yaml lines that let msticpy load the NBCatalog provider.",

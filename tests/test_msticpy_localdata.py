@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import warnings
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -70,3 +71,39 @@ def test_unknown_host_gets_no_rows_not_every_host(local):
     source, _ = local
     window = {"start": T0 - timedelta(days=1), "end": T0 + timedelta(days=3)}
     assert source.query("WindowsSecurity.list_host_processes", host_name="WKSTN-99", **window).empty
+
+
+def test_export_writes_msticpys_localdata_files_from_the_store(demo_db, tmp_path):
+    import duckdb
+    import msticpy
+    import yaml
+    from click.testing import CliRunner
+    from nbcatalog.cli.main import main
+
+    result = CliRunner().invoke(main, ["data", "localdata", str(tmp_path), "--db", str(demo_db)])
+    assert result.exit_code == 0, result.output
+    # Every file named by msticpy's own LocalData query definitions, and nothing else.
+    spec = Path(msticpy.__file__).parent / "data" / "queries" / "localdata" / "local_data.yaml"
+    names = {s["args"]["query"] for s in yaml.safe_load(spec.read_text())["sources"].values()}
+    written = {p.name for p in tmp_path.glob("*.pkl")}
+    assert written <= names and {"host_logons.pkl", "processes_on_host.pkl"} <= written
+    con = duckdb.connect(str(demo_db), read_only=True)
+    try:
+        n = con.execute('SELECT count(*) FROM "SecurityEvent" WHERE EventID = 4688').fetchone()[0]
+    finally:
+        con.close()
+    assert len(pd.read_pickle(tmp_path / "processes_on_host.pkl")) == n > 0
+    assert not list(tmp_path.glob("*.part"))
+
+
+def test_export_without_a_store_exits_2_and_writes_nothing(tmp_path):
+    from click.testing import CliRunner
+    from nbcatalog.cli.main import main
+
+    out = tmp_path / "out"
+    result = CliRunner().invoke(
+        main, ["data", "localdata", str(out), "--db", str(tmp_path / "none.duckdb")]
+    )
+    assert result.exit_code == 2
+    assert "no data store" in result.output
+    assert not out.exists()
