@@ -107,3 +107,24 @@ def test_export_without_a_store_exits_2_and_writes_nothing(tmp_path):
     assert result.exit_code == 2
     assert "no data store" in result.output
     assert not out.exists()
+
+
+def test_flow_files_select_by_their_vm_name(tmp_path):
+    flows = pd.DataFrame(
+        {
+            "TimeGenerated": [T0] * 4,
+            "Computer": [None] * 4,
+            "VM_s": ["rg/WKSTN-042", "rg/LNX-WEB01", "rg/WKSTN-042", "rg/WKSTN-0420"],
+        }
+    )
+    flows.to_pickle(tmp_path / "az_net_comms_df.pkl")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        source = MsticpySource("LocalData", data_paths=[str(tmp_path)])
+    got = source.query(
+        "Network.list_azure_network_flows_by_host",
+        host_name="WKSTN-042",
+        start=T0 - timedelta(hours=1),
+        end=T0 + timedelta(hours=1),
+    )
+    assert got["VM_s"].tolist() == ["rg/WKSTN-042", "rg/WKSTN-042"]

@@ -442,7 +442,8 @@ def connect(spec: str | None = None) -> DataSource:
 
 # LocalData query parameter -> the columns it selects on (the first one present is used).
 _LOCAL_ENTITY_COLUMNS = {
-    "host_name": ("Computer",),
+    # Flow records name their VM ("resource-group/VM") instead of a Computer.
+    "host_name": ("Computer", "VMName", "VM_s"),
     "account_name": ("TargetUserName", "Account", "UserPrincipalName"),
     "ip_address": ("IpAddress", "IPAddress", "SrcIP"),
 }
@@ -464,11 +465,14 @@ def filter_local_rows(frame: pd.DataFrame, params: Mapping[str, Any]) -> pd.Data
     keep = pd.Series(True, index=frame.index)
     for param, columns in _LOCAL_ENTITY_COLUMNS.items():
         value = params.get(param)
-        column = next((c for c in columns if c in frame.columns), None)
+        # The first of the columns that holds any value (flows carry an empty Computer).
+        column = next((c for c in columns if c in frame.columns and frame[c].notna().any()), None)
         if not isinstance(value, str) or not value.strip() or column is None:
             continue
         wanted = value.strip().casefold()
         text = frame[column].astype("string").str.casefold()
+        if param == "host_name":
+            text = text.str.rpartition("/")[2]  # "contoso-rg/WKSTN-042" names WKSTN-042
         match = text == wanted
         if param == "host_name":  # a bare name also finds its FQDN
             match = match | text.str.startswith(wanted + ".")
