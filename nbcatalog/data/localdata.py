@@ -17,16 +17,32 @@ from __future__ import annotations
 
 from pathlib import Path
 
-# LocalData file -> the store rows it holds (msticpy's local_data.yaml names).
-LOCALDATA_FILES: dict[str, str] = {
-    "host_logons.pkl": 'SELECT * FROM "SecurityEvent" WHERE EventID = 4624',
-    "failed_logons.pkl": 'SELECT * FROM "SecurityEvent" WHERE EventID = 4625',
-    "processes_on_host.pkl": 'SELECT * FROM "SecurityEvent" WHERE EventID = 4688',
-    "all_events_df.pkl": 'SELECT * FROM "SecurityEvent"',
-    "alerts_list.pkl": 'SELECT * FROM "SecurityAlert"',
-    "az_net_comms_df.pkl": 'SELECT * FROM "AzureNetworkAnalytics_CL"',
-    "aad_logons.pkl": 'SELECT * FROM "SigninLogs"',
+# LocalData file -> (the table it comes from, the rows as the query library returns
+# them for every host). msticnb's pickles are saved query results, so the columns are
+# the queries' (VMName, not the raw VM_s), read through the library's own macros.
+LOCALDATA_FILES: dict[str, tuple[str, str]] = {
+    "host_logons.pkl": (
+        "SecurityEvent",
+        "SELECT * FROM win_logon_events() WHERE EventID = 4624 ORDER BY TimeGenerated",
+    ),
+    "failed_logons.pkl": (
+        "SecurityEvent",
+        "SELECT * FROM win_logon_events() WHERE EventID = 4625 ORDER BY TimeGenerated",
+    ),
+    "processes_on_host.pkl": (
+        "SecurityEvent",
+        "SELECT * FROM win_process_events() ORDER BY TimeGenerated",
+    ),
+    "all_events_df.pkl": ("SecurityEvent", 'SELECT * FROM "SecurityEvent" ORDER BY TimeGenerated'),
+    "alerts_list.pkl": ("SecurityAlert", "SELECT * FROM alerts() ORDER BY TimeGenerated"),
+    "az_net_comms_df.pkl": (
+        "AzureNetworkAnalytics_CL",
+        "SELECT * EXCLUDE (VM_s, VMIP_s, SrcIP_s, DestIP_s) FROM azure_flows($start, $end) "
+        "ORDER BY TimeGenerated",
+    ),
+    "aad_logons.pkl": ("SigninLogs", 'SELECT * FROM "SigninLogs" ORDER BY TimeGenerated'),
 }
+_EVER = {"start": "1970-01-01T00:00:00Z", "end": "2200-01-01T00:00:00Z"}
 
 
 def export_localdata(db: str | Path, folder: str | Path) -> dict[str, int]:
@@ -40,23 +56,20 @@ def export_localdata(db: str | Path, folder: str | Path) -> dict[str, int]:
         ...                                                              # doctest: +SKIP
         15
     """
-    from nbcatalog.data.store import Store
+    from nbcatalog.data.source import DuckDBSource
 
+    source = DuckDBSource(db)
+    present = set(source.tables())
     out = Path(folder)
-    out.mkdir(parents=True, exist_ok=True)
     written: dict[str, int] = {}
-    store = Store.open(Path(db), read_only=True)
-    try:
-        present = {r[0] for r in store.con.execute("SHOW TABLES").fetchall()}
-        for name, sql in LOCALDATA_FILES.items():
-            table = sql.split('"')[1]
-            if table not in present:
-                continue
-            frame = store.con.execute(sql).df()
-            tmp = out / (name + ".part")
-            frame.to_pickle(tmp)
-            tmp.replace(out / name)  # no half-written pickle for a reader to find
-            written[name] = len(frame)
-    finally:
-        store.close()
+    for name, (table, sql) in LOCALDATA_FILES.items():
+        if table not in present:
+            continue
+        params = {k: v for k, v in _EVER.items() if f"${k}" in sql}
+        frame = source.sql(sql, params)
+        out.mkdir(parents=True, exist_ok=True)
+        tmp = out / (name + ".part")
+        frame.to_pickle(tmp)
+        tmp.replace(out / name)  # no half-written pickle for a reader to find
+        written[name] = len(frame)
     return written
