@@ -1,0 +1,102 @@
+"""Every built-in notebooklet on msticpy LocalData pickles made from the demo store.
+
+`nbcatalog data localdata` writes the demo store in msticnb's pickle layout; each
+template then runs through the real CLI with ``--source msticpy:LocalData``. A run
+ends ok or no_data (LocalData serves nine queries; a notebooklet whose queries it
+lacks says so), never failed, and never shows another host's rows: LocalData files
+hold every host, and the answer must still be about the host asked for.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from nbcatalog.cli.main import main
+
+from nbcatalog.catalog import catalog
+
+pytestmark = pytest.mark.slow
+NBCATALOG = Path(sys.executable).with_name("nbcatalog")
+ARGS = {
+    "host_summary": ["--host", "WKSTN-042"],
+    "host_logons_summary": ["--host", "WKSTN-042"],
+    "win_host_events": ["--host", "WKSTN-042"],
+    "logon_session_rarity": ["--host", "WKSTN-042"],
+    "network_flow_summary": ["--host", "WKSTN-042"],
+    "account_summary": ["--account", "bob"],
+    "ip_summary": ["--ip", "203.0.113.77"],
+    "url_summary": ["--url", "http://malicious.example/payload.ps1"],
+    "alert_ti_enrich": [],
+}
+# Their data is in LocalData's files and LocalData serves the queries they need.
+MUST_BE_OK = {"host_summary", "network_flow_summary", "logon_session_rarity"}
+
+
+@pytest.fixture(scope="module")
+def runs(demo_db, tmp_path_factory):
+    root = tmp_path_factory.mktemp("ldruns")
+    data = root / "pickles"
+    result = CliRunner().invoke(main, ["data", "localdata", str(data), "--db", str(demo_db)])
+    assert result.exit_code == 0, result.output
+    config = root / "msticpyconfig.yaml"
+    config.write_text(
+        f"LocalData:\n  data_paths:\n    - {json.dumps(str(data))}\n", encoding="utf-8"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NBCATALOG")}
+    env["MSTICPYCONFIG"] = str(config)
+    out = {}
+    for name, args in ARGS.items():
+        done = subprocess.run(
+            [str(NBCATALOG), "run", name, *args, "--source", "msticpy:LocalData", "--json"]
+            + ["--output", str(root / "out"), "--last", "30d"],
+            env=env,
+            cwd=root,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+        out[name] = (done.returncode, done.stdout, done.stderr)
+    return out
+
+
+def test_every_built_in_template_is_covered():
+    assert sorted(ARGS) == sorted(t.name for t in catalog())
+
+
+@pytest.mark.parametrize("name", sorted(ARGS))
+def test_template_runs_on_localdata_and_says_what_it_found(runs, name):
+    code, stdout, stderr = runs[name]
+    assert code == 0, stderr[-2000:]
+    summary = json.loads(stdout)
+    assert summary["status"] in ("ok", "no_data")
+    if name in MUST_BE_OK:
+        assert summary["status"] == "ok", summary.get("no_data")
+    if summary["status"] == "no_data":
+        assert summary["no_data"]["reason"]
+
+
+@pytest.mark.parametrize("name", sorted(n for n, a in ARGS.items() if a[:1] == ["--host"]))
+def test_host_templates_show_only_that_hosts_rows(runs, name):
+    from nbcatalog.batch import results_from_run_dir
+
+    summary = json.loads(runs[name][1])
+    res = results_from_run_dir(summary["run_dir"])
+    checked = 0
+    for result, frame in res.data.items():
+        if not hasattr(frame, "columns") or frame.empty:
+            continue
+        for column in ("Computer", "VMName"):
+            if column in frame.columns:
+                hosts = {str(v).rpartition("/")[2].split(".")[0].upper() for v in frame[column]}
+                hosts.discard("NONE")
+                hosts.discard("")
+                assert hosts <= {"WKSTN-042"}, (result, column, sorted(hosts)[:5])
+                checked += 1
+    if summary["status"] == "ok":
+        assert checked, "an ok run with no host column to check"
