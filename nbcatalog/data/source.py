@@ -520,6 +520,12 @@ class MsticpySource(DataSource):
                 f"msticpy's environments: {known}"
             ) from exc
 
+    @property
+    def whole_files(self) -> bool:
+        """True for LocalData: each query reads a whole file of every host's rows, and
+        `filter_local_rows` selects the ones its parameters ask for."""
+        return self.environment.casefold() == "localdata"
+
     def _query_source(self, name: str):
         try:
             return self.provider.query_store.get_query(name)
@@ -585,7 +591,7 @@ class MsticpySource(DataSource):
             raise DataSourceError(f"{name} on msticpy {self.environment} failed: {result}")
         if "TimeGenerated" in result.columns:
             result["TimeGenerated"] = pd.to_datetime(result["TimeGenerated"], utc=True)
-        if self.environment.casefold() == "localdata":
+        if self.whole_files:
             result = filter_local_rows(result, params)
         return result
 

@@ -122,6 +122,13 @@ def hosts_from_queries(inv: Any, host: str, found: HostMatch) -> dict[str, str |
             break
     if len(missing) == len(NAME_QUERIES):  # nothing to look in at all
         found.notes += missing
+    elif not resolve_host(host, known) and getattr(inv.source, "whole_files", False):
+        # LocalData files hold every host's rows (the source selects the host's): all
+        # their names give a partial name its matches and a mistyped one its closest.
+        for query, family in NAME_QUERIES:
+            result = inv.query(query, title=query, host_name="")
+            for name, os_family in _names_in(result.data, family).items():
+                known.setdefault(name, os_family)
     return known
 
 
