@@ -167,7 +167,20 @@ def _echo_value(value: Any, as_json: bool) -> None:
             click.echo(value.to_string(max_rows=200, max_colwidth=80))
         return
     if type(value).__module__.startswith("ipywidgets"):
-        raise UsageError("this drill-down is interactive: call it from a notebook (res.NAME())")
+        table, needs = getattr(value, "table", None), getattr(value, "needs", "")
+        if not isinstance(table, pd.DataFrame) or not needs:
+            raise UsageError("this drill-down is interactive: call it from a notebook (res.NAME())")
+        # A browser: the table it would offer (not with --json: one JSON document, the
+        # error), then exit 2 naming the values it accepts.
+        if not as_json:
+            from nbcatalog.nblib.browse import text_table
+
+            click.echo(text_table(table))
+        raise UsageError(needs)
+    records = getattr(value, "records", None)
+    if as_json and callable(records):  # a browsed item or a timeline: its rows
+        click.echo(json.dumps(json_safe(records()), indent=2, default=str))
+        return
     click.echo(json.dumps(json_safe(value), indent=2) if as_json else str(value))
 
 

@@ -81,8 +81,10 @@ _SOURCES = ("row", "result", "param")
 # the values it accepts. Checked before any import: a name not here (nor registered
 # with @drilldown_function) is never imported.
 BUILT_IN_FUNCTIONS: Mapping[str, Mapping[str, str]] = {
-    "nbcatalog.nblib.browse:browse_alerts": {},
+    "nbcatalog.nblib.browse:browse_alerts": {"alert": "SystemAlertId"},
     "nbcatalog.nblib.browse:browse_bookmarks": {},
+    "nbcatalog.nblib.browse:browse_ti_results": {"indicator": "Ioc"},
+    "nbcatalog.nblib.alerttimeline:display_alert_timeline": {},
     "nbcatalog.nblib.accountdetail:events_for_asn": {"asn": "AsnOrg"},
 }
 
@@ -456,13 +458,16 @@ def companion_parameters(
     return params
 
 
-def _check_passed(spec: DrilldownSpec, kwargs: Mapping[str, Any]) -> None:
-    """UsageError for a keyword the drill-down does not declare in ``pass``."""
-    extra = sorted(set(kwargs) - set(spec.passed))
+def _check_passed(
+    spec: DrilldownSpec, kwargs: Mapping[str, Any], also: tuple[str, ...] = ()
+) -> None:
+    """UsageError for a keyword the drill-down does not declare in ``pass`` (nor `also`)."""
+    accepted = list(dict.fromkeys([*spec.passed, *also]))
+    extra = sorted(set(kwargs) - set(accepted))
     if extra:
         raise UsageError(
             f"drill-down {spec.name!r} takes no {listed(extra, most=5, limit=40)}; accepted: "
-            f"{', '.join(spec.passed) or 'none'}"
+            f"{', '.join(accepted) or 'none'}"
         )
 
 
@@ -615,13 +620,29 @@ def _run_function(
             f"this {results.template} run has no result {spec.result!r} for drill-down "
             f"{spec.name!r} (was its option off?)"
         )
-    _check_passed(spec, kwargs)
+    # A keyword the function chooses a value of (its `choices`) is always accepted.
+    _check_passed(spec, kwargs, also=tuple(allowed.choices))
     missing = _missing_keywords(allowed.function, kwargs)
     if missing:
         if picker_ok and len(missing) == 1 and missing[0] in allowed.choices and _in_notebook():
             return _function_picker(results, spec, allowed, missing[0], kwargs)
         raise UsageError(_needs_message(results, spec, allowed, missing))
+    if spec.result and "result" not in kwargs and _takes_keyword(allowed.function, "result"):
+        # The declaration names the table to work on (alerts are `alerts` in one
+        # template, `related_alerts` in another): one function serves both.
+        kwargs = {**kwargs, "result": spec.result}
     return allowed.function(results, **kwargs)
+
+
+def _takes_keyword(func: Callable[..., Any], name: str) -> bool:
+    try:
+        parameters = inspect.signature(func).parameters
+    except (TypeError, ValueError):
+        return False
+    return name in parameters and parameters[name].kind in (
+        inspect.Parameter.POSITIONAL_OR_KEYWORD,
+        inspect.Parameter.KEYWORD_ONLY,
+    )
 
 
 # ------------------------------------------------------------------- running
