@@ -659,8 +659,9 @@ def listing(results: Any) -> pd.DataFrame:
 
     rows = []
     for spec in specs_for(results).values():
+        keywords = [*spec.passed, *_choice_keywords(spec)]
         args = ", ".join(
-            [*(["row=…"] if spec.row_columns else []), *[f"{p}=…" for p in spec.passed]]
+            [*(["row=…"] if spec.row_columns else []), *[f"{p}=…" for p in dict.fromkeys(keywords)]]
         )
         call = f"res.{spec.name}({args})"
         target = spec.template or spec.function
@@ -674,6 +675,14 @@ def listing(results: Any) -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows, columns=["Name", "Kind", "Runs", "Description", "Call"])
+
+
+def _choice_keywords(spec: DrilldownSpec) -> list[str]:
+    """The keywords a function drill-down chooses values of (nothing is imported)."""
+    if spec.kind != "function":
+        return []
+    marked = registered(str(spec.function))
+    return list(BUILT_IN_FUNCTIONS.get(str(spec.function)) or (marked.choices if marked else {}))
 
 
 def run_drilldown(

@@ -90,10 +90,13 @@ def test_pick_ip_offers_only_the_alerts_ip_addresses(runs):
 def test_url_summary_pick_ip_and_ip_summary_pick_account(runs):
     url, ip = runs["url"], runs["ip"]
     addresses = set(url["known_addresses"]["Address"])
+    assert addresses  # the demo logs a DNS answer for the URL's host
     run = Recorder()
-    if addresses:  # the demo logs a DNS answer for the host
-        url.pick_ip(0, run=run)
-        assert run.calls[-1][0] == "ip_summary" and run.calls[-1][1]["ip"] in addresses
+    url.pick_ip(0, run=run)
+    assert run.calls[-1][0] == "ip_summary" and run.calls[-1][1]["ip"] in addresses
+    hosts = list(url["hosts"]["Host"])
+    url.pick_host(hosts[-1], run=run)
+    assert run.calls[-1][0] == "host_summary" and run.calls[-1][1]["host"] == hosts[-1]
     accounts = ip["ip_accounts"]
     chosen = accounts["Account"].iloc[0]
     ip.pick_account(chosen, run=run)

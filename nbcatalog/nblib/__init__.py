@@ -31,6 +31,7 @@ Logons and Windows events
 Network, IPs and URLs
     flows          a host's or an address's flows: by protocol, direction, ASN, over time
     ipinfo         what the estate knows of one IP address (class, hosts, geo, TI, logons)
+    ipactivity     what an address did in Azure, Office 365 and CEF logs; its accounts
     maps           remote addresses on a world map, drawn offline
     urls           one URL's parts, TI, alerts, bookmarks, hosts and flows; online
                    look-ups only when configured
@@ -40,7 +41,8 @@ Alerts and bookmarks
     bookmarks      hunting bookmarks naming a host or an account
 Drill-downs (used from Results in the caller's notebook)
     pickers        choose a row of a result and run a notebooklet for it
-    browse         browse a run's alerts or bookmarks one at a time
+    browse         browse a run's alerts, bookmarks or TI results one at a time
+    alerttimeline  a run's alerts on an interactive offline timeline (PNG fallback)
 
 Example (in a template):
     >>> from nbcatalog import nblib                                          # doctest: +SKIP
