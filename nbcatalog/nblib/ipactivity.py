@@ -197,6 +197,8 @@ def security_log_for_ip(inv: Any, ip: str) -> Finding:
     whose query library has it), else the same search as bound SQL on the embedded
     store. Rows gain ``Direction``: ``from`` when the address is the source, ``to``
     when it is the destination. A source without the table gets a ``missing`` note.
+    msticpy's query keeps its default vendor list (Palo Alto, Fortinet, Cisco, Check
+    Point); the store's search keeps every vendor.
 
     Example:
         security_log_for_ip(inv, "192.0.2.66")
