@@ -247,6 +247,10 @@ def test_drill_browse_alerts_from_a_shell(runs):
 
 def test_drill_ti_results_and_timeline_from_a_shell(runs, tmp_path):
     res = runs["alerts"]
+    result, out = _drill(res.run_dir, "browse_ti_results")
+    indicators = res["ti_results"]["Ioc"].unique()
+    assert result.exit_code == 2 and "--param indicator=" in out
+    assert f"{len(indicators)} indicator(s)" in out and all(i in out for i in indicators)
     result, out = _drill(
         res.run_dir, "browse_ti_results", "--param", f"indicator={ATTACKER}", "--json"
     )
