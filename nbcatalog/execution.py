@@ -38,6 +38,7 @@ from nbformat import NotebookNode
 
 from nbcatalog.errors import RunFailure, RunInterrupted
 from nbcatalog.kernel import KERNEL_NAME, ProjectKernelManager
+from nbcatalog.lazycharts import LAZY_ENV
 from nbcatalog.runfolder import NOTEBOOK, write_notebook
 from nbcatalog.scraps import RUN_DIR_ENV
 from nbcatalog.template import SECTION_TAG, Template
@@ -272,13 +273,15 @@ def execute(
     timeout: float | None = None,
     progress: bool = False,
     pool: KernelPool | None = None,
+    lazy_charts: bool = False,
 ) -> Execution:
     """Run `template` with `values` in `run_dir`; return the saved notebook and any failure.
 
     `timeout` (seconds) bounds the whole run: the cell running when it is reached
     fails with a timeout. `redacted` is what the notebook's metadata records as the
     parameters (secrets and frames never go into the notebook). With a `pool` the
-    run borrows one of its warm kernels; without, it starts a fresh kernel.
+    run borrows one of its warm kernels; without, it starts a fresh kernel. With
+    `lazy_charts` nblib's charts are recorded undrawn (`nbcatalog.lazycharts`).
 
     Example:
         >>> ex = execute(t, resolved.values, run_dir=d, secrets=resolved.secrets,
@@ -293,6 +296,8 @@ def execute(
         for k, v in shown.items()
     }
     env[RUN_DIR_ENV] = str(run_dir)
+    if lazy_charts:
+        env[LAZY_ENV] = "1"  # drawn by the caller when shown (lazycharts)
 
     def cell_timeout(cell: NotebookNode) -> float | None:
         if timeout is None:

@@ -419,10 +419,12 @@ def write_report(
         >>> write_report(run_dir / "notebook.ipynb", run_dir / "report.html", info)
         ...                                                          # doctest: +SKIP
     """
+    from nbcatalog.lazycharts import draw_outputs
     from nbcatalog.report_data import export_frames
 
     notebook_path, out_path = Path(notebook_path), Path(out_path)
     nb = nbformat.read(notebook_path, as_version=4)
+    draw_outputs(nb)  # charts a run left undrawn (nbcatalog.lazycharts)
     if frames is None:
         frames = _harvested_frames(notebook_path)
     links = Links()

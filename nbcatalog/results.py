@@ -173,9 +173,10 @@ class Results:
     ) -> None:
         self.template = template
         self.data = data if isinstance(data, ResultData) else ResultData(data)
-        self.displays = displays
+        self._displays = displays
         self.sections = sections
-        self.notebook = notebook
+        self._notebook = notebook
+        self._drawn = False
         self.parameters = parameters
         self.run_dir = run_dir
         self.notebook_path = notebook_path
@@ -185,6 +186,26 @@ class Results:
         self.run_info = run_info or {}
         self.outcome = dict(outcome) if outcome else None
         self._findings = [dict(f) for f in findings] if findings is not None else None
+
+    # ------------------------------------------------- notebook and displays
+
+    @property
+    def notebook(self) -> NotebookNode:
+        """The executed notebook; charts a run left undrawn are drawn on first access."""
+        if not self._drawn:
+            self._drawn = True
+            from nbcatalog.lazycharts import drawn_displays, ensure_drawn
+
+            if ensure_drawn(self.notebook_path, self._notebook):
+                drawn = drawn_displays(self._notebook)
+                self._displays.update({k: v for k, v in drawn.items() if k in self._displays})
+        return self._notebook
+
+    @property
+    def displays(self) -> dict[str, dict[str, Any]]:
+        """Glued displays by name ({"data", "metadata"}), charts drawn."""
+        self.notebook  # noqa: B018 - draws the charts the displays show
+        return self._displays
 
     # ------------------------------------------------------------ data state
 

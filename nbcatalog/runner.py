@@ -282,8 +282,15 @@ def _execute_and_collect(
         timeout=timeout,
         progress=show_progress(quiet),
         pool=pool,
+        # Charts cost most of a small run: drawn when shown, unless a report needs them now.
+        lazy_charts=not html,
     )
     info["notebook"] = str(execution.notebook_path)
+    if not html:
+        from nbcatalog.lazycharts import defer, has_lazy
+
+        if has_lazy(execution.notebook):
+            defer(execution.notebook_path, execution.notebook)
     failure = execution.failure
     harvested = None
     report_path = None

@@ -18,12 +18,14 @@ import pandas as pd
 from IPython.display import HTML, Image
 from matplotlib.figure import Figure
 
+from nbcatalog.lazycharts import lazy_chart
 from nbcatalog.nblib.findings import Note
 from nbcatalog.nblib.plots import _RC, MAX_LANES, _png, _short
 
 RESULT_COLOURS = {"Success": "#2ca02c", "Failure": "#d62728"}
 
 
+@lazy_chart
 def result_bars(counts: pd.DataFrame, label: str | list[str], *, title: str) -> Image | Note:
     """Horizontal bars of successes and failures per row of `counts` (from `success_rate`).
 
@@ -56,6 +58,7 @@ def result_bars(counts: pd.DataFrame, label: str | list[str], *, title: str) -> 
     return _png(fig)
 
 
+@lazy_chart
 def matrix_heatmap(
     matrix: pd.DataFrame, *, rows: str = "Account", title: str = "Logon matrix"
 ) -> Image | Note:
@@ -88,6 +91,7 @@ def matrix_heatmap(
     return _png(fig)
 
 
+@lazy_chart
 def address_map(addresses: pd.DataFrame, *, title: str = "Logon sources") -> Image | Note:
     """A world map of the located remote addresses, sized by attempts, red where any failed.
 
@@ -111,6 +115,7 @@ def address_map(addresses: pd.DataFrame, *, title: str = "Logon sources") -> Ima
     return ip_map(located, weight="Total", category="Result", title=title)
 
 
+@lazy_chart
 def side_by_side(*charts: Image | Note | HTML) -> HTML:
     """Several charts (or the notes standing in for them) as one display, one under another.
 

@@ -30,6 +30,7 @@ from typing import Any
 
 import pandas as pd
 
+from nbcatalog.lazycharts import lazy_chart
 from nbcatalog.nblib import logons
 from nbcatalog.nblib.entities import host_matches
 from nbcatalog.nblib.findings import Finding, Note
@@ -283,6 +284,7 @@ def remote_addresses(stats: LogonStats) -> pd.DataFrame:
     return table[[c for c in columns if c in table.columns]].reset_index(drop=True)
 
 
+@lazy_chart
 def count_timeline(counts: pd.DataFrame, *, title: str = "Logon attempts") -> Any:
     """Attempts per time bin as stacked bars, failures red and successes green (a PNG).
 

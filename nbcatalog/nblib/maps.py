@@ -35,6 +35,7 @@ import pandas as pd
 from matplotlib.collections import PolyCollection
 from matplotlib.figure import Figure
 
+from nbcatalog.lazycharts import lazy_chart
 from nbcatalog.nblib.findings import Note
 from nbcatalog.nblib.plots import _RC, Chart, _colour_hex, _png, _short, _tip, bokeh_item
 
@@ -131,6 +132,7 @@ def _places(geo: pd.DataFrame, weight: str | None, category: str | None) -> pd.D
     return grouped.sort_values("w", ascending=False)
 
 
+@lazy_chart
 def ip_map(
     geo: pd.DataFrame,
     *,

@@ -32,6 +32,7 @@ from IPython.display import Image
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from nbcatalog.lazycharts import lazy_chart
 from nbcatalog.nblib.findings import Note
 from nbcatalog.report_assets import CHART_MIME
 
@@ -110,6 +111,7 @@ def _png(fig: Figure) -> Image:
     return Image(data=buf.getvalue(), format="png")
 
 
+@lazy_chart
 def timeline(
     data: pd.DataFrame,
     *,
@@ -263,6 +265,7 @@ def _palette(values: list[str]) -> dict[str, str]:
     }
 
 
+@lazy_chart
 def bar(counts: pd.Series, *, title: str = "Counts", xlabel: str = "count") -> Image | Note:
     """A horizontal bar chart of `counts` (index: labels), largest first.
 
