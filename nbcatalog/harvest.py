@@ -16,7 +16,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import scrapbook as sb
+import nbformat
+from scrapbook.encoders import registry as encoder_registry
+from scrapbook.schemas import GLUE_PAYLOAD_PREFIX
+from scrapbook.scraps import Scrap
 
 from nbcatalog.findings_model import FINDINGS_SCRAP, check_findings, ranked
 from nbcatalog.runstate import NO_DATA, OK
@@ -44,19 +47,44 @@ class Harvest:
         return NO_DATA if self.outcome and self.outcome.get("status") == NO_DATA else OK
 
 
-def harvest(notebook_path: str | Path, *, lazy: bool = False) -> Harvest:
+def _scraps(nb: Any) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+    """Glued data (decoded, by name) and display outputs (by name) of `nb`, in cell order.
+
+    What ``scrapbook.read_notebook(...).scraps`` gives, without its JSON-schema check
+    of every payload (compiled anew per scrap: half of a small run's harvest). A
+    later scrap of the same name wins, as in scrapbook.
+    """
+    data: dict[str, Any] = {}
+    displays: dict[str, dict[str, Any]] = {}
+    for cell in nb.get("cells", []):
+        for output in cell.get("outputs", []):
+            for mime, payload in output.get("data", {}).items():
+                if not mime.startswith(GLUE_PAYLOAD_PREFIX):
+                    continue
+                if not isinstance(payload, dict) or not {"name", "data", "encoder"} <= set(payload):
+                    raise ValueError(f"scrap output {mime!r} is not a scrapbook payload")
+                scrap = Scrap(payload["name"], payload["data"], payload["encoder"], None)
+                if scrap.encoder != "display":
+                    data[scrap.name] = encoder_registry.decode(scrap).data
+            book = output.get("metadata", {}).get("scrapbook", {})
+            if book.get("display") and book.get("name"):
+                displays[book["name"]] = dict(output)
+    return data, displays
+
+
+def harvest(notebook_path: str | Path, *, lazy: bool = False, nb: Any = None) -> Harvest:
     """Decode the scraps of an executed notebook; sidecars are read from its folder.
 
     With `lazy`, frames kept in sidecar files come back as `SidecarFrame`
-    references that `Results` reads on first access.
+    references that `Results` reads on first access. `nb` is the notebook already
+    in memory (the runner's), saving a read of the file.
     """
     notebook_path = Path(notebook_path)
+    if nb is None:
+        nb = nbformat.read(notebook_path, as_version=4)
     with reading_from(notebook_path.parent, lazy=lazy):
-        book = sb.read_notebook(str(notebook_path))
-        scraps = book.scraps
-        # Not scraps.data_scraps: it drops values that decode to None.
-        data = {name: s.data for name, s in scraps.items() if s.encoder != "display"}
-    displays = {name: dict(s.display) for name, s in scraps.items() if s.display is not None}
+        # Values that decode to None are kept (scrapbook's data_scraps drops them).
+        data, displays = _scraps(nb)
     outcome = data.pop(OUTCOME_SCRAP, None)
     if outcome is not None and not isinstance(outcome, dict):
         raise ValueError(f"scrap {OUTCOME_SCRAP!r} must be a dict, got {type(outcome).__name__}")

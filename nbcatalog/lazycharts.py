@@ -255,16 +255,13 @@ def draw_outputs(nb: Any) -> int:
 
 
 def drawn_displays(nb: Any) -> dict[str, dict[str, Any]]:
-    """Scrapbook display scraps of `nb` by name ({"data", "metadata"}), as harvest reads them."""
+    """Display outputs of `nb` by scrapbook name, as `nbcatalog.harvest` reads them."""
     found = {}
     for cell in nb.get("cells", []):
         for output in cell.get("outputs", []):
             book = output.get("metadata", {}).get("scrapbook", {})
             if book.get("display") and book.get("name"):
-                found[book["name"]] = {
-                    "data": dict(output.get("data", {})),
-                    "metadata": dict(output.get("metadata", {})),
-                }
+                found[book["name"]] = dict(output)
     return found
 
 

@@ -298,7 +298,7 @@ def _execute_and_collect(
         from nbcatalog.harvest import harvest
 
         try:
-            harvested = harvest(execution.notebook_path, lazy=True)
+            harvested = harvest(execution.notebook_path, lazy=True, nb=execution.notebook)
         except Exception as exc:  # a scrap that cannot be decoded: the run failed
             failure = RunFailure("harvest", None, None, type(exc).__name__, str(exc))
     status = harvested.status if harvested is not None else "failed"
