@@ -75,8 +75,8 @@ def _scraps(nb: Any) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
 def harvest(notebook_path: str | Path, *, lazy: bool = False, nb: Any = None) -> Harvest:
     """Decode the scraps of an executed notebook; sidecars are read from its folder.
 
-    With `lazy`, frames kept in sidecar files come back as `SidecarFrame`
-    references that `Results` reads on first access. `nb` is the notebook already
+    With `lazy`, frames come back as `SidecarFrame` / `InlineFrame` references
+    that `Results` reads or decodes on first access. `nb` is the notebook already
     in memory (the runner's), saving a read of the file.
     """
     notebook_path = Path(notebook_path)

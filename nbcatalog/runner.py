@@ -15,6 +15,7 @@ Example:
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import platform
 import sys
 import warnings
@@ -53,6 +54,12 @@ VERSIONED_PACKAGES = (
 
 def package_versions() -> dict[str, str | None]:
     """Versions of Python and the packages a run depends on (None when absent)."""
+    return dict(_package_versions())
+
+
+@functools.lru_cache(maxsize=1)
+def _package_versions() -> dict[str, str | None]:
+    # Once per process: each look-up scans the installed distributions (0.05-0.1 s).
     from importlib.metadata import PackageNotFoundError, version
 
     found: dict[str, str | None] = {"python": platform.python_version()}

@@ -247,6 +247,11 @@ class FrameEncoder:
             folder, lazy = base
             sidecar = SidecarFrame(folder / relative, data)
             return scrap._replace(data=sidecar if lazy else sidecar.load())
+        base = _read_base.get()
+        if base is not None and base[1]:
+            # Read lazily, an inline frame waits for first use too: most results of a
+            # small run are never looked at, and each parquet decode costs a few ms.
+            return scrap._replace(data=InlineFrame(scrap.name, data))
         frame = pd.read_parquet(io.BytesIO(base64.b64decode(data["parquet"])), engine="pyarrow")
         return scrap._replace(data=_restore_kind(frame, data))
 
@@ -292,11 +297,35 @@ class SidecarFrame:
         return f"<SidecarFrame {self.path.name}: {self.rows} rows, {len(self.columns)} columns>"
 
 
+class InlineFrame(SidecarFrame):
+    """A glued frame stored inline in the notebook, decoded the first time it is needed.
+
+    Example:
+        >>> InlineFrame("logons", {"kind": "frame", "rows": 0, "columns": []})
+        <InlineFrame logons: 0 rows, 0 columns>
+    """
+
+    def __init__(self, name: str, reference: dict[str, Any]) -> None:
+        super().__init__(Path(name), reference)
+        self.name = name
+
+    def load(self) -> Any:
+        """Decode the parquet bytes: the DataFrame (or Series) the template glued."""
+        import pandas as pd
+
+        payload = base64.b64decode(self._reference["parquet"])
+        frame = pd.read_parquet(io.BytesIO(payload), engine="pyarrow")
+        return _restore_kind(frame, self._reference)
+
+    def __repr__(self) -> str:
+        return f"<InlineFrame {self.name}: {self.rows} rows, {len(self.columns)} columns>"
+
+
 @contextlib.contextmanager
 def reading_from(run_dir: str | os.PathLike, *, lazy: bool = False) -> Iterator[None]:
     """Resolve sidecar files against `run_dir` while reading scraps.
 
-    With `lazy`, sidecar frames decode to `SidecarFrame` references (read later).
+    With `lazy`, frames decode to `SidecarFrame` / `InlineFrame` references (read later).
 
     Example:
         >>> with reading_from("output/host_summary/20240501T000000Z-ab12cd"):  # doctest: +SKIP

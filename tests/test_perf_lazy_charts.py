@@ -3,7 +3,9 @@
 What an analyst checks: the tables come back the same; the charts are there when the
 results are shown in a notebook, in an HTML report written later, and in
 notebook.ipynb once the Python process that ran it has ended; a chart is drawn once;
-a notebook naming code that is not an nbcatalog chart function gets it refused.
+a notebook naming code that is not an nbcatalog chart function gets it refused. The
+runner harvests without scrapbook's schema checks and decodes frames on first use:
+the same values as scrapbook reads.
 
 One store and two runs of host_logons_summary (one lazy, one with --html, drawn in
 the kernel) are shared by the module. The auth.log lines are written here in
@@ -241,3 +243,58 @@ def test_a_notebook_naming_other_code_is_refused(tmp_path):
     text = nb.cells[0].outputs[0].data["text/plain"]
     assert "could not be drawn" in text and "not one nbcatalog draws" in text
     assert not planted.exists() and not os.path.exists(planted)
+
+
+# ------------------------------------------------------ harvest, read lazily
+
+
+def test_harvest_reads_what_scrapbook_reads(runs):
+    import scrapbook as sb
+
+    from nbcatalog.harvest import harvest
+    from nbcatalog.scraps import reading_from
+
+    path = runs["eager"].notebook_path
+    ours = harvest(path)
+    with reading_from(path.parent):
+        theirs = sb.read_notebook(str(path)).scraps
+    expected = {n: s.data for n, s in theirs.items() if s.encoder != "display"}
+    expected.pop("nbcatalog_outcome", None)
+    assert set(ours.data) == set(expected)
+    for name, value in expected.items():
+        if isinstance(value, pd.DataFrame):
+            pd.testing.assert_frame_equal(ours.data[name], value)
+        else:
+            assert ours.data[name] == value, name
+    shown = {n: dict(s.display) for n, s in theirs.items() if s.display is not None}
+    assert ours.displays == shown
+
+
+def test_frames_are_decoded_when_first_read(runs):
+    from nbcatalog.harvest import harvest
+    from nbcatalog.results import Results
+    from nbcatalog.scraps import InlineFrame
+
+    eager = runs["eager"]
+    lazy = harvest(eager.notebook_path, lazy=True)
+    stored = lazy.data["logon_sessions"]
+    assert isinstance(stored, InlineFrame) and stored.rows == len(eager.logon_sessions)
+    res = Results(
+        template="host_logons_summary",
+        data=lazy.data,
+        displays=lazy.displays,
+        sections={},
+        notebook=eager.notebook,
+        parameters={},
+        run_dir=eager.run_dir,
+        notebook_path=eager.notebook_path,
+        report_path=None,
+        status="ok",
+        duration=0.0,
+    )
+    summary = res.to_json_summary()["results"]["logon_sessions"]
+    assert summary["rows"] == len(eager.logon_sessions)
+    assert summary["columns"] == list(eager.logon_sessions.columns)
+    assert isinstance(res.data.stored("logon_sessions"), InlineFrame)  # summarised unread
+    pd.testing.assert_frame_equal(res.logon_sessions, eager.logon_sessions)
+    assert isinstance(res.data.stored("logon_sessions"), pd.DataFrame)  # decoded once, kept
