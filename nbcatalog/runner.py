@@ -280,6 +280,7 @@ def _execute_and_collect(
     run_json = run_dir / RUN_JSON
     from nbcatalog.execution import execute
 
+    lazy_charts = not html and pool is not None
     execution = execute(
         template,
         resolved.values,
@@ -289,11 +290,12 @@ def _execute_and_collect(
         timeout=timeout,
         progress=show_progress(quiet),
         pool=pool,
-        # Charts cost most of a small run: drawn when shown, unless a report needs them now.
-        lazy_charts=not html,
+        # Charts cost most of a small warm run: drawn when shown, unless a report needs
+        # them now or the kernel is a fresh one (the CLI: it has drawn them by exit anyway).
+        lazy_charts=lazy_charts,
     )
     info["notebook"] = str(execution.notebook_path)
-    if not html:
+    if lazy_charts:
         from nbcatalog.lazycharts import defer, has_lazy
 
         if has_lazy(execution.notebook):

@@ -163,14 +163,18 @@ def test_charts_are_drawn_into_the_notebook_when_the_process_exits(runs, tmp_pat
         "import sys, pandas as pd, nbcatalog\n"
         f"res = nbcatalog.run('host_logons_summary', data=pd.read_pickle({str(frame_path)!r}), "
         f"data_source={common['data_source']!r}, output_dir={str(tmp_path / 'out')!r}, "
-        f"start={WINDOW['start']!r}, end={WINDOW['end']!r}, silent=True, quiet=True, "
-        "fresh_kernel=True)\n"
+        f"start={WINDOW['start']!r}, end={WINDOW['end']!r}, silent=True, quiet=True"
+        ")\n"
         "print(res.notebook_path)\n"
+        "text = res.notebook_path.read_text()\n"
+        f"print({LAZY_MIME!r} in text)\n"
     )
     done = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=600, check=True
     )
-    path = Path(done.stdout.strip().splitlines()[-1])
+    *_, printed, undrawn = done.stdout.strip().splitlines()
+    assert undrawn == "True"  # still a stand-in when the run returned
+    path = Path(printed)
     outputs = _outputs(json.loads(path.read_text(encoding="utf-8")))
     assert not any(LAZY_MIME in o.get("data", {}) for o in outputs)
     assert sum("image/png" in o.get("data", {}) for o in outputs) >= 2
