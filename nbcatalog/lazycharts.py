@@ -11,7 +11,8 @@ display output of MIME type `LAZY_MIME` with a plain-text stand-in.
 The chart is drawn, with the same function and the same arguments, the first time
 something shows it: `Results.show()` / the notebook repr, `Results.notebook`, an
 HTML report (`nbcatalog.reports.write_report`), or at the latest when the Python
-process that ran it exits (`notebook.ipynb` then holds the PNG like an eager run).
+process that ran it exits (`notebook.ipynb` then holds the PNG like an eager run;
+drawn by a kernel of the process's pool, which has the chart modules loaded).
 `draw_outputs` replaces each stand-in with the drawn output in place; drawing twice
 costs nothing the second time.
 
@@ -46,9 +47,12 @@ _ALLOWED_PREFIX = "nbcatalog.nblib."
 _REGISTRY: dict[str, Callable[..., Any]] = {}
 
 
+_drawing = threading.local()  # set while stand-ins are drawn: the call must draw
+
+
 def lazy_enabled() -> bool:
     """True inside a run the runner marked lazy (the kernel's environment says so)."""
-    return os.environ.get(LAZY_ENV) == "1"
+    return os.environ.get(LAZY_ENV) == "1" and not getattr(_drawing, "on", False)
 
 
 def lazy_chart(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -237,6 +241,16 @@ def draw_outputs(nb: Any) -> int:
     that cannot be drawn becomes a text output saying why.
     """
     drawn = 0
+    _drawing.on = True
+    try:
+        drawn = _draw_outputs(nb)
+    finally:
+        _drawing.on = False
+    return drawn
+
+
+def _draw_outputs(nb: Any) -> int:
+    drawn = 0
     for cell in nb.get("cells", []):
         for output in cell.get("outputs", []):
             spec = output.get("data", {}).get(LAZY_MIME)
@@ -276,13 +290,13 @@ def defer(notebook_path: Path, nb: Any) -> None:
     with _lock:
         if not _pending:
             atexit.register(draw_pending)
-        _pending[Path(notebook_path)] = nb
+        _pending[Path(notebook_path).absolute()] = nb
 
 
 def ensure_drawn(notebook_path: Path, nb: Any) -> bool:
     """Draw `nb`'s stand-ins and rewrite its file (atomically); False when none were left."""
     with _lock:
-        _pending.pop(Path(notebook_path), None)
+        _pending.pop(Path(notebook_path).absolute(), None)
     if not has_lazy(nb):
         return False
     from nbcatalog.runfolder import write_notebook
@@ -293,11 +307,69 @@ def ensure_drawn(notebook_path: Path, nb: Any) -> bool:
     return True
 
 
+def draw_files(paths: list[str]) -> list[str]:
+    """Draw the stand-ins of the notebook files `paths`, each rewritten; those now whole.
+
+    Example:
+        >>> draw_files([])
+        []
+    """
+    import nbformat
+
+    from nbcatalog.runfolder import write_notebook
+
+    whole = []
+    for path in paths:
+        try:
+            nb = nbformat.read(path, as_version=4)
+            if draw_outputs(nb):
+                write_notebook(path, nb)
+        except Exception:  # that file keeps its stand-ins (still a readable notebook)
+            continue
+        whole.append(path)
+    return whole
+
+
+def _draw_in_pool(paths: list[Path]) -> set[Path]:
+    """Have a kernel of this process's pool draw `paths`: it has the chart modules loaded.
+
+    At exit the caller may never have imported matplotlib or Bokeh (seconds); the
+    pool's kernels have. Returns the files drawn; none when there is no live pool.
+    """
+    from nbcatalog import pool as pools
+
+    pool = pools._default_pool
+    if pool is None or pool._closed or pool.owner != os.getpid():
+        return set()
+    try:
+        kernel = pool.checkout(wait=10.0)
+    except Exception:
+        return set()
+    try:
+        code = (
+            "from nbcatalog.lazycharts import draw_files as _nbcatalog_draw\n"
+            f"_nbcatalog_drawn = _nbcatalog_draw({[str(p) for p in paths]!r})"
+        )
+        done = pools._evaluate(kernel, code, "_nbcatalog_drawn", timeout=300.0)
+    except Exception:
+        done = []
+    finally:
+        pool.release(kernel, None, wait=False)
+    return {Path(p) for p in done}
+
+
 def draw_pending() -> None:
     """Draw every notebook this process left with stand-ins (run at exit)."""
     with _lock:
         pending = list(_pending.items())
+    if not pending:
+        return
+    in_kernel = _draw_in_pool([path for path, _ in pending])
     for path, nb in pending:
+        if path in in_kernel:
+            with _lock:
+                _pending.pop(path, None)
+            continue
         try:
             ensure_drawn(path, nb)
         except Exception:  # at exit: the notebook keeps its stand-ins, still readable
