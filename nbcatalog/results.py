@@ -179,7 +179,7 @@ class Results:
         self._drawn = False
         self.parameters = parameters
         self.run_dir = run_dir
-        self.notebook_path = notebook_path
+        self._notebook_path = notebook_path
         self.report_path = report_path
         self.status = status
         self.duration = duration
@@ -196,10 +196,16 @@ class Results:
             self._drawn = True
             from nbcatalog.lazycharts import drawn_displays, ensure_drawn
 
-            if ensure_drawn(self.notebook_path, self._notebook):
+            if ensure_drawn(self._notebook_path, self._notebook):
                 drawn = drawn_displays(self._notebook)
                 self._displays.update({k: v for k, v in drawn.items() if k in self._displays})
         return self._notebook
+
+    @property
+    def notebook_path(self) -> Path:
+        """The saved notebook, its charts drawn (whoever asks for the file gets them)."""
+        self.notebook  # noqa: B018 - draws the charts the file still lacks
+        return self._notebook_path
 
     @property
     def displays(self) -> dict[str, dict[str, Any]]:
@@ -474,7 +480,7 @@ class Results:
             "status": self.status,
             "template": self.template,
             "run_dir": str(self.run_dir),
-            "notebook": str(self.notebook_path),
+            "notebook": str(self._notebook_path),  # named, not drawn (notebook_path draws)
             "report": str(self.report_path) if self.report_path else None,
             "duration": round(self.duration, 3),
             "parameters": json_safe(self.parameters),

@@ -87,7 +87,7 @@ def runs(tmp_path_factory):
     )
     lazy = nbcatalog.run("host_logons_summary", **common)
     # Read before anything draws it: what the run itself left on disk.
-    lazy_file = json.loads(lazy.notebook_path.read_text(encoding="utf-8"))
+    lazy_file = json.loads((lazy.run_dir / "notebook.ipynb").read_text(encoding="utf-8"))
     eager = nbcatalog.run("host_logons_summary", html=True, **common)
     return {"lazy": lazy, "lazy_file": lazy_file, "eager": eager, "lines": lines, "common": common}
 
@@ -131,6 +131,17 @@ def test_showing_the_results_draws_the_charts(runs):
     assert "image/png" in res.displays["timeline"]["data"]
 
 
+def test_asking_for_the_notebook_file_draws_it(runs):
+    res = nbcatalog.run("host_logons_summary", **runs["common"])
+    saved = res.run_dir / "notebook.ipynb"
+    summary = res.to_json_summary()  # what --json and run.json give: names the file only
+    assert summary["notebook"] == str(saved)
+    assert LAZY_MIME in saved.read_text(encoding="utf-8")
+    assert res.notebook_path == saved
+    text = saved.read_text(encoding="utf-8")
+    assert LAZY_MIME not in text and '"image/png"' in text
+
+
 def test_a_chart_drawn_late_is_the_chart_drawn_in_the_kernel(runs):
     lazy, eager = runs["lazy"], runs["eager"]
     for name in ("timeline", "logon_matrix_plot"):
@@ -165,8 +176,9 @@ def test_charts_are_drawn_into_the_notebook_when_the_process_exits(runs, tmp_pat
         f"data_source={common['data_source']!r}, output_dir={str(tmp_path / 'out')!r}, "
         f"start={WINDOW['start']!r}, end={WINDOW['end']!r}, silent=True, quiet=True"
         ")\n"
-        "print(res.notebook_path)\n"
-        "text = res.notebook_path.read_text()\n"
+        "path = res.run_dir / 'notebook.ipynb'\n"
+        "print(path)\n"
+        "text = path.read_text()\n"
         f"print({LAZY_MIME!r} in text)\n"
     )
     done = subprocess.run(
