@@ -25,12 +25,10 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
 import duckdb
-import psutil
 
 NOW = "2026-12-01T12:00:00Z"
 START = "2026-11-24T12:00:00Z"
