@@ -25,6 +25,20 @@ from nbcatalog.data.schema import TABLES, columns
 
 DB_ENV = "NBCATALOG_DB"
 
+# The order big tables are stored in: by the entity notebooklets look up, then time.
+# DuckDB keeps min/max per column per row group (zone maps), so a host's rows sorted
+# together are read from its own row groups instead of from every row group.
+CLUSTER_KEYS: dict[str, tuple[str, ...]] = {
+    "SecurityEvent": ("Computer", "TimeGenerated"),
+    "Event": ("Computer", "TimeGenerated"),
+    "Syslog": ("Computer", "TimeGenerated"),
+    "Heartbeat": ("Computer", "TimeGenerated"),
+    "AzureNetworkAnalytics_CL": ("Computer", "TimeGenerated"),
+    "SigninLogs": ("UserPrincipalName", "TimeGenerated"),
+    "OfficeActivity": ("UserId", "TimeGenerated"),
+    "AzureActivity": ("Caller", "TimeGenerated"),
+}
+
 
 def default_db_path() -> Path:
     """Where the store lives when nothing names it: `$NBCATALOG_DB`, else the user data dir."""
@@ -132,6 +146,39 @@ class Store:
         finally:
             self.con.unregister("_nbcatalog_incoming")
         return len(aligned)
+
+    def copy_sorted(self, other: str | os.PathLike) -> dict[str, int]:
+        """Copy every table of the store file `other` into this one, big tables sorted.
+
+        Tables in CLUSTER_KEYS are inserted `ORDER BY entity, time`, so look-ups of
+        one host or user read only its row groups; others keep their order. Copying
+        into a fresh file (rather than sorting in place) leaves no freed pages
+        behind, so the file is no larger than an unsorted one. Returns rows per table.
+
+        Example:
+            >>> with Store.open("/tmp/sorted.duckdb") as store:        # doctest: +SKIP
+            ...     store.copy_sorted("/tmp/unsorted.duckdb")["SecurityEvent"]
+            102895
+        """
+        done = {}
+        # The path is bound by DuckDB's own quoting rules: a literal, not SQL text.
+        path = str(Path(other)).replace("'", "''")
+        self.con.execute(f"ATTACH '{path}' AS _nbcatalog_src (READ_ONLY)")
+        try:
+            with self.transaction() as con:
+                for table in TABLES:
+                    keys = CLUSTER_KEYS.get(table)
+                    order = (
+                        " ORDER BY " + ", ".join(f'"{k}" NULLS LAST' for k in keys) if keys else ""
+                    )
+                    # Names come from the schema module, never from data.
+                    con.execute(
+                        f'INSERT INTO "{table}" SELECT * FROM _nbcatalog_src."{table}"{order}'  # noqa: S608
+                    )
+                    done[table] = con.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0]  # noqa: S608
+        finally:
+            self.con.execute("DETACH _nbcatalog_src")
+        return done
 
     def table_stats(self) -> dict[str, TableStats]:
         """Row count and first/last TimeGenerated of every table.

@@ -350,26 +350,38 @@ def command_iocs(commands: pd.DataFrame) -> pd.DataFrame:
     if commands is None or commands.empty:
         return pd.DataFrame(columns=IOC_COLUMNS)
     texts = commands["CommandLine"].reset_index(drop=True)
-    found = extract_iocs(texts, types=["url", "dns", "ipv4", "ipv6", "hash"])
+    # Extract once per distinct command line (a busy host repeats the same lines
+    # thousands of times), then map the indicators back to every row naming them.
+    codes, distinct = pd.factorize(texts, use_na_sentinel=False)
+    distinct = pd.Series(distinct, dtype=object)
+    found = extract_iocs(distinct, types=["url", "dns", "ipv4", "ipv6", "hash"])
     if found.empty:
         return pd.DataFrame(columns=IOC_COLUMNS)
-    plain = extract_iocs(texts, types=["url", "dns", "ipv4", "ipv6", "hash"], decode=False)
+    plain = extract_iocs(distinct, types=["url", "dns", "ipv4", "ipv6", "hash"], decode=False)
     seen_plainly = set(zip(plain["Ioc"], plain["SourceIndex"], strict=True))
-    times = pd.to_datetime(commands["TimeGenerated"], utc=True).reset_index(drop=True)
     found = found.assign(
         Decoded=[
             (i, s) not in seen_plainly
             for i, s in zip(found["Ioc"], found["SourceIndex"], strict=True)
-        ],
-        t=times.iloc[found["SourceIndex"]].to_numpy(),
-        CommandLine=texts.iloc[found["SourceIndex"]].to_numpy(),
+        ]
     )
+    rows = pd.DataFrame(
+        {
+            "SourceIndex": codes,
+            "Row": range(len(texts)),
+            "t": pd.to_datetime(commands["TimeGenerated"], utc=True).to_numpy(),
+            "CommandLine": texts.to_numpy(),
+        }
+    )
+    found = found[["Ioc", "IocType", "SourceIndex", "Decoded"]].merge(rows, on="SourceIndex")
+    # The order extracting row by row gave: by row, then by place in the line.
+    found = found.sort_values("Row", kind="stable")
     table = (
         found.sort_values("t", kind="stable")
         .groupby(["Ioc", "IocType"], sort=False)
         .agg(
             Decoded=("Decoded", "all"),
-            Commands=("SourceIndex", "nunique"),
+            Commands=("Row", "nunique"),
             FirstSeen=("t", "min"),
             CommandLine=("CommandLine", "first"),
         )

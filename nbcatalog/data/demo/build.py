@@ -180,17 +180,24 @@ def build_demo(
     _remove_abandoned_builds(target)
     tmp = target.with_name(f".{target.name}.building-{os.getpid()}")
     try:
-        with Store.open(tmp) as store:
-            store.con.execute("SET enable_progress_bar = false")  # keep the CLI output clean
-            # Bounded memory however large the scale (the build needs little cache).
-            store.con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
-            _write(store, _frames(seed, window, scale))
-            store.con.execute("CHECKPOINT")
+        # Rows are generated in no useful order: write them to a staging file, then
+        # copy them into the store sorted by entity and time (zone maps prune by host).
+        stage = tmp.with_name(tmp.name + ".stage")
+        for path in (stage, tmp):
+            with Store.open(path) as store:
+                store.con.execute("SET enable_progress_bar = false")  # keep the CLI output clean
+                # Bounded memory however large the scale (the build needs little cache).
+                store.con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
+                if path == stage:
+                    _write(store, _frames(seed, window, scale))
+                else:
+                    store.copy_sorted(stage)
+                store.con.execute("CHECKPOINT")
         # A stale write-ahead log next to the target would be replayed into the new file.
         target.with_name(target.name + ".wal").unlink(missing_ok=True)
         os.replace(tmp, target)
     finally:
-        for suffix in ("", ".wal", ".tmp"):
+        for suffix in ("", ".wal", ".tmp", ".stage", ".stage.wal", ".stage.tmp"):
             _remove(tmp.with_name(tmp.name + suffix))
     with Store.open(target, read_only=True) as store:
         counts = {name: s.rows for name, s in store.table_stats().items()}
