@@ -47,14 +47,16 @@ NOTEBOOKLETS: dict[str, tuple[str, str, str]] = {
     "network_flow_summary": (
         "host",
         "WKSTN-042",
-        'SELECT Computer, count(*) AS n FROM "AzureNetworkAnalytics_CL" '
+        "SELECT split_part(VM_s, '/', -1), count(*) AS n FROM \"AzureNetworkAnalytics_CL\" "
+        "WHERE VM_s <> '' "
         "GROUP BY 1 ORDER BY n DESC LIMIT 1",
     ),
     "account_summary": (
         "account",
         "bob",
         'SELECT TargetUserName, count(*) AS n FROM "SecurityEvent" '
-        "WHERE EventID IN (4624, 4625) AND TargetUserName <> '' GROUP BY 1 "
+        "WHERE EventID IN (4624, 4625) AND TargetUserName NOT IN ('', 'SYSTEM', 'ANONYMOUS LOGON') "
+        "AND NOT ends_with(TargetUserName, '$') GROUP BY 1 "
         "ORDER BY n DESC LIMIT 1",
     ),
     "ip_summary": (

@@ -33,7 +33,7 @@ CLUSTER_KEYS: dict[str, tuple[str, ...]] = {
     "Event": ("Computer", "TimeGenerated"),
     "Syslog": ("Computer", "TimeGenerated"),
     "Heartbeat": ("Computer", "TimeGenerated"),
-    "AzureNetworkAnalytics_CL": ("Computer", "TimeGenerated"),
+    "AzureNetworkAnalytics_CL": ("VM_s", "TimeGenerated"),
     "SigninLogs": ("UserPrincipalName", "TimeGenerated"),
     "OfficeActivity": ("UserId", "TimeGenerated"),
     "AzureActivity": ("Caller", "TimeGenerated"),
