@@ -151,3 +151,37 @@ def test_host_lookups_bind_hostile_names(inv: Investigation, demo_db: Path, host
     assert result.data.empty
     with Store.open(demo_db, read_only=True) as store:
         assert store.table_stats()["SecurityEvent"].rows > 0
+
+
+# WindowsSecurity.notable_events before issue 14: a CTE of every column of the host's rows.
+_OLD_NOTABLE_EVENTS = """
+WITH host_events AS (
+  SELECT * FROM "SecurityEvent"
+  WHERE TimeGenerated >= $start AND TimeGenerated <= $end AND kql_has(Computer, $host_name)
+),
+rare_events AS (
+  SELECT EventID FROM host_events WHERE AccountType IS DISTINCT FROM 'Machine'
+  GROUP BY EventID HAVING count(DISTINCT coalesce(Account, '')) = 1 AND count(*) < 100
+)
+SELECT Activity, Account, * EXCLUDE (Activity, Account) FROM host_events
+WHERE (EventID IN (1102, 4657)
+       OR (EventID IN (SELECT EventID FROM rare_events)
+           AND EventID NOT IN (4625, 4624, 4688, 4720, 4725, 4727, 4728, 4731,
+                               4732, 4740, 4754, 4756, 4767, 4702)))
+  AND coalesce(Account, '') <> ''
+ORDER BY TimeGenerated
+"""
+
+
+@pytest.mark.parametrize("host", ["WKSTN-042", "wkstn-042", "DC01", "WIN-FS01", "x' OR '1'='1"])
+def test_notable_events_query_matches_the_old_one(inv: Investigation, host: str) -> None:
+    got = inv.source.query(
+        "WindowsSecurity.notable_events", host_name=host, start=inv.start, end=inv.end
+    )
+    want = inv.source.sql(
+        _OLD_NOTABLE_EVENTS,
+        {"host_name": host, "start": inv.start.to_pydatetime(), "end": inv.end.to_pydatetime()},
+    )
+    pd.testing.assert_frame_equal(got, want)
+    if host.lower() == "wkstn-042":
+        assert not got.empty  # the planted host has notable events: the check compares rows

@@ -26,7 +26,7 @@ from defusedxml.common import DefusedXmlException
 
 from nbcatalog.nblib.entities import host_matches
 from nbcatalog.nblib.findings import Finding
-from nbcatalog.nblib.processes import linux_commands, suspicious_reasons
+from nbcatalog.nblib.processes import linux_commands, reasons_per_row, suspicious_reasons
 from nbcatalog.nblib.winevents import ACCOUNT_COLUMNS, account_events, parse_event_data
 
 TASK_COLUMNS = [
@@ -75,7 +75,10 @@ def _on_host(frame: pd.DataFrame, host: str) -> pd.DataFrame:
     """Rows whose Computer is `host` (queries match `has`, which is looser)."""
     if frame.empty or "Computer" not in frame.columns:
         return frame
-    return frame[[host_matches(host, str(c)) for c in frame["Computer"]]]
+    # One match per distinct name: the rows of a host repeat a handful of names.
+    names = frame["Computer"].astype(str)
+    matching = {n for n in names.unique() if host_matches(host, n)}
+    return frame[names.isin(matching)]
 
 
 def account_changes(inv: Any, host: str | None) -> Finding:
@@ -255,8 +258,7 @@ def suspicious_trees(processes: pd.DataFrame, top: int = MAX_TREES) -> Finding:
         finding.note("info", "no Windows process creations (4688) to build trees from")
         return finding
     frame = processes.assign(LogonId=session_ids(processes))
-    reasons = frame["CommandLine"].map(lambda c: ", ".join(suspicious_reasons(c)))
-    frame = frame.assign(Reasons=reasons)
+    frame = frame.assign(Reasons=reasons_per_row(frame["CommandLine"]).map(", ".join))
     counts = frame[frame["Reasons"] != ""].groupby("LogonId").size()
     if counts.empty:
         finding.note("info", f"none of {len(frame)} process command lines matched a rule")
@@ -266,7 +268,7 @@ def suspicious_trees(processes: pd.DataFrame, top: int = MAX_TREES) -> Finding:
     for logon_id in wanted:
         session = frame[frame["LogonId"] == logon_id]
         tree = process_tree(session)
-        tree["Reasons"] = tree["CommandLine"].map(lambda c: ", ".join(suspicious_reasons(c)))
+        tree["Reasons"] = reasons_per_row(tree["CommandLine"]).map(", ".join)
         tree["Account"] = ", ".join(sorted({str(a) for a in session.get("Account", []) if a}))
         tree["LogonId"] = logon_id
         trees.append(tree)

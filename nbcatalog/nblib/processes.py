@@ -79,6 +79,21 @@ def suspicious_reasons(command_line: Any) -> list[str]:
     return [reason for reason, rx in RULES if rx.search(command_line)]
 
 
+def reasons_per_row(command_lines: pd.Series) -> pd.Series:
+    """`suspicious_reasons` of each row, the rules run once per distinct command line.
+
+    A busy host repeats the same few thousand commands, so the cost follows the
+    distinct lines, not the rows.
+
+    Example:
+        >>> reasons_per_row(pd.Series(["ls", "bash -i", "ls"])).map(bool).tolist()
+        [False, True, False]
+    """
+    codes, distinct = pd.factorize(command_lines, use_na_sentinel=False)
+    per_line = [suspicious_reasons(line) for line in distinct]
+    return pd.Series([per_line[c] for c in codes], index=command_lines.index, dtype=object)
+
+
 def notable_processes(inv: Any, host: str | None, os_family: str | None = None) -> Finding:
     """Commands run on `host` whose command lines match a rule, with the reasons.
 
@@ -113,11 +128,7 @@ def notable_processes(inv: Any, host: str | None, os_family: str | None = None) 
         finding.data = pd.DataFrame(columns=SHOWN_COLUMNS)
         return finding
     total = len(data)
-    # Rules run once per distinct command line: a busy host repeats the same few
-    # thousand commands, so the cost follows the distinct lines, not the rows.
-    codes, distinct = pd.factorize(data["CommandLine"], use_na_sentinel=False)
-    per_line = [suspicious_reasons(line) for line in distinct]
-    reasons = pd.Series([per_line[c] for c in codes], index=data.index, dtype=object)
+    reasons = reasons_per_row(data["CommandLine"])
     data = data.assign(Reasons=reasons.map(", ".join))[reasons.map(bool)]
     data = data.assign(DecodedCommand=data["CommandLine"].map(decoded_command))
     if "TimeGenerated" in data.columns:
