@@ -123,6 +123,26 @@ class Verdicts:
         }
         self._items.append(check_finding(item, f"finding {len(self._items)} ({title!r:.60})"))
 
+    def extend(self, findings: Any) -> None:
+        """Add findings already in the scrap's shape (dicts), each checked as by `add`.
+
+        Example:
+            >>> v = Verdicts()
+            >>> v.extend([{"severity": "high", "title": "beacon", "section": "beacons"}])
+            >>> len(v)
+            1
+        """
+        for item in findings or []:
+            self.add(
+                item["severity"],
+                item["title"],
+                section=item["section"],
+                result=item.get("result"),
+                count=item.get("count"),
+                text=item.get("text", ""),
+                key=item.get("key"),
+            )
+
     def evidence(
         self,
         severity: str,
