@@ -21,7 +21,7 @@ import pytest
 from test_query_columns import MSTICPY  # msticpy's Sentinel queries, read from its YAML
 
 from nbcatalog.data import connect
-from nbcatalog.data.kql import kql_escape
+from nbcatalog.data.kql import kql_escape, placeholder_contexts
 from nbcatalog.data.querylib import load_library
 from nbcatalog.data.store import Store
 from nbcatalog.errors import DataSourceError
@@ -206,6 +206,14 @@ def test_msticpy_kql_keeps_hostile_values_inside_literals(sentinel, name, param)
         args = {k: v for k, v in args.items() if k in source.params}
         return sentinel.render_query(name, **args)
 
+    if query.parameters[param].type == "str" and "bare" in placeholder_contexts(
+        source.query, param
+    ):
+        # A column-name pick pasted into the KQL text: callers may not set it at all.
+        for value in ("harmless", *HOSTILE):
+            with pytest.raises(DataSourceError, match="pasted into the query as KQL text"):
+                render(value)
+        return
     benign_code, _ = split_kql(render("harmless"))
     for value in HOSTILE:
         code, literals = split_kql(render(value))

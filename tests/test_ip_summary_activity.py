@@ -72,6 +72,8 @@ def test_a_store_without_the_table_says_so(tmp_path: Path):
 
     db = tmp_path / "s.duckdb"
     Store.open(db).close()
+    with duckdb.connect(str(db)) as con:  # a store built before the table was added
+        con.execute('DROP TABLE "CommonSecurityLog"')
     inv = _inv(connect(f"duckdb:{db}"))
     found = ipactivity.security_log_for_ip(inv, IP)
     assert found.empty and found.missing
@@ -91,12 +93,9 @@ def test_the_store_search_binds_the_address(tmp_path: Path):
     db = tmp_path / "s.duckdb"
     Store.open(db).close()
     with duckdb.connect(str(db)) as con:
-        con.execute(
-            'CREATE TABLE IF NOT EXISTS "CommonSecurityLog" (TimeGenerated TIMESTAMPTZ, '
-            "DeviceVendor VARCHAR, SourceIP VARCHAR, DestinationIP VARCHAR)"
-        )
         con.executemany(
-            'INSERT INTO "CommonSecurityLog" VALUES (?, ?, ?, ?)',
+            'INSERT INTO "CommonSecurityLog" (TimeGenerated, DeviceVendor, SourceIP, '
+            "DestinationIP) VALUES (?, ?, ?, ?)",
             [
                 (START, "Fortinet", IP, "10.0.0.5"),
                 (START, "Fortinet", f"{IP}' OR '1'='1", "10.0.0.6"),

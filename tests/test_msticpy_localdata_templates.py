@@ -29,6 +29,7 @@ ARGS = {
     "win_host_events": ["--host", "WKSTN-042"],
     "logon_session_rarity": ["--host", "WKSTN-042"],
     "network_flow_summary": ["--host", "WKSTN-042"],
+    "host_network_summary": ["--host", "LNX-WEB01"],
     "account_summary": ["--account", "bob"],
     "ip_summary": ["--ip", "203.0.113.77"],
     "url_summary": ["--url", "http://malicious.example/payload.ps1"],

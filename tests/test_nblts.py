@@ -135,7 +135,11 @@ def test_browser_lists_filters_and_shows_help():
     assert f"user: {FIXTURES}" in label
 
 
-def test_browser_without_ipython_says_to_copy():
+def test_browser_without_ipython_says_to_copy(monkeypatch):
+    import IPython
+
+    # Another test of the session may have left an InteractiveShell instance behind.
+    monkeypatch.setattr(IPython, "get_ipython", lambda: None)
     browser = nbcatalog.browse("flows")
     browser.insert_button.click()
     assert "Copy the example" in browser.status.value

@@ -477,12 +477,29 @@ def filter_local_rows(frame: pd.DataFrame, params: Mapping[str, Any]) -> pd.Data
         if param == "host_name":  # a bare name also finds its FQDN
             match = match | text.str.startswith(wanted + ".")
         keep &= match.fillna(False).astype(bool)
-    if "TimeGenerated" in frame.columns:
-        for bound, keep_side in (("start", "ge"), ("end", "le")):
-            if params.get(bound) is not None:
-                limit = to_utc_timestamp(params[bound])
-                keep &= getattr(frame["TimeGenerated"], keep_side)(limit).fillna(False)
+    # Flow records are selected by when the flow ran, as the store's query does (their
+    # TimeGenerated is the later ingestion time); other rows by TimeGenerated.
+    for bound, keep_side, flow_column in (
+        ("start", "ge", "FlowStartTime"),
+        ("end", "le", "FlowEndTime"),
+    ):
+        times = _row_times(frame, flow_column)
+        if times is not None and params.get(bound) is not None:
+            limit = to_utc_timestamp(params[bound])
+            keep &= getattr(times, keep_side)(limit).fillna(False)
     return frame[keep].reset_index(drop=True)
+
+
+def _row_times(frame: pd.DataFrame, flow_column: str) -> pd.Series | None:
+    """`flow_column` (or its ``_t`` form) where set, else TimeGenerated; None: neither."""
+    generated = (
+        pd.to_datetime(frame["TimeGenerated"], utc=True) if "TimeGenerated" in frame else None
+    )
+    for column in (flow_column, f"{flow_column}_t"):
+        if column in frame.columns:
+            flow = pd.to_datetime(frame[column], utc=True)
+            return flow if generated is None else flow.fillna(generated)
+    return generated
 
 
 def _caller_parameter(template: str, name: str, ptype: str) -> bool:

@@ -363,7 +363,7 @@ def beacon_findings(
         ...     "Score": [0.98]})
         >>> f = beacon_findings(b, subject="LNX-WEB01")[0]
         >>> f["severity"], f["count"], f["title"]
-        ('high', 40, 'LNX-WEB01 (10.0.0.5) contacted 192.0.2.66:4444 every 10 min, 40 times')
+        ('high', 1, 'LNX-WEB01 (10.0.0.5) contacted 192.0.2.66:4444 every 10 min, 40 times')
     """
     found: list[dict[str, Any]] = []
     if beacons is None or beacons.empty:
@@ -390,7 +390,7 @@ def beacon_findings(
                 ),
                 "section": section,
                 "result": result,
-                "count": int(row.Contacts),
+                "count": 1,  # evidence rows: the channel's one row in `result`
                 "key": channel_key(row.RemoteIP, row.RemotePort),
             }
         )

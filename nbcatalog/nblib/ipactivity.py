@@ -193,12 +193,11 @@ def activity_summary(azure: pd.DataFrame, office: pd.DataFrame) -> pd.DataFrame:
 def security_log_for_ip(inv: Any, ip: str) -> Finding:
     """Firewall, proxy and IDS events (CommonSecurityLog, CEF) from or to `ip`.
 
-    Runs msticpy's ``Network.ip_network_connections_csl`` (a workspace, or a store
-    whose query library has it), else the same search as bound SQL on the embedded
-    store. Rows gain ``Direction``: ``from`` when the address is the source, ``to``
-    when it is the destination. A source without the table gets a ``missing`` note.
-    msticpy's query keeps its default vendor list (Palo Alto, Fortinet, Cisco, Check
-    Point); the store's search keeps every vendor.
+    On the embedded store a bound SQL search; on msticpy sources msticpy's
+    ``Network.ip_network_connections_csl``. Rows gain ``Direction``: ``from`` when
+    the address is the source, ``to`` when it is the destination. A source without
+    the table gets a ``missing`` note. msticpy's query keeps its default vendor list
+    (Palo Alto, Fortinet, Cisco, Check Point); the store's search keeps every vendor.
 
     Example:
         security_log_for_ip(inv, "192.0.2.66")
@@ -210,10 +209,11 @@ def security_log_for_ip(inv: Any, ip: str) -> Finding:
         found = Finding(title, pd.DataFrame(columns=SECURITY_LOG_COLUMNS))
         found.note("missing", f"no {SECURITY_LOG} table in this data source")
         return found
-    found = inv.query(SECURITY_LOG_QUERY, title=title, ip_address=ip)
-    unknown = found.missing and any(SECURITY_LOG_QUERY in n.text for n in found.notes)
-    if unknown and callable(getattr(inv.source, "sql", None)):
+    if callable(getattr(inv.source, "sql", None)):
+        # The embedded store: every vendor, where the library query keeps msticpy's four.
         found = _security_log_sql(inv, ip, title)
+    else:
+        found = inv.query(SECURITY_LOG_QUERY, title=title, ip_address=ip)
     if found.empty:
         found.data = pd.DataFrame(columns=SECURITY_LOG_COLUMNS)
         found.columns = SECURITY_LOG_COLUMNS

@@ -78,7 +78,7 @@ def ti_findings(
                 f"{text_of(getattr(row, 'Directions', ''))}.",
                 "section": section,
                 "result": result,
-                "count": flows,
+                "count": 1,  # evidence rows: the address's one row in `result`
                 "key": f"ti:{row.RemoteIP}",
             }
         )
@@ -171,7 +171,7 @@ def flood_findings(
                 "to a logon port are a brute force or a password spray.",
                 "section": section,
                 "result": result,
-                "count": int(row.Flows),
+                "count": 1,  # evidence rows: this row of `result`
                 "key": f"bruteforce:{row.RemoteIP}:{int(row.DestPort)}",
             }
         )
@@ -215,7 +215,7 @@ def uncommon_port_findings(
                 f"({', '.join(map(str, sorted(COMMON_OUTBOUND_PORTS)))}).",
                 "section": section,
                 "result": result,
-                "count": int(row.Flows),
+                "count": 1,  # evidence rows: this row of `result`
                 "key": f"port:{row.RemoteIP}:{int(row.Port)}",
             }
         )
