@@ -494,6 +494,41 @@ def _caller_parameter(template: str, name: str, ptype: str) -> bool:
     )
 
 
+# msticpyconfig.yaml keys that may hold LocalData's folders: msticpy's documented
+# ``DataProviders: LocalData: data_paths`` and the top-level ``LocalData: data_paths``.
+_LOCALDATA_PATH_KEYS = ("DataProviders.LocalData.data_paths", "LocalData.data_paths")
+
+
+def localdata_paths() -> list[str] | None:
+    """LocalData's folders as msticpyconfig.yaml gives them, under either key; None if unset.
+
+    msticpy 3.0.2's LocalData driver only reads ``LocalData.data_paths`` when
+    ``DataProviders.LocalData`` exists, so a config holding one of the two forms
+    silently read the working directory instead (a notebooklet then said no_data).
+    The folders found here are passed to the driver explicitly. ``~`` is expanded;
+    a relative folder stays relative to the working directory, as msticpy reads it.
+
+    Example:
+        >>> # msticpyconfig.yaml:  LocalData: {data_paths: [~/ld]}
+        >>> localdata_paths()                                            # doctest: +SKIP
+        ['/home/me/ld']
+    """
+    from msticpy.common.pkg_config import get_config
+
+    for key in _LOCALDATA_PATH_KEYS:
+        try:
+            value = get_config(key, None)
+        except Exception:  # a config msticpy cannot read: nothing set
+            value = None
+        if isinstance(value, str):  # one folder written as a string, not a list
+            value = [value]
+        if isinstance(value, list | tuple):
+            paths = [os.path.expanduser(str(v).strip()) for v in value if str(v).strip()]
+            if paths:
+                return paths
+    return None
+
+
 class MsticpySource(DataSource):
     """msticpy's QueryProvider for a data environment (`MSSentinel`, `LocalData`, ...).
 
@@ -511,6 +546,10 @@ class MsticpySource(DataSource):
             from msticpy.data import QueryProvider
         except ImportError as exc:  # msticpy is a dependency, but may be broken
             raise DataSourceError(f"msticpy cannot be imported: {exc}") from exc
+        if environment.casefold() == "localdata" and "data_paths" not in provider_kwargs:
+            paths = localdata_paths()
+            if paths:  # else msticpy's own default, the working directory
+                provider_kwargs["data_paths"] = paths
         try:
             self.provider = QueryProvider(environment, **provider_kwargs)
         except Exception as exc:  # msticpy raises several types for a bad name
