@@ -411,3 +411,40 @@ def test_host_network_summary_pick_ip_runs_from_a_shell(hostnet_run, tmp_path):
     assert (summary["template"], summary["status"]) == ("ip_summary", "ok")
     assert summary["parameters"]["ip"] == C2
     assert summary["parameters"]["data_source"] == res.parameters["data_source"]
+
+
+# Every function drill-down of each run, from a shell, on that run's own rows.
+FUNCTIONS = [
+    (which, name)
+    for which, names in {
+        "ip": ["browse_alerts", "browse_ti_results", "display_alert_timeline"],
+        "url": ["browse_alerts", "display_alert_timeline"],
+        "alerts": ["browse_alerts", "browse_ti_results", "display_alert_timeline"],
+    }.items()
+    for name in names
+]
+
+
+@pytest.mark.parametrize(("which", "name"), FUNCTIONS)
+def test_every_function_drilldown_runs_from_a_shell(runs, which, name, tmp_path):
+    from nbcatalog.drilldowns import specs_for
+
+    res = runs[which]
+    frame = res[specs_for(res)[name].result]
+    assert len(frame) > 0, f"{which}: no rows for {name} on the demo estate"
+    if name == "browse_alerts":
+        chosen = str(frame.sort_values("TimeGenerated")["SystemAlertId"].iloc[0])  # the oldest
+        result, out = _drill(res.run_dir, name, "--param", f"alert={chosen}")
+        assert result.exit_code == 0, out
+        assert chosen in out and "== Entities" in out
+    elif name == "browse_ti_results":
+        chosen = str(frame["Ioc"].iloc[-1])
+        result, out = _drill(res.run_dir, name, "--param", f"indicator={chosen}", "--json")
+        assert result.exit_code == 0, out
+        rows = json.loads(result.output)[0]["rows"]
+        assert {r["Provider"] for r in rows} == set(frame.loc[frame["Ioc"] == chosen, "Provider"])
+    else:
+        page = tmp_path / "timeline.html"
+        result, out = _drill(res.run_dir, name, "--param", f"output={page}")
+        assert result.exit_code == 0, out
+        assert f"{len(frame)} alert(s)" in out and page.stat().st_size > 100_000
