@@ -477,12 +477,32 @@ def filter_local_rows(frame: pd.DataFrame, params: Mapping[str, Any]) -> pd.Data
         if param == "host_name":  # a bare name also finds its FQDN
             match = match | text.str.startswith(wanted + ".")
         keep &= match.fillna(False).astype(bool)
-    if "TimeGenerated" in frame.columns:
-        for bound, keep_side in (("start", "ge"), ("end", "le")):
-            if params.get(bound) is not None:
-                limit = to_utc_timestamp(params[bound])
-                keep &= getattr(frame["TimeGenerated"], keep_side)(limit).fillna(False)
+    for bound, keep_side in (("start", "ge"), ("end", "le")):
+        moment = _local_time_column(frame, bound)
+        if moment is not None and params.get(bound) is not None:
+            limit = to_utc_timestamp(params[bound])
+            keep &= getattr(moment, keep_side)(limit).fillna(False)
     return frame[keep].reset_index(drop=True)
+
+
+# A time bound -> the column it applies to, as the queries apply it: flow records by
+# when the flow started and ended (msticpy's Sentinel flow queries and the store's
+# azure_flows), other rows by TimeGenerated.
+_LOCAL_TIME_COLUMNS = {"start": "FlowStartTime", "end": "FlowEndTime"}
+
+
+def _local_time_column(frame: pd.DataFrame, bound: str) -> pd.Series | None:
+    """The times `bound` limits in `frame` (UTC), TimeGenerated where a flow time is empty."""
+    generated = (
+        pd.to_datetime(frame["TimeGenerated"], utc=True, errors="coerce")
+        if "TimeGenerated" in frame.columns
+        else None
+    )
+    flow = _LOCAL_TIME_COLUMNS[bound]
+    if flow not in frame.columns:
+        return generated
+    times = pd.to_datetime(frame[flow], utc=True, errors="coerce")
+    return times if generated is None else times.fillna(generated)
 
 
 def _caller_parameter(template: str, name: str, ptype: str) -> bool:
