@@ -126,3 +126,39 @@ def test_cli_host_network_summary_reads_localdata_from_a_config_in_the_working_d
     assert summary["results"]["connections"]["rows"] > 0
     keys = {f["key"]: f for f in summary["findings"]}
     assert keys[f"beacon:{C2}:{C2_PORT}"]["severity"] == "high"
+
+
+def test_a_folder_without_data_files_is_refused_naming_where_it_looked(msticpy_config, tmp_path):
+    from nbcatalog.errors import DataSourceError
+
+    empty = tmp_path / "no-pickles"
+    empty.mkdir()
+    (empty / "notes.txt").write_text("not data", encoding="utf-8")
+    msticpy_config(FORMS["documented"].format(path=json.dumps(str(empty))))
+    with warnings.catch_warnings(), pytest.raises(DataSourceError) as caught:
+        warnings.simplefilter("ignore")
+        MsticpySource("LocalData")
+    message = str(caught.value)
+    assert str(empty) in message and "DataProviders: LocalData: data_paths" in message
+
+
+@pytest.mark.slow
+def test_cli_run_without_any_localdata_config_fails_saying_why(tmp_path):
+    """No config and no pickles where it runs: a failed run naming the fix, not a no_data
+    run blaming absent tables."""
+    work = tmp_path / "work"
+    work.mkdir()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("NBCATALOG", "MSTICPY"))}
+    env["HOME"] = str(tmp_path / "home")
+    done = subprocess.run(
+        [str(NBCATALOG), "run", "host-network-summary", "--host", "LNX-WEB01"]
+        + ["--source", "msticpy:LocalData", "--output", str(tmp_path / "out")],
+        env=env,
+        cwd=work,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 1, (done.stdout[-1000:], done.stderr[-2000:])
+    assert f"found no data files (*.pkl, *.csv) in {work}" in done.stderr
+    assert "no_data" not in done.stdout

@@ -578,6 +578,22 @@ class MsticpySource(DataSource):
                 f"msticpy cannot open data environment {environment!r}: {exc}. "
                 f"msticpy's environments: {known}"
             ) from exc
+        if self.whole_files:
+            self._check_local_files()
+
+    def _check_local_files(self) -> None:
+        """Refuse a LocalData source with no data file: every notebooklet would say no_data
+        with every table absent, when the cause is where LocalData looked."""
+        driver = getattr(self.provider, "_query_provider", None)
+        files = getattr(driver, "data_files", None)
+        if not isinstance(files, dict) or files:
+            return  # a driver that does not say, or one with files
+        paths = [str(Path(p).resolve()) for p in getattr(driver, "_paths", None) or ["."]]
+        raise DataSourceError(
+            f"msticpy LocalData found no data files (*.pkl, *.csv) in {', '.join(paths)}; "
+            "name the folder holding them in msticpyconfig.yaml (DataProviders: LocalData: "
+            "data_paths: [FOLDER]); `nbcatalog data localdata FOLDER` writes the store there"
+        )
 
     @property
     def whole_files(self) -> bool:
