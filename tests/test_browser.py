@@ -36,6 +36,16 @@ PLANTED = '<script>alert("nbcatalog")</script>'
 # notebooklet gets a job named after it, run with its metadata's example parameters.
 NAMED_JOBS = {"host_summary": "jump-host", "account_summary": "bob-daily"}
 BIG_TABLE_ROWS = 600  # fixture_big_table's default: longer than any page size
+# Findings of the planted incidents each report's verdict must show (key prefix -> words of
+# its title): the beacon (planted_network.py) on LNX-WEB01, the encoded PowerShell decoded
+# on WKSTN-042 (planted_windows.py), the RDP brute force on WKSTN-042.
+PLANTED_FINDINGS = {
+    "network_flow_summary": {"beacon:192.0.2.66:4444": ["192.0.2.66:4444", "every 10 min"]},
+    "host_network_summary": {"beacon:192.0.2.66:4444": ["192.0.2.66:4444", "every 10 min"]},
+    "host_summary": {
+        "encoded_powershell:WKSTN-042:": ["Encoded PowerShell", "decoded, it runs: IEX"]
+    },
+}
 # Notebooklets that show process command lines: the planted one must be on the page.
 SHOW_COMMAND_LINES = ("host_summary", "logon_session_rarity")
 
@@ -293,6 +303,18 @@ def _hover_until_tooltip(page, chart) -> list[str]:
     return []
 
 
+def test_every_template_file_shipped_gets_a_report_checked():
+    """A template the catalogue failed to load would drop out of the checks silently."""
+    import nbcatalog.templates
+
+    shipped = Path(nbcatalog.templates.__file__).parent
+    names = {
+        nbformat.read(p, as_version=4).metadata["nbcatalog"]["name"]
+        for p in shipped.glob("*/*.ipynb")
+    }
+    assert names == set(NOTEBOOKLETS) and "host_network_summary" in names
+
+
 @pytest.mark.parametrize("name", NOTEBOOKLETS)
 def test_report_renders_offline_with_log_text_escaped(browser, output, name):
     from nbcatalog.catalog import get_template
@@ -303,13 +325,17 @@ def test_report_renders_offline_with_log_text_escaped(browser, output, name):
         visit.assert_clean()
         page = visit.page
         visit.assert_verdict_first_and_contents_work()
-        # The verdict lists the run's findings (network_flow_summary's beacons: later).
-        findings = json.loads((report.parent / "run.json").read_text()).get("findings")
-        if name != "network_flow_summary" or findings is not None:
-            assert findings, f"{name} recorded no findings on the demo estate"
-            listed = page.locator("#verdict ol.nbc-top-findings > li")
-            assert listed.count() == min(5, len(findings))
-            assert findings[0]["title"] in listed.first.inner_text()
+        # The verdict lists the run's findings, the planted incidents among them.
+        findings = json.loads((report.parent / "run.json").read_text())["findings"]
+        assert findings, f"{name} recorded no findings on the demo estate"
+        listed = page.locator("#verdict ol.nbc-top-findings > li")
+        assert listed.count() == min(5, len(findings))
+        assert findings[0]["title"] in listed.first.inner_text()
+        for key_start, words in PLANTED_FINDINGS.get(name, {}).items():
+            found = [f for f in findings if f["key"].startswith(key_start)]
+            assert found, f"{name}: no {key_start} finding in {[f['key'] for f in findings]}"
+            shown = page.locator("#verdict").inner_text()
+            assert found[0]["title"] in shown and all(w in shown for w in words)
         for section in get_template(name).sections:
             heading = page.get_by_role("heading", name=section.title, exact=True).first
             heading.scroll_into_view_if_needed()

@@ -298,3 +298,153 @@ def test_the_browsed_text_carries_no_terminal_controls():
 
     text = str(browse_alerts(Run(), alert=0))
     assert "\x1b" not in text and "\x07" not in text and "\\x1b" in text
+
+
+# ------------------------------------------- every pick_* from Python and from a shell
+
+# (run, drill-down): the companion template and the parameter it is given.
+PICKS = {
+    ("alerts", "pick_ip"): ("ip_summary", "ip"),
+    ("alerts", "pick_url"): ("url_summary", "url"),
+    ("url", "pick_ip"): ("ip_summary", "ip"),
+    ("url", "pick_host"): ("host_summary", "host"),
+    ("ip_internal", "pick_host"): ("host_summary", "host"),
+    ("ip", "pick_account"): ("account_summary", "account"),
+}
+# WKSTN-042's own address: ip_summary finds the host using it (the attacker's has none).
+INTERNAL = "10.10.1.52"
+
+
+def _pick_run(runs: dict, which: str, db: Path):
+    if which == "ip_internal":
+        return summary_run(db, "ip_summary", ip=INTERNAL)
+    return runs[which]
+
+
+@pytest.mark.parametrize(("which", "name"), sorted(PICKS))
+def test_each_pick_gives_python_and_the_shell_the_same_run(runs, demo_db, which, name):
+    from nbcatalog.drilldowns import specs_for
+
+    res = _pick_run(runs, which, demo_db)
+    template, param = PICKS[(which, name)]
+    spec = specs_for(res)[name]
+    assert spec.template == template
+    column = spec.row_columns[param]
+    frame = res[spec.result]
+    if spec.where:  # e.g. alert_iocs rows of one IocType
+        for key, value in spec.where.items():
+            frame = frame[frame[key].isin(value if isinstance(value, list) else [value])]
+    chosen = str(frame[column].iloc[-1])  # the last row: not a default a bug would pick
+    run = Recorder()
+    getattr(res, name)(chosen, run=run)
+    called, params = run.calls[-1]
+    assert (called, params[param]) == (template, chosen)
+    result, out = _drill(res.run_dir, name, "--row", chosen, "--print")
+    assert result.exit_code == 0, out
+    words = shlex.split(result.output)
+    assert words[:3] == ["nbcatalog", "run", template.replace("_", "-")]
+    assert words[words.index(f"--{param}") + 1] == chosen
+    assert words[words.index("--start") + 1] == params["start"] == res.parameters["start"]
+    assert words[words.index("--source") + 1] == params["data_source"]
+
+
+def test_pick_host_with_no_host_to_pick_says_so(runs):
+    res = runs["ip"]  # the attacker's address: no host of the estate uses it
+    assert res["host_entities"].empty
+    with pytest.raises(UsageError) as caught:
+        res.pick_host(run=Recorder())
+    python_message = str(caught.value)
+    result, out = _drill(res.run_dir, "pick_host", "--print")
+    assert result.exit_code == 2
+    assert python_message in out
+
+
+# ------------------------------------------- host_network_summary's pick_ip
+
+C2 = "192.0.2.66"  # LNX-WEB01's beacon (nbcatalog/data/demo planted_network.py)
+
+
+@pytest.fixture(scope="module")
+def hostnet_run(demo_db):
+    return summary_run(demo_db, "host_network_summary", host="LNX-WEB01")
+
+
+def test_host_network_summary_pick_ip_runs_ip_summary_from_python(hostnet_run, demo_db):
+    res = hostnet_run
+    assert res.status == "ok"
+    assert C2 in set(res["remote_addresses"]["RemoteIP"])
+    with pytest.raises(UsageError) as caught:
+        res.pick_ip("198.18.0.1", run=Recorder())  # not among the host's remote addresses
+    assert C2 in str(caught.value)
+    ip = res.pick_ip(C2, run=cached_runner(demo_db))
+    assert (ip.template, ip.status, ip.parameters["ip"]) == ("ip_summary", "ok", C2)
+    assert ip.parameters["start"] == res.parameters["start"]
+
+
+def test_host_network_summary_pick_ip_runs_from_a_shell(hostnet_run, tmp_path):
+    """`nbcatalog drill RUN_DIR pick_ip --row IP` in a subprocess: a real ip_summary run."""
+    import os
+    import subprocess
+    import sys
+
+    res = hostnet_run
+    nbcatalog_cmd = Path(sys.executable).with_name("nbcatalog")
+    listed = subprocess.run(
+        [str(nbcatalog_cmd), "drill", str(res.run_dir)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert listed.returncode == 0, listed.stderr
+    assert re.search(r"^pick_ip \(template: ip_summary\)", listed.stdout, re.M), listed.stdout
+    env = {**os.environ, "NBCATALOG_OUTPUT": str(tmp_path)}
+    done = subprocess.run(
+        [str(nbcatalog_cmd), "drill", str(res.run_dir), "pick_ip", "--row", C2, "--json"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=env,
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    summary = json.loads(done.stdout)
+    assert (summary["template"], summary["status"]) == ("ip_summary", "ok")
+    assert summary["parameters"]["ip"] == C2
+    assert summary["parameters"]["data_source"] == res.parameters["data_source"]
+
+
+# Every function drill-down of each run, from a shell, on that run's own rows.
+FUNCTIONS = [
+    (which, name)
+    for which, names in {
+        "ip": ["browse_alerts", "browse_ti_results", "display_alert_timeline"],
+        "url": ["browse_alerts", "display_alert_timeline"],
+        "alerts": ["browse_alerts", "browse_ti_results", "display_alert_timeline"],
+    }.items()
+    for name in names
+]
+
+
+@pytest.mark.parametrize(("which", "name"), FUNCTIONS)
+def test_every_function_drilldown_runs_from_a_shell(runs, which, name, tmp_path):
+    from nbcatalog.drilldowns import specs_for
+
+    res = runs[which]
+    frame = res[specs_for(res)[name].result]
+    assert len(frame) > 0, f"{which}: no rows for {name} on the demo estate"
+    if name == "browse_alerts":
+        chosen = str(frame.sort_values("TimeGenerated")["SystemAlertId"].iloc[0])  # the oldest
+        result, out = _drill(res.run_dir, name, "--param", f"alert={chosen}")
+        assert result.exit_code == 0, out
+        assert chosen in out and "== Entities" in out
+    elif name == "browse_ti_results":
+        chosen = str(frame["Ioc"].iloc[-1])
+        result, out = _drill(res.run_dir, name, "--param", f"indicator={chosen}", "--json")
+        assert result.exit_code == 0, out
+        rows = json.loads(result.output)[0]["rows"]
+        assert {r["Provider"] for r in rows} == set(frame.loc[frame["Ioc"] == chosen, "Provider"])
+    else:
+        page = tmp_path / "timeline.html"
+        result, out = _drill(res.run_dir, name, "--param", f"output={page}")
+        assert result.exit_code == 0, out
+        assert f"{len(frame)} alert(s)" in out and page.stat().st_size > 100_000

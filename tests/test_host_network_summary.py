@@ -59,7 +59,7 @@ def runner(offline_pool, tmp_path_factory):
 
 
 def _keys(res) -> dict[str, dict]:
-    return {f["key"]: f for f in res.findings}
+    return {f["key"]: f for f in res.findings or []}
 
 
 def test_contract():

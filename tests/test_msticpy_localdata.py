@@ -128,3 +128,33 @@ def test_flow_files_select_by_their_vm_name(tmp_path):
         end=T0 + timedelta(hours=1),
     )
     assert got["VM_s"].tolist() == ["rg/WKSTN-042", "rg/WKSTN-042"]
+
+
+def test_flow_files_select_by_flow_start_and_end_as_the_flow_queries_do(tmp_path):
+    """msticpy's Sentinel flow queries bound FlowStartTime/FlowEndTime, not TimeGenerated
+    (the flow log is written minutes after a flow ends); the saved rows are read alike."""
+    hour = timedelta(hours=1)
+    start, end = T0, T0 + 10 * hour
+    flows = pd.DataFrame(
+        {
+            "TimeGenerated": [
+                end + 0.2 * hour,  # ended in the window, logged after it: kept
+                start + hour,  # started before the window, logged inside it: dropped
+                start + 2 * hour,  # inside on every clock: kept
+                end - hour,  # no flow times recorded: TimeGenerated decides, kept
+            ],
+            "FlowStartTime": [end - 0.5 * hour, start - 0.5 * hour, start + hour, None],
+            "FlowEndTime": [end - 0.1 * hour, start + 0.5 * hour, start + 2 * hour, None],
+            "VMName": ["LNX-WEB01"] * 4,
+            "Computer": [None] * 4,
+            "DestPort": [4444, 22, 443, 80],
+        }
+    )
+    flows.to_pickle(tmp_path / "az_net_comms_df.pkl")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        source = MsticpySource("LocalData", data_paths=[str(tmp_path)])
+    got = source.query(
+        "Network.list_azure_network_flows_by_host", host_name="LNX-WEB01", start=start, end=end
+    )
+    assert got["DestPort"].tolist() == [4444, 443, 80]

@@ -477,29 +477,32 @@ def filter_local_rows(frame: pd.DataFrame, params: Mapping[str, Any]) -> pd.Data
         if param == "host_name":  # a bare name also finds its FQDN
             match = match | text.str.startswith(wanted + ".")
         keep &= match.fillna(False).astype(bool)
-    # Flow records are selected by when the flow ran, as the store's query does (their
-    # TimeGenerated is the later ingestion time); other rows by TimeGenerated.
-    for bound, keep_side, flow_column in (
-        ("start", "ge", "FlowStartTime"),
-        ("end", "le", "FlowEndTime"),
-    ):
-        times = _row_times(frame, flow_column)
-        if times is not None and params.get(bound) is not None:
+    for bound, keep_side in (("start", "ge"), ("end", "le")):
+        moment = _local_time_column(frame, bound)
+        if moment is not None and params.get(bound) is not None:
             limit = to_utc_timestamp(params[bound])
-            keep &= getattr(times, keep_side)(limit).fillna(False)
+            keep &= getattr(moment, keep_side)(limit).fillna(False)
     return frame[keep].reset_index(drop=True)
 
 
-def _row_times(frame: pd.DataFrame, flow_column: str) -> pd.Series | None:
-    """`flow_column` (or its ``_t`` form) where set, else TimeGenerated; None: neither."""
+# A time bound -> the column it applies to, as the queries apply it: flow records by
+# when the flow started and ended (msticpy's Sentinel flow queries and the store's
+# azure_flows), other rows by TimeGenerated.
+_LOCAL_TIME_COLUMNS = {"start": "FlowStartTime", "end": "FlowEndTime"}
+
+
+def _local_time_column(frame: pd.DataFrame, bound: str) -> pd.Series | None:
+    """The times `bound` limits in `frame` (UTC), TimeGenerated where a flow time is empty."""
     generated = (
-        pd.to_datetime(frame["TimeGenerated"], utc=True) if "TimeGenerated" in frame else None
+        pd.to_datetime(frame["TimeGenerated"], utc=True, errors="coerce")
+        if "TimeGenerated" in frame.columns
+        else None
     )
-    for column in (flow_column, f"{flow_column}_t"):
-        if column in frame.columns:
-            flow = pd.to_datetime(frame[column], utc=True)
-            return flow if generated is None else flow.fillna(generated)
-    return generated
+    flow = _LOCAL_TIME_COLUMNS[bound]
+    if flow not in frame.columns:
+        return generated
+    times = pd.to_datetime(frame[flow], utc=True, errors="coerce")
+    return times if generated is None else times.fillna(generated)
 
 
 def _caller_parameter(template: str, name: str, ptype: str) -> bool:
@@ -509,6 +512,41 @@ def _caller_parameter(template: str, name: str, ptype: str) -> bool:
     return "quoted" in kql.placeholder_contexts(template, name) and "bare" not in (
         kql.placeholder_contexts(template, name)
     )
+
+
+# msticpyconfig.yaml keys that may hold LocalData's folders: msticpy's documented
+# ``DataProviders: LocalData: data_paths`` and the top-level ``LocalData: data_paths``.
+_LOCALDATA_PATH_KEYS = ("DataProviders.LocalData.data_paths", "LocalData.data_paths")
+
+
+def localdata_paths() -> list[str] | None:
+    """LocalData's folders as msticpyconfig.yaml gives them, under either key; None if unset.
+
+    msticpy 3.0.2's LocalData driver only reads ``LocalData.data_paths`` when
+    ``DataProviders.LocalData`` exists, so a config holding one of the two forms
+    silently read the working directory instead (a notebooklet then said no_data).
+    The folders found here are passed to the driver explicitly. ``~`` is expanded;
+    a relative folder stays relative to the working directory, as msticpy reads it.
+
+    Example:
+        >>> # msticpyconfig.yaml:  LocalData: {data_paths: [~/ld]}
+        >>> localdata_paths()                                            # doctest: +SKIP
+        ['/home/me/ld']
+    """
+    from msticpy.common.pkg_config import get_config
+
+    for key in _LOCALDATA_PATH_KEYS:
+        try:
+            value = get_config(key, None)
+        except Exception:  # a config msticpy cannot read: nothing set
+            value = None
+        if isinstance(value, str):  # one folder written as a string, not a list
+            value = [value]
+        if isinstance(value, list | tuple):
+            paths = [os.path.expanduser(str(v).strip()) for v in value if str(v).strip()]
+            if paths:
+                return paths
+    return None
 
 
 class MsticpySource(DataSource):
@@ -528,6 +566,10 @@ class MsticpySource(DataSource):
             from msticpy.data import QueryProvider
         except ImportError as exc:  # msticpy is a dependency, but may be broken
             raise DataSourceError(f"msticpy cannot be imported: {exc}") from exc
+        if environment.casefold() == "localdata" and "data_paths" not in provider_kwargs:
+            paths = localdata_paths()
+            if paths:  # else msticpy's own default, the working directory
+                provider_kwargs["data_paths"] = paths
         try:
             self.provider = QueryProvider(environment, **provider_kwargs)
         except Exception as exc:  # msticpy raises several types for a bad name
@@ -536,6 +578,22 @@ class MsticpySource(DataSource):
                 f"msticpy cannot open data environment {environment!r}: {exc}. "
                 f"msticpy's environments: {known}"
             ) from exc
+        if self.whole_files:
+            self._check_local_files()
+
+    def _check_local_files(self) -> None:
+        """Refuse a LocalData source with no data file: every notebooklet would say no_data
+        with every table absent, when the cause is where LocalData looked."""
+        driver = getattr(self.provider, "_query_provider", None)
+        files = getattr(driver, "data_files", None)
+        if not isinstance(files, dict) or files:
+            return  # a driver that does not say, or one with files
+        paths = [str(Path(p).resolve()) for p in getattr(driver, "_paths", None) or ["."]]
+        raise DataSourceError(
+            f"msticpy LocalData found no data files (*.pkl, *.csv) in {', '.join(paths)}; "
+            "name the folder holding them in msticpyconfig.yaml (DataProviders: LocalData: "
+            "data_paths: [FOLDER]); `nbcatalog data localdata FOLDER` writes the store there"
+        )
 
     @property
     def whole_files(self) -> bool:

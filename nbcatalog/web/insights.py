@@ -75,14 +75,67 @@ def _rank(finding: Finding) -> int:
     return SEVERITIES.index(cls) if cls in SEVERITIES else len(SEVERITIES)
 
 
+_DIFF_KINDS = ("new", "gone", "changed")
+
+
+def _count(value: Any) -> int:
+    """A count from run.json: a list's length or a whole number; anything else is 0."""
+    if isinstance(value, list):
+        return len(value)
+    if isinstance(value, bool):  # JSON true is not a count
+        return 0
+    if isinstance(value, int):
+        return max(value, 0)
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value.strip())
+    return 0
+
+
+def _counts_text(counts: Mapping[str, int]) -> str:
+    """``2 new, 1 changed`` (kinds with none left out), or ``no change``."""
+    return ", ".join(f"{counts[k]} {k}" for k in _DIFF_KINDS if counts[k]) or "no change"
+
+
 def _diff_lines(diff: Any) -> tuple[str, ...]:
+    """run.json's ``diff`` as a few readable lines: its summary, then the counts.
+
+    A structured diff (`nbcatalog.rundiff.RunDiff.to_json`) holds the changed findings
+    and table rows themselves; a page lists only how many, the rows are in the report.
+
+    Example:
+        >>> _diff_lines({"summary": "1 new finding", "previous": "r1", "new": [{"title": "x"}],
+        ...              "tables": {"alerts": {"counts": {"new": 2, "gone": 0}}}})
+        ('1 new finding', 'findings: 1 new', 'alerts rows: 2 new')
+    """
     if diff in (None, "", [], {}):
         return ()
     if isinstance(diff, Mapping):
         lines = []
-        if diff.get("summary") not in (None, ""):
-            lines.append(_text(diff["summary"]))
-        lines += [f"{_text(k)}: {_text(v)}" for k, v in diff.items() if k != "summary"]
+        summary = diff.get("summary")
+        if summary not in (None, ""):
+            lines.append(_text(summary))
+        if "previous" in diff and not diff.get("previous"):
+            return tuple(lines)  # a first run: nothing was compared, no counts to give
+        if any(k in diff for k in _DIFF_KINDS):
+            findings = {k: _count(diff.get(k)) for k in _DIFF_KINDS}
+            if diff.get("findings_compared") is False and not any(findings.values()):
+                # One of the two runs recorded no findings list: "no change" would be a guess.
+                lines.append("findings: not compared (a run recorded none)")
+            else:
+                lines.append(f"findings: {_counts_text(findings)}")
+        tables = diff.get("tables")
+        for name, table in tables.items() if isinstance(tables, Mapping) else ():
+            if not isinstance(table, Mapping):
+                continue
+            raw = table.get("counts")
+            counts = (
+                {k: _count(raw.get(k)) for k in _DIFF_KINDS} if isinstance(raw, Mapping) else None
+            )
+            if counts is None or (table.get("note") and not any(counts.values())):
+                note = table.get("note")
+                lines.append(f"{_text(name)}: not compared ({_text(note or 'no counts')})")
+            else:
+                lines.append(f"{_text(name)} rows: {_counts_text(counts)}")
         return tuple(lines)
     if isinstance(diff, list):
         return tuple(_text(item) for item in diff)
