@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import textwrap
 from pathlib import Path
 
@@ -258,3 +259,49 @@ def test_a_broken_plug_in_is_reported_and_the_rest_still_listed(monkeypatch, tmp
     listed = CliRunner().invoke(main, ["list"])
     assert listed.exit_code == 0 and "ip_fixture" in listed.stdout
     assert "nbcat-broken-pkg" in listed.stderr
+
+
+def _plugin(site, package: str, dist_name: str, value: str) -> None:
+    """A package with templates and its dist-info, as `pip install` leaves them."""
+    write_template(site / package / "notebooklets", f"{package}_probe")
+    (site / package / "__init__.py").write_text("")
+    dist = site / f"{package}-1.0.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist_name}\nVersion: 1.0\n")
+    (dist / "entry_points.txt").write_text(f"[nbcatalog.templates]\n{value}\n")
+
+
+def test_entry_point_scan_is_cached_and_sees_a_newly_installed_plugin(monkeypatch, tmp_path):
+    site = tmp_path / "site"
+    site.mkdir()
+    monkeypatch.syspath_prepend(str(site))
+    os.utime(site, ns=(1_000_000_000, 1_000_000_000))  # installed long ago
+    scans = []
+    real = cat.importlib_metadata.entry_points
+    monkeypatch.setattr(
+        cat.importlib_metadata, "entry_points", lambda **kw: scans.append(kw) or real(**kw)
+    )
+    names = {t.name for t in cat.catalog()}
+    assert "nbcat_new_pkg_probe" not in names
+    cat.catalog()
+    cat.get_template("host_summary")
+    assert len(scans) == 1  # listed three times, installed packages scanned once
+    # pip install: a new package folder and dist-info in site-packages.
+    _plugin(site, "nbcat_new_pkg", "nbcat-new-pkg", "extra = nbcat_new_pkg:notebooklets")
+    found = cat.get_template("nbcat_new_pkg_probe")
+    assert found.origin == "package: nbcat-new-pkg" and len(scans) == 2
+
+
+def test_catalog_refresh_rescans_entry_points_changed_in_place(monkeypatch, tmp_path):
+    site = tmp_path / "site"
+    _plugin(site, "nbcat_edit_pkg", "nbcat-edit-pkg", "extra = nbcat_edit_pkg:notebooklets")
+    monkeypatch.syspath_prepend(str(site))
+    assert "nbcat_edit_pkg_probe" in {t.name for t in cat.catalog()}
+    # Editing entry_points.txt in place changes no folder's modification time.
+    stamp = os.stat(site).st_mtime_ns
+    points = site / "nbcat_edit_pkg-1.0.dist-info" / "entry_points.txt"
+    points.write_text("[other.group]\nextra = nbcat_edit_pkg:notebooklets\n")
+    os.utime(site, ns=(stamp, stamp))
+    assert "nbcat_edit_pkg_probe" in {t.name for t in cat.catalog()}  # still the cached scan
+    cat.refresh()
+    assert "nbcat_edit_pkg_probe" not in {t.name for t in cat.catalog()}
