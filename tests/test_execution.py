@@ -190,3 +190,23 @@ def test_progress_bar_only_for_a_terminal_and_never_when_quiet(monkeypatch):
     assert show_progress(quiet=True) is False
     monkeypatch.setattr(sys, "stderr", io.StringIO())  # piped: no bar
     assert show_progress(quiet=False) is False
+
+
+def test_the_index_lists_every_run_of_its_root_when_run_returns():
+    first = ok_run()
+    root = first.run_dir.parent.parent
+    second = nbcatalog.run(
+        fixture_path("fixture_ok"),
+        host="SRV-<b>9</b>",
+        count="1",
+        start="2024-05-01T00:00:00Z",
+        end="2024-05-02T00:00:00Z",
+        output_dir=root,
+        silent=True,
+        quiet=True,
+    )
+    page = (root / "index.html").read_text(encoding="utf-8")  # no wait, no flush call
+    for res in (first, second):
+        assert f"fixture_ok/{res.run_dir.name}/run.json" in page
+    assert "SRV-&lt;b&gt;9&lt;/b&gt;" in page and "<b>9</b>" not in page
+    assert "2 run(s): 2 ok" in page
