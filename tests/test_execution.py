@@ -221,7 +221,8 @@ def test_a_start_record_that_cannot_be_written_fails_the_run_and_says_why(monkey
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(runner, "_record_start", disk_full)
-    root = output_root()
+    root = output_root()  # shared by the module's tests: find this run's folder by difference
+    before = set(root.glob("fixture_ok/*/run.json"))
     with pytest.raises(RunError, match="No space left on device"):
         nbcatalog.run(
             fixture_path("fixture_ok"),
@@ -233,6 +234,6 @@ def test_a_start_record_that_cannot_be_written_fails_the_run_and_says_why(monkey
             silent=True,
             quiet=True,
         )
-    (run_json,) = root.glob("fixture_ok/*/run.json")
+    (run_json,) = set(root.glob("fixture_ok/*/run.json")) - before
     info = json.loads(run_json.read_text())
     assert info["status"] == "failed" and info["error"]["exception_type"] == "OSError"
