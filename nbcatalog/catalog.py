@@ -23,7 +23,6 @@ Example:
 
 from __future__ import annotations
 
-import difflib
 import html
 import json
 import os
@@ -32,7 +31,6 @@ import sys
 import types
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
-from importlib import metadata as importlib_metadata
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -90,7 +88,111 @@ def remove_path(directory: str | os.PathLike) -> None:
         _added_paths.remove(path)
 
 
+# The entry-point scan reads every installed distribution's metadata (about 5 ms, on
+# every run and listing, plus 20-40 ms in a new process for importing
+# importlib.metadata and the first scan): kept per process, and on disk for the next
+# process (`_disk_cache_path`), keyed by the import path and the modification times
+# of its folders. Installing or removing a package adds or removes a folder
+# (``*.dist-info``, a ``.pth`` file) in site-packages, which changes that folder's
+# mtime, so the next look-up scans again; `refresh` forces it (e.g. after editing an
+# ``entry_points.txt`` in place, which changes no folder). A scan that met a broken
+# plug-in is not written to disk: the next process tries it again.
+_ep_cache: tuple[tuple[Any, ...], list[TemplateSource]] | None = None
+
+
+def _import_path_key() -> tuple[Any, ...]:
+    key: list[Any] = []
+    for entry in sys.path:
+        folder = entry or os.getcwd()  # "" is the working directory
+        try:
+            key.append((folder, os.stat(folder).st_mtime_ns))
+        except OSError:
+            key.append((folder, None))
+    return tuple(key)
+
+
+def _disk_cache_path() -> Path:
+    """This interpreter's entry-point cache file, in the user's cache folder."""
+    import hashlib
+
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    digest = hashlib.sha256(sys.executable.encode("utf-8", "replace")).hexdigest()[:16]
+    return Path(base) / "nbcatalog" / f"entry-points-{digest}.json"
+
+
+def _read_disk_cache(key: tuple[Any, ...]) -> list[TemplateSource] | None:
+    try:
+        data = json.loads(_disk_cache_path().read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    # A file anyone with access to the cache folder could have edited: exact shape only.
+    if not isinstance(data, dict) or data.get("key") != json.loads(json.dumps(key)):
+        return None
+    rows = data.get("sources")
+    if not isinstance(rows, list):
+        return None
+    sources = []
+    for row in rows:
+        if not (
+            isinstance(row, dict)
+            and isinstance(row.get("origin"), str)
+            and isinstance(row.get("root"), str)
+        ):
+            return None
+        sources.append(TemplateSource(row["origin"], Path(row["root"])))
+    return sources
+
+
+def _write_disk_cache(key: tuple[Any, ...], sources: list[TemplateSource]) -> None:
+    import tempfile
+
+    path = _disk_cache_path()
+    rows = [{"origin": s.origin, "root": str(s.root)} for s in sources]
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".entry-points.", suffix=".tmp", dir=path.parent)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump({"key": key, "sources": rows}, handle)
+        os.replace(tmp, path)  # readers see the old file or the new one, never half
+    except OSError:
+        pass  # no cache folder (read-only home): the next process scans again
+
+
+def refresh() -> None:
+    """Forget the cached scan of installed packages' entry points; the next look-up rescans.
+
+    Installing or removing a plug-in package is noticed without it (site-packages'
+    modification time changes); call it after changing a package's entry points in place.
+    It also removes this interpreter's cache file, so other processes rescan too.
+
+    Example:
+        >>> refresh()
+    """
+    global _ep_cache
+    _ep_cache = None
+    try:
+        _disk_cache_path().unlink(missing_ok=True)
+    except OSError:
+        pass
+
+
 def _entry_point_sources() -> list[TemplateSource]:
+    global _ep_cache
+    key = _import_path_key()
+    if _ep_cache is not None and _ep_cache[0] == key:
+        return list(_ep_cache[1])
+    sources = _read_disk_cache(key)
+    if sources is None:
+        sources = _scan_entry_points()
+        if not any(s.error for s in sources):
+            _write_disk_cache(key, sources)
+    _ep_cache = (key, sources)
+    return list(sources)
+
+
+def _scan_entry_points() -> list[TemplateSource]:
+    from importlib import metadata as importlib_metadata  # 20 ms to import: only to scan
+
     sources = []
     eps = sorted(importlib_metadata.entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name)
     for ep in eps:
@@ -219,6 +321,8 @@ def get_template(name: str) -> Template:
             raise UnknownTemplateError(
                 f"template {name!r} at {problem.path} is broken: {problem.message}"
             )
+    import difflib  # only for this message: 5 ms of every CLI start otherwise
+
     close = difflib.get_close_matches(key, list(found), n=3, cutoff=0.5)
     hint = f"; did you mean {', '.join(close)}?" if close else ""
     listed = ", ".join(sorted(found)) or "none found"

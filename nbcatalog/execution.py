@@ -228,6 +228,56 @@ def _classify(nb: NotebookNode, exc: BaseException, timeout: float | None) -> Ru
     )
 
 
+def _execute_notebook(nb: NotebookNode, *, engine_name: str, **engine_kwargs: Any) -> None:
+    """``papermill.execute_notebook(nb, None, ...)`` without its two whole-notebook copies.
+
+    For a notebook given in memory, papermill serialises it to JSON text and parses
+    it back (its copy of the input), and with no output path it still serialises the
+    executed notebook for a writer that drops it: three passes of nbformat's
+    writer/reader and schema check, several ms of a warm small run. `nb` is already
+    a fresh copy (`_template_notebook`), and `execute` writes the result once. The
+    rest are papermill's own steps in its order: the metadata it expects on the
+    notebook and each cell (as ``load_notebook_node``), error markers removed, the
+    engine, then its error check (which raises ``PapermillExecutionError``).
+    """
+    from papermill import __version__ as papermill_version
+    from papermill.engines import papermill_engines
+    from papermill.execute import raise_for_execution_errors, remove_error_markers
+    from papermill.iorw import local_file_io_cwd
+
+    if "papermill" not in nb.metadata:
+        nb.metadata["papermill"] = {
+            "default_parameters": {},
+            "parameters": {},
+            "environment_variables": {},
+            "version": papermill_version,
+        }
+    for cell in nb.cells:
+        if "tags" not in cell.metadata:
+            cell.metadata["tags"] = []
+        if "papermill" not in cell.metadata:
+            cell.metadata["papermill"] = {}
+    nb.metadata.papermill["output_path"] = None
+    nb = remove_error_markers(nb)
+    kernel_name = papermill_engines.nb_kernel_name(
+        engine_name=engine_name, nb=nb, name=engine_kwargs.pop("kernel_name", None)
+    )
+    engine_kwargs.pop("language", None)  # papermill reads it only to inject parameters
+    with local_file_io_cwd():
+        nb = papermill_engines.execute_notebook_with_engine(
+            engine_name,
+            nb,
+            input_path=nb.metadata.papermill.get("input_path"),
+            output_path=None,
+            kernel_name=kernel_name,
+            log_output=False,
+            stdout_file=None,
+            stderr_file=None,
+            **engine_kwargs,
+        )
+    raise_for_execution_errors(nb, None)
+
+
 def _run_papermill(
     nb: NotebookNode, sink: list[Any], pool: KernelPool | None, **kwargs: Any
 ) -> None:
@@ -237,17 +287,14 @@ def _run_papermill(
     saves the running notebook to ``partial_path`` atomically and appends its
     notebook manager to `sink`, whose ``.nb`` is the executed notebook.
     """
-    import papermill as pm
-
     from nbcatalog.papermill_engine import ENGINE
 
     env = kwargs.pop("env")
     if pool is None:
         from traitlets.config import Config
 
-        pm.execute_notebook(
+        _execute_notebook(
             nb,
-            None,
             kernel_manager_class=ProjectKernelManager,
             config=Config({"ProjectKernelManager": {"extra_env": env}}),
             shutdown_kernel="immediate",
@@ -259,9 +306,7 @@ def _run_papermill(
     kernel = pool.checkout(env=env)
     outcome = None
     try:
-        pm.execute_notebook(
-            nb, None, engine_name=ENGINE, km=kernel.km, notebook_sink=sink, **kwargs
-        )
+        _execute_notebook(nb, engine_name=ENGINE, km=kernel.km, notebook_sink=sink, **kwargs)
     except BaseException as exc:
         outcome = _failure_kind(exc)
         raise

@@ -12,13 +12,15 @@ Example:
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import nbformat
 from scrapbook.encoders import registry as encoder_registry
-from scrapbook.schemas import GLUE_PAYLOAD_PREFIX
+from scrapbook.exceptions import ScrapbookDataException, ScrapbookMissingEncoder
+from scrapbook.schemas import GLUE_PAYLOAD_PREFIX, LATEST_SCRAP_VERSION, scrap_schema
 from scrapbook.scraps import Scrap
 
 from nbcatalog.findings_model import FINDINGS_SCRAP, check_findings, ranked
@@ -47,12 +49,55 @@ class Harvest:
         return NO_DATA if self.outcome and self.outcome.get("status") == NO_DATA else OK
 
 
+@functools.lru_cache(maxsize=1)
+def _payload_validator() -> Any:
+    """scrapbook's scrap schema, checked and compiled once (it did both for every scrap)."""
+    from jsonschema.validators import validator_for
+
+    schema = scrap_schema(LATEST_SCRAP_VERSION)
+    cls = validator_for(schema)
+    cls.check_schema(schema)
+    return cls(schema)
+
+
+def _decode(scrap: Scrap) -> Any:
+    """``scrapbook.encoders.registry.decode(scrap).data``, the payload check compiled once.
+
+    The same check as scrapbook's (a scrap comes from the notebook, so from the
+    template and its data: it is validated before any encoder reads it), the same
+    exceptions; only the schema is no longer re-checked and re-compiled per scrap.
+    """
+    from jsonschema.exceptions import best_match
+
+    payload = {
+        "name": scrap.name,
+        "data": scrap.data,
+        "encoder": scrap.encoder,
+        "version": LATEST_SCRAP_VERSION,
+    }
+    error = best_match(_payload_validator().iter_errors(payload))
+    if error is not None:
+        raise ScrapbookDataException(
+            f"Scrap (name={scrap.name or 'None'}) contents do not conform to required type "
+            f"structures: {error}",
+            [error],
+        )
+    encoders = getattr(encoder_registry, "_encoders", None)
+    if not isinstance(encoders, dict):  # another scrapbook version: its own path
+        return encoder_registry.decode(scrap).data
+    loader = encoders.get(scrap.encoder)
+    if not loader:
+        raise ScrapbookMissingEncoder(f'No encoder found for "{scrap.encoder}" encoder type!')
+    return loader.decode(scrap).data
+
+
 def _scraps(nb: Any) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
     """Glued data (decoded, by name) and display outputs (by name) of `nb`, in cell order.
 
-    What ``scrapbook.read_notebook(...).scraps`` gives, without its JSON-schema check
-    of every payload (compiled anew per scrap: half of a small run's harvest). A
-    later scrap of the same name wins, as in scrapbook.
+    What ``scrapbook.read_notebook(...).scraps`` gives, without re-reading the file;
+    each payload is checked against scrapbook's schema as scrapbook does, with the
+    schema compiled once (`_decode`). A later scrap of the same name wins, as in
+    scrapbook.
     """
     data: dict[str, Any] = {}
     displays: dict[str, dict[str, Any]] = {}
@@ -65,7 +110,7 @@ def _scraps(nb: Any) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
                     raise ValueError(f"scrap output {mime!r} is not a scrapbook payload")
                 scrap = Scrap(payload["name"], payload["data"], payload["encoder"], None)
                 if scrap.encoder != "display":
-                    data[scrap.name] = encoder_registry.decode(scrap).data
+                    data[scrap.name] = _decode(scrap)
             book = output.get("metadata", {}).get("scrapbook", {})
             if book.get("display") and book.get("name"):
                 displays[book["name"]] = dict(output)

@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -116,6 +117,68 @@ def connect(root: str | os.PathLike | None = None) -> sqlite3.Connection:
     conn.executescript(_SCHEMA)
     _add_missing_columns(conn)
     return conn
+
+
+# One open connection per (thread, database) for the runner's own writes and reads:
+# opening one (WAL pragma, schema script) and closing it (a checkpoint, fsyncs) cost
+# more than the insert itself, twice per run. sqlite3 connections are per thread.
+_SHARED_MAX = 8  # databases kept open per thread (tests make many output roots)
+_shared = threading.local()
+
+
+def shared_connection(root: str | os.PathLike | None = None) -> sqlite3.Connection:
+    """This thread's open connection to `root`'s history, reopened when the file changed.
+
+    Callers must not close it. It is replaced when the database file was deleted or
+    replaced (another inode), in a forked child, and when it is one of more than
+    `_SHARED_MAX` kept open. Writes still take ``BEGIN IMMEDIATE`` (`transaction`),
+    so other processes writing the same history queue on SQLite's lock as before.
+
+    Example:
+        >>> conn = shared_connection(tmp)                           # doctest: +SKIP
+        >>> conn is shared_connection(tmp)                          # doctest: +SKIP
+        True
+    """
+    path = os.path.abspath(history_path(root))
+    cache: dict[str, tuple[sqlite3.Connection, int, tuple[int, int, int]]]
+    cache = getattr(_shared, "cache", None) or {}
+    _shared.cache = cache
+    try:
+        stat = os.stat(path)
+        # ctime too: a file deleted and created anew can get the same inode number.
+        identity: tuple[int, int, int] | None = (stat.st_dev, stat.st_ino, stat.st_ctime_ns)
+    except OSError:
+        identity = None  # not created yet, or deleted since: open (and create) anew
+    held = cache.pop(path, None)
+    if held is not None:
+        conn, pid, known = held
+        if pid == os.getpid() and identity == known:
+            cache[path] = held  # most recently used last
+            return conn
+        if pid == os.getpid():
+            conn.close()  # a deleted or replaced file: this handle writes nowhere useful
+    conn = connect(root)
+    stat = os.stat(path)
+    cache[path] = (conn, os.getpid(), (stat.st_dev, stat.st_ino, stat.st_ctime_ns))
+    while len(cache) > _SHARED_MAX:
+        oldest = next(iter(cache))
+        old, pid, _ = cache.pop(oldest)
+        if pid == os.getpid():
+            old.close()
+    return conn
+
+
+def close_shared() -> None:
+    """Close this thread's shared history connections (e.g. before deleting an output root).
+
+    Example:
+        >>> close_shared()
+    """
+    cache = getattr(_shared, "cache", None) or {}
+    for conn, pid, _ in cache.values():
+        if pid == os.getpid():
+            conn.close()
+    cache.clear()
 
 
 # Columns added after the first release: (name, SQL type), added to older databases.
@@ -308,16 +371,13 @@ def record_run(run_dir: str | os.PathLike, *, update_index: bool = True) -> None
     for key in ("parameters", "paths", "labels"):
         row[key] = json.dumps(row[key], sort_keys=True, default=str)
     columns = list(row)
-    conn = connect(root)
-    try:
-        with transaction(conn):
-            conn.execute(
-                f"INSERT OR REPLACE INTO runs ({', '.join(columns)}) "  # noqa: S608 (fixed names)
-                f"VALUES ({', '.join('?' for _ in columns)})",
-                [row[c] for c in columns],
-            )
-    finally:
-        conn.close()
+    conn = shared_connection(root)
+    with transaction(conn):
+        conn.execute(
+            f"INSERT OR REPLACE INTO runs ({', '.join(columns)}) "  # noqa: S608 (fixed names)
+            f"VALUES ({', '.join('?' for _ in columns)})",
+            [row[c] for c in columns],
+        )
     if update_index:
         from nbcatalog.schedules.index import write_index
 
@@ -358,11 +418,7 @@ def list_runs(
     if limit is not None:
         sql += " LIMIT ?"
         args.append(int(limit))
-    conn = connect(root)
-    try:
-        return [_to_record(r) for r in conn.execute(sql, args)]
-    finally:
-        conn.close()
+    return [_to_record(r) for r in shared_connection(root).execute(sql, args)]
 
 
 def forget_runs(conn: sqlite3.Connection, run_dirs: list[str]) -> None:
@@ -395,14 +451,9 @@ def mark_abandoned(root: str | os.PathLike | None = None) -> list[str]:
     root = Path(root if root is not None else output_root())
     if not history_path(root).exists():
         return []
-    conn = connect(root)
-    try:
-        running = [
-            r["run_dir"]
-            for r in conn.execute("SELECT run_dir FROM runs WHERE status = ?", ("running",))
-        ]
-    finally:
-        conn.close()
+    conn = shared_connection(root)
+    rows = conn.execute("SELECT run_dir FROM runs WHERE status = ?", ("running",))
+    running = [r["run_dir"] for r in rows]
     marked: list[str] = []
     for rel in running:
         folder = root / rel

@@ -14,12 +14,16 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
+import os
 import platform
 import sys
+import threading
 import warnings
 from collections.abc import Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -114,6 +118,31 @@ def _record_history(run_dir: Path, *, update_index: bool = True) -> None:
         history.record_run(run_dir, update_index=update_index)
     except Exception as exc:  # the run itself is saved; do not lose it over the index
         warnings.warn(f"run saved in {run_dir} but not added to the history: {exc}", stacklevel=3)
+
+
+# One worker per process writes each run's start record (run.json "running" and its
+# history row) while the caller checks out a kernel and executes: both are waits on
+# other processes, and the record costs 5-10 ms of a warm small run when done first.
+# One long-lived thread, so its history connection stays open (history.shared_connection).
+_starter: tuple[int, ThreadPoolExecutor] | None = None
+_starter_lock = threading.Lock()
+
+
+def _start_writer() -> ThreadPoolExecutor:
+    global _starter
+    with _starter_lock:
+        if _starter is None or _starter[0] != os.getpid():  # a forked child has no thread
+            _starter = (
+                os.getpid(),
+                ThreadPoolExecutor(max_workers=1, thread_name_prefix="nbcatalog-run-start"),
+            )
+        return _starter[1]
+
+
+def _record_start(run_json: Path, info: dict[str, Any], run_dir: Path) -> None:
+    write_json(run_json, info)
+    # In the history while it runs, so a killed runner leaves a row to mark abandoned.
+    _record_history(run_dir, update_index=False)
 
 
 def _failure_info(failure: RunFailure) -> dict[str, Any]:
@@ -226,14 +255,24 @@ def run(
         "runner": runner_identity(),
     }
     run_json = run_dir / RUN_JSON
-    write_json(run_json, info)
-    # In the history while it runs, so a killed runner leaves a row to mark abandoned.
-    _record_history(run_dir, update_index=False)
+    # Written by the start writer while the kernel runs (a snapshot: `info` changes);
+    # every later write of run.json or history waits for it first (`started.result()`).
+    started = _start_writer().submit(_record_start, run_json, dict(info), run_dir)
     try:
         results = _execute_and_collect(
-            template, resolved, info, run_dir, html=html, timeout=timeout, quiet=quiet, pool=pool
+            template,
+            resolved,
+            info,
+            run_dir,
+            html=html,
+            timeout=timeout,
+            quiet=quiet,
+            pool=pool,
+            started=started,
         )
     except BaseException as exc:
+        with contextlib.suppress(Exception):  # its error, if any, is being handled here
+            started.result()
         # Whatever stopped the run, run.json must not stay at "running".
         if info["status"] == "running":
             interrupted = not isinstance(exc, Exception)
@@ -275,8 +314,13 @@ def _execute_and_collect(
     timeout: float | None,
     quiet: bool,
     pool: KernelPool | None,
+    started: Future[None] | None = None,
 ) -> Results:
-    """Execute, harvest and report; keep `info` (run.json) up to date; RunError on failure."""
+    """Execute, harvest and report; keep `info` (run.json) up to date; RunError on failure.
+
+    `started` is the pending start record (`_record_start`): awaited, and its error
+    raised, before run.json is written again.
+    """
     run_json = run_dir / RUN_JSON
     from nbcatalog.execution import execute
 
@@ -294,6 +338,8 @@ def _execute_and_collect(
         # them now or the kernel is a fresh one (the CLI: it has drawn them by exit anyway).
         lazy_charts=lazy_charts,
     )
+    if started is not None:
+        started.result()  # the "running" record is on disk before any later state
     info["notebook"] = str(execution.notebook_path)
     if lazy_charts:
         from nbcatalog.lazycharts import defer, has_lazy

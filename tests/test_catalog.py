@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
+import os
 import textwrap
 from pathlib import Path
 
@@ -20,8 +22,10 @@ FIXTURES = Path(__file__).parent / "fixtures" / "templates"
 
 @pytest.fixture(autouse=True)
 def clean_catalog(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
-    """No user folders from the environment or from earlier tests."""
+    """No user folders from the environment or from earlier tests, no cached scans."""
     monkeypatch.delenv("NBCATALOG_PATH", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setattr(cat, "_ep_cache", None)
     monkeypatch.setenv("NBCATALOG_CONFIG", str(tmp_path / "no-config.toml"))
     monkeypatch.setattr(cat, "_added_paths", [])
 
@@ -258,3 +262,95 @@ def test_a_broken_plug_in_is_reported_and_the_rest_still_listed(monkeypatch, tmp
     listed = CliRunner().invoke(main, ["list"])
     assert listed.exit_code == 0 and "ip_fixture" in listed.stdout
     assert "nbcat-broken-pkg" in listed.stderr
+
+
+def _plugin(site, package: str, dist_name: str, value: str) -> None:
+    """A package with templates and its dist-info, as `pip install` leaves them."""
+    write_template(site / package / "notebooklets", f"{package}_probe")
+    (site / package / "__init__.py").write_text("")
+    dist = site / f"{package}-1.0.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist_name}\nVersion: 1.0\n")
+    (dist / "entry_points.txt").write_text(f"[nbcatalog.templates]\n{value}\n")
+
+
+def test_entry_point_scan_is_cached_and_sees_a_newly_installed_plugin(monkeypatch, tmp_path):
+    site = tmp_path / "site"
+    site.mkdir()
+    monkeypatch.syspath_prepend(str(site))
+    os.utime(site, ns=(1_000_000_000, 1_000_000_000))  # installed long ago
+    scans = []
+    real = importlib.metadata.entry_points
+    monkeypatch.setattr(
+        importlib.metadata, "entry_points", lambda **kw: scans.append(kw) or real(**kw)
+    )
+    names = {t.name for t in cat.catalog()}
+    assert "nbcat_new_pkg_probe" not in names
+    cat.catalog()
+    cat.get_template("host_summary")
+    assert len(scans) == 1  # listed three times, installed packages scanned once
+    # pip install: a new package folder and dist-info in site-packages.
+    _plugin(site, "nbcat_new_pkg", "nbcat-new-pkg", "extra = nbcat_new_pkg:notebooklets")
+    found = cat.get_template("nbcat_new_pkg_probe")
+    assert found.origin == "package: nbcat-new-pkg" and len(scans) == 2
+
+
+def test_catalog_refresh_rescans_entry_points_changed_in_place(monkeypatch, tmp_path):
+    site = tmp_path / "site"
+    _plugin(site, "nbcat_edit_pkg", "nbcat-edit-pkg", "extra = nbcat_edit_pkg:notebooklets")
+    monkeypatch.syspath_prepend(str(site))
+    assert "nbcat_edit_pkg_probe" in {t.name for t in cat.catalog()}
+    # Editing entry_points.txt in place changes no folder's modification time.
+    stamp = os.stat(site).st_mtime_ns
+    points = site / "nbcat_edit_pkg-1.0.dist-info" / "entry_points.txt"
+    points.write_text("[other.group]\nextra = nbcat_edit_pkg:notebooklets\n")
+    os.utime(site, ns=(stamp, stamp))
+    assert "nbcat_edit_pkg_probe" in {t.name for t in cat.catalog()}  # still the cached scan
+    cat.refresh()
+    assert "nbcat_edit_pkg_probe" not in {t.name for t in cat.catalog()}
+
+
+def test_a_new_process_reuses_the_scan_from_disk_until_a_package_is_installed(
+    monkeypatch, tmp_path
+):
+    site = tmp_path / "site"
+    site.mkdir()
+    monkeypatch.syspath_prepend(str(site))
+    os.utime(site, ns=(1_000_000_000, 1_000_000_000))
+    cat.catalog()  # scans, and writes the cache file
+    assert cat._disk_cache_path().is_file()
+    monkeypatch.setattr(cat, "_ep_cache", None)  # as a new process starts
+
+    def no_scan(**kw):
+        raise AssertionError("scanned although the cache on disk is current")
+
+    with monkeypatch.context() as scanless:
+        scanless.setattr(importlib.metadata, "entry_points", no_scan)
+        assert "host_summary" in {t.name for t in cat.catalog()}
+    # Installing changes site's mtime: the next process scans again and finds it.
+    monkeypatch.setattr(cat, "_ep_cache", None)
+    _plugin(site, "nbcat_disk_pkg", "nbcat-disk-pkg", "extra = nbcat_disk_pkg:notebooklets")
+    assert cat.get_template("nbcat_disk_pkg_probe").origin == "package: nbcat-disk-pkg"
+
+
+@pytest.mark.parametrize(
+    "content",
+    ['{"key": [], "sources": "x"}', "not json", '{"sources": [{"origin": 1, "root": "/"}]}'],
+)
+def test_a_damaged_or_foreign_cache_file_is_ignored(monkeypatch, tmp_path, content):
+    path = cat._disk_cache_path()
+    path.parent.mkdir(parents=True)
+    path.write_text(content)
+    assert "host_summary" in {t.name for t in cat.catalog()}
+    assert cat._read_disk_cache(cat._import_path_key()) is not None  # rewritten, current
+
+
+def test_a_broken_plug_in_is_not_cached_on_disk(monkeypatch, tmp_path):
+    site = tmp_path / "site"
+    dist = site / "nbcat_broken2_pkg-1.0.dist-info"
+    dist.mkdir(parents=True)
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: nbcat-broken2-pkg\nVersion: 1.0\n")
+    (dist / "entry_points.txt").write_text("[nbcatalog.templates]\nbroken = no_such_module_q\n")
+    monkeypatch.syspath_prepend(str(site))
+    assert any("nbcat-broken2-pkg" in p.message for p in cat.catalog_problems())
+    assert not cat._disk_cache_path().exists()  # the next process tries the import again

@@ -190,3 +190,50 @@ def test_progress_bar_only_for_a_terminal_and_never_when_quiet(monkeypatch):
     assert show_progress(quiet=True) is False
     monkeypatch.setattr(sys, "stderr", io.StringIO())  # piped: no bar
     assert show_progress(quiet=False) is False
+
+
+def test_the_index_lists_every_run_of_its_root_when_run_returns():
+    first = ok_run()
+    root = first.run_dir.parent.parent
+    second = nbcatalog.run(
+        fixture_path("fixture_ok"),
+        host="SRV-<b>9</b>",
+        count="1",
+        start="2024-05-01T00:00:00Z",
+        end="2024-05-02T00:00:00Z",
+        output_dir=root,
+        silent=True,
+        quiet=True,
+    )
+    page = (root / "index.html").read_text(encoding="utf-8")  # no wait, no flush call
+    rows = re.findall(r"<tr data-job.*?</tr>", page)
+    for res in (first, second):
+        (row,) = [r for r in rows if f"fixture_ok/{res.run_dir.name}/run.json" in r]
+        assert 'data-status="ok"' in row
+    assert "SRV-&lt;b&gt;9&lt;/b&gt;" in page and "<b>9</b>" not in page
+
+
+def test_a_start_record_that_cannot_be_written_fails_the_run_and_says_why(monkeypatch):
+    """The start record is written while the kernel runs: its error still ends the run."""
+    from nbcatalog import runner
+
+    def disk_full(run_json, info, run_dir):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(runner, "_record_start", disk_full)
+    root = output_root()  # shared by the module's tests: find this run's folder by difference
+    before = set(root.glob("fixture_ok/*/run.json"))
+    with pytest.raises(RunError, match="No space left on device"):
+        nbcatalog.run(
+            fixture_path("fixture_ok"),
+            host="WKSTN-042",
+            count="1",
+            start="2024-05-01T00:00:00Z",
+            end="2024-05-02T00:00:00Z",
+            output_dir=root,
+            silent=True,
+            quiet=True,
+        )
+    (run_json,) = set(root.glob("fixture_ok/*/run.json")) - before
+    info = json.loads(run_json.read_text())
+    assert info["status"] == "failed" and info["error"]["exception_type"] == "OSError"

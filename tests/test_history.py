@@ -157,3 +157,55 @@ def test_history_reads_runner_style_run_json(tmp_path):
         "run_json": "account_summary/20260101T000000Z-abc123/run.json",
     }
     assert (tmp_path / "index.html").exists()
+
+
+def _runner_style_run(root, name: str, status: str = "ok", **extra):
+    run_dir = root / "host_summary" / name
+    run_dir.mkdir(parents=True, exist_ok=True)
+    info = {
+        "template": "host_summary",
+        "parameters": {"host": "WKSTN-042"},
+        "started": "2026-01-01T00:00:01+00:00",
+        "status": status,
+        **extra,
+    }
+    (run_dir / "run.json").write_text(json.dumps(info))
+    return run_dir
+
+
+def test_history_survives_its_database_being_deleted_and_created_again(tmp_path):
+    """The per-thread connection must not keep writing into a deleted file."""
+    history.record_run(_runner_style_run(tmp_path, "20260101T000000Z-aaaaaa"), update_index=False)
+    assert [r.run_dir for r in history.list_runs(tmp_path)] == [
+        "host_summary/20260101T000000Z-aaaaaa"
+    ]
+    for suffix in ("", "-wal", "-shm"):  # as `rm history.sqlite*` or a restored backup
+        (tmp_path / f"history.sqlite{suffix}").unlink(missing_ok=True)
+    history.record_run(_runner_style_run(tmp_path, "20260102T000000Z-bbbbbb"), update_index=False)
+    # A fresh process sees what this one wrote: it reached the new file on disk.
+    import sqlite3
+
+    with sqlite3.connect(tmp_path / "history.sqlite") as other:
+        rows = [r[0] for r in other.execute("SELECT run_dir FROM runs")]
+    assert rows == ["host_summary/20260102T000000Z-bbbbbb"]
+
+
+def test_index_follows_each_change_of_a_runs_run_json(tmp_path):
+    """Rows drawn from remembered run.json versions still change when run.json does."""
+    run_dir = _runner_style_run(tmp_path, "20260101T000000Z-cccccc", findings=[])
+    history.record_run(run_dir)
+    page = (tmp_path / "index.html").read_text()
+    assert "Brute force from 203.0.113.7" not in page
+    # The same status and a run.json of the same size class: only the findings differ.
+    _runner_style_run(
+        tmp_path,
+        "20260101T000000Z-cccccc",
+        findings=[{"severity": "high", "title": "Brute force from 203.0.113.7"}],
+    )
+    history.record_run(run_dir)
+    page = (tmp_path / "index.html").read_text()
+    assert "Brute force from 203.0.113.7" in page and "level-high" in page
+    _runner_style_run(tmp_path, "20260101T000000Z-cccccc", status="no_data")
+    history.record_run(run_dir)
+    page = (tmp_path / "index.html").read_text()
+    assert "Brute force from 203.0.113.7" not in page and "status-no_data" in page

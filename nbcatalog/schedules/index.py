@@ -190,6 +190,11 @@ def _range(record: history.RunRecord) -> str:
     return f"{_e(_when(record.range_start))} → {_e(_when(record.range_end))}"
 
 
+# run.json path -> (its version key, verdict cell, since cell): see RunDetails.cells.
+_CELLS: dict[str, tuple[tuple[Any, ...], str, str]] = {}
+_CELLS_MAX = 50_000
+
+
 class RunDetails:
     """What an index row shows beyond the history record: run.json's verdict, a PDF."""
 
@@ -212,6 +217,41 @@ class RunDetails:
         if record.error and not info.get("error"):
             info["error"] = record.error
         return info
+
+    def cells(self, record: history.RunRecord) -> tuple[str, str]:
+        """The verdict and since-last-run cells of a row (`verdict_cell`, `since_cell`).
+
+        Remembered per run.json version (its mtime and size) and the record's own
+        status, reason and error: rewriting the index after each run then reads only
+        the run.json files that changed, not every run's.
+        """
+        path = record.paths.get("run_json")
+        key: tuple[Any, ...] | None = None
+        if self.root is not None and path:
+            try:
+                stat = (self.root / path).stat()
+                key = (
+                    str(self.root / path),
+                    stat.st_ino,  # run.json is replaced by rename: each version a new inode
+                    stat.st_mtime_ns,
+                    stat.st_size,
+                    record.status,
+                    record.reason,
+                    record.error,
+                )
+            except OSError:
+                key = None  # gone: run_info falls back to the record, uncached
+        if key is not None:
+            held = _CELLS.get(key[0])
+            if held is not None and held[0] == key:
+                return held[1], held[2]
+        info = self.run_info(record)
+        verdict, since = verdict_cell(info), since_cell(info)
+        if key is not None:
+            if len(_CELLS) >= _CELLS_MAX:
+                _CELLS.clear()  # a bound, not an eviction policy: it refills as rows are drawn
+            _CELLS[key[0]] = (key, verdict, since)
+        return verdict, since
 
     def has_pdf(self, record: history.RunRecord) -> bool:
         report = record.paths.get("report")
@@ -344,9 +384,9 @@ def render_index(
         if rec.job:
             by_job[rec.job].append(rec)
         by_nb[rec.template].append(rec)
-    infos = {id(r): details.run_info(r) for r in records}
-    verdicts = {id(r): verdict_cell(infos[id(r)]) for r in records}
-    sinces = {id(r): since_cell(infos[id(r)]) for r in records}
+    cells = {id(r): details.cells(r) for r in records}
+    verdicts = {k: v[0] for k, v in cells.items()}
+    sinces = {k: v[1] for k, v in cells.items()}
     pdfs = {id(r): details.has_pdf(r) for r in records}
 
     def newest(rs: list[history.RunRecord], *keys: str) -> list[history.RunRecord]:
