@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from nbcatalog.data.demo import build_demo
@@ -106,3 +107,23 @@ def test_mention_pattern_is_a_whole_word_and_escaped() -> None:
 def test_fixed_scale_above_scale_is_refused(tmp_path: Path) -> None:
     with pytest.raises(UsageError, match="fixed_scale"):
         build_demo(tmp_path / "x.duckdb", scale=0.1, fixed_entities=["bob"], fixed_scale=0.2)
+
+
+def test_copy_sorted_keeps_the_source_order_of_ties(tmp_path: Path) -> None:
+    """Rows of one host and second keep their order (a repeat marker after its line)."""
+    src = tmp_path / "unsorted.duckdb"
+    n = 3000  # several vectors, so an unstable sort would show
+    frame = pd.DataFrame(
+        {
+            "Computer": ["b", "a"] * (n // 2),
+            "TimeGenerated": pd.Timestamp("2026-01-01", tz="UTC"),
+            "SyslogMessage": [str(i) for i in range(n)],
+        }
+    )
+    with Store.open(src) as store:
+        store.append("Syslog", frame)
+    with Store.open(tmp_path / "sorted.duckdb") as store:
+        store.copy_sorted(src)
+        got = store.con.execute('SELECT Computer, SyslogMessage FROM "Syslog" ORDER BY rowid').df()
+    want = frame.sort_values("Computer", kind="stable")[["Computer", "SyslogMessage"]]
+    assert got.values.tolist() == want.values.tolist()

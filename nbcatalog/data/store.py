@@ -174,7 +174,7 @@ class Store:
     def copy_sorted(self, other: str | os.PathLike) -> dict[str, int]:
         """Copy every table of the store file `other` into this one, big tables sorted.
 
-        Tables in CLUSTER_KEYS are inserted `ORDER BY entity, time`, so look-ups of
+        Tables in CLUSTER_KEYS are inserted `ORDER BY entity, time, rowid`, so look-ups of
         one host or user read only its row groups; others keep their order. Copying
         into a fresh file (rather than sorting in place) leaves no freed pages
         behind, so the file is no larger than an unsorted one. Returns rows per table.
@@ -192,8 +192,12 @@ class Store:
             with self.transaction() as con:
                 for table in TABLES:
                     keys = CLUSTER_KEYS.get(table)
+                    # rowid last: rows of one entity and time keep their order (DuckDB's
+                    # sort is not stable; a syslog repeat marker must follow its line).
                     order = (
-                        " ORDER BY " + ", ".join(f'"{k}" NULLS LAST' for k in keys) if keys else ""
+                        " ORDER BY " + ", ".join(f'"{k}" NULLS LAST' for k in keys) + ", rowid"
+                        if keys
+                        else ""
                     )
                     # Names come from the schema module, never from data.
                     con.execute(
