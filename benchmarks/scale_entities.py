@@ -3,15 +3,22 @@
 Builds (or reuses) demo stores at scales 1, 4 and 16 in a cache folder outside the
 repository, then runs every notebooklet warm on a fixed entity and on the busiest
 entity of its kind at each scale, and prints per notebooklet and scale: the warm
-run time, the kernel's peak resident memory, the ratio scale16/scale1 and, for the
-busiest entity, the ratio of its own rows. Not a test: run it by hand and record
-the output in benchmarks/README.md with the machine load.
+run time, the kernel's peak resident memory, the ratio scale16/scale1 and the
+ratio of the entity's own rows. Not a test: run it by hand and record the output
+in benchmarks/README.md with the machine load.
+
+Two kinds of store, because `--scale` multiplies every host's activity:
+- the fixed entity runs on "grow-others" stores (`grow4`, `grow16`): WKSTN-042,
+  bob, 203.0.113.77 and malicious.example keep exactly their scale-1 rows while
+  the rest of the estate grows, so its time should not move;
+- the busiest entity runs on the plain scaled stores, where it grows with the
+  scale: its time should grow no faster than its own rows.
 
     .venv/bin/python benchmarks/scale_entities.py                 # all notebooklets
     .venv/bin/python benchmarks/scale_entities.py --only host_summary --scales 1 16
 
-Each (scale, notebooklet) runs in a new process with its own warm kernel: one
-untimed run starts the kernel, then `--repeat` timed runs per entity (median
+Each (scale, notebooklet, entity) runs in a new process with its own warm kernel:
+one untimed run starts the kernel, then `--repeat` timed runs (median
 printed). Peak memory is the kernel's (the benchmark process's children), sampled
 every 20 ms while that entity's runs go.
 """
@@ -119,13 +126,25 @@ print(json.dumps(report))
 """
 
 
-def store_path(scale: int) -> Path:
-    """The cached store for `scale`, built with a fixed seed and `now` when absent."""
-    path = CACHE / f"scale{scale}.duckdb"
+# The fixed entities of every notebooklet: in the "grow-others" stores they keep the
+# rows they have at scale 1 while the rest of the estate grows (the URL by its host).
+FIXED_ENTITIES = ("WKSTN-042", "bob", "203.0.113.77", "malicious.example")
+
+
+def store_path(scale: int, *, grow_others: bool = False) -> Path:
+    """The cached store for `scale`, built with a fixed seed and `now` when absent.
+
+    `grow_others`: the fixed entities keep their scale-1 rows, everything else is
+    at `scale` (at scale 1 that is the plain store itself).
+    """
+    if grow_others and scale == 1:
+        return store_path(1)
+    path = CACHE / (f"grow{scale}.duckdb" if grow_others else f"scale{scale}.duckdb")
     if not path.exists():
         from nbcatalog.data.demo import build_demo
 
-        summary = build_demo(path, scale=scale, now=NOW)
+        extra = {"fixed_entities": FIXED_ENTITIES, "fixed_scale": 1} if grow_others else {}
+        summary = build_demo(path, scale=scale, now=NOW, **extra)
         print(f"built {path} in {summary.seconds:.1f} s", flush=True)
     return path
 
@@ -142,6 +161,12 @@ def entity_rows(db: Path, sql: str, value: str) -> int:
     with duckdb.connect(str(db), read_only=True) as con:
         got = con.execute(f"SELECT n FROM ({inner}) AS t(e, n) WHERE e = ?", [value]).fetchone()  # noqa: S608
     return int(got[0]) if got else 0
+
+
+def store_rows(db: Path) -> int:
+    """SecurityEvent rows of the store: how big the estate is around the entity."""
+    with duckdb.connect(str(db), read_only=True) as con:
+        return int(con.execute('SELECT count(*) FROM "SecurityEvent"').fetchone()[0])
 
 
 def measure(name: str, db: Path, entities: list[str], repeat: int) -> list[dict]:
@@ -164,11 +189,15 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
     names = args.only or list(NOTEBOOKLETS)
+    # Busiest entity: the plain scaled store (every host grows). Fixed entity: the
+    # grow-others store, where only the rest of the estate grows around it.
     stores = {s: store_path(s) for s in args.scales}
+    grown = {s: store_path(s, grow_others=True) for s in args.scales}
     print(f"load average before: {os.getloadavg()[0]:.2f}, {os.cpu_count()} cores")
     print(f"date: {time.strftime('%Y-%m-%d %H:%M', time.gmtime())} UTC")
     header = (
-        f"{'notebooklet':<22} {'entity':<28} {'scale':>5} {'rows':>8} {'warm s':>7} {'peak MiB':>9}"
+        f"{'notebooklet':<22} {'entity':<28} {'scale':>5} {'rows':>8} {'store rows':>11} "
+        f"{'warm s':>7} {'peak MiB':>9}"
     )
     print(header)
     results: dict[tuple[str, str], dict[int, tuple[float, int, int]]] = {}
@@ -176,13 +205,15 @@ def main() -> None:
         _, fixed, sql = NOTEBOOKLETS[name]
         for scale, db in stores.items():
             top, _ = busiest(db, sql)
-            for rep in measure(name, db, [fixed, top], args.repeat):
-                kind = "fixed" if rep["entity"] == fixed else "busiest"
-                rows = entity_rows(db, sql, rep["entity"])
+            runs = [("fixed", grown[scale], fixed), ("busiest", db, top)]
+            for kind, store, value in runs:
+                (rep,) = measure(name, store, [value], args.repeat)
+                rows = entity_rows(store, sql, value)
                 med = statistics.median(rep["times"])
                 results.setdefault((name, kind), {})[scale] = (med, rep["peak"], rows)
                 print(
-                    f"{name:<22} {kind + ' ' + rep['entity'][:20]:<28} {scale:>5} {rows:>8} "
+                    f"{name:<22} {kind + ' ' + value[:20]:<28} {scale:>5} {rows:>8} "
+                    f"{store_rows(store):>11} "
                     f"{med:>7.2f} {rep['peak'] / 2**20:>9.0f}  {rep['status']}",
                     flush=True,
                 )

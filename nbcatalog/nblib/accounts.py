@@ -135,7 +135,8 @@ def _linux_logons(inv: Any, name: str, label: str) -> Finding:
     ok = inv.query(SOURCES["linux"][2], title=label, account_name=name)
     bad = inv.query("LinuxSyslog.list_account_logon_failures", title=label, account_name=name)
     hosts = [text_of(c) for part in (ok.data, bad.data) for c in first_column(part, "Computer")]
-    return Finding(label, linux_logons_on(inv, hosts).data, notes=list(ok.notes))
+    # Only this account's attempts are kept: the store returns the lines they need.
+    return Finding(label, linux_logons_on(inv, hosts, account=name).data, notes=list(ok.notes))
 
 
 _NORMALISE = {"signins": _signin_events, "windows": _windows_events, "linux": _linux_events}

@@ -241,22 +241,37 @@ def host_logons(
     return sessions
 
 
-def linux_logons_on(inv: Any, computers: Iterable[str]) -> LogonSessions:
+def linux_logons_on(
+    inv: Any, computers: Iterable[str], account: str | None = None
+) -> LogonSessions:
     """The Linux logon attempts on each of `computers` (exact names), as `host_logons`
     counts them: the same query and the same model, one host at a time.
 
     For steps that start from something else than a host (an address, an account)
-    and must count the attempts they find the way host_logons_summary does.
+    and must count the attempts they find the way host_logons_summary does. With
+    `account` (a user name), the embedded store returns only the lines counting
+    that account's attempts needs (`LinuxSyslog.list_logons_for_host_account`), so
+    the cost follows the account rather than the host: the account's attempts are
+    the same, other accounts' may be missing.
 
     Example:
         >>> linux_logons_on(inv, ["LNX-WEB01"]).data["LogonResult"].value_counts()  # doctest: +SKIP
     """
     sessions = LogonSessions("Linux logons", _empty())
     frames = []
+    narrow = _narrows(inv, account)
     for computer in sorted({text_of(c) for c in computers} - {""}):
-        found = inv.query(
-            "LinuxSyslog.list_logons_for_host", title="Linux logons", host_name=computer
-        )
+        if narrow:
+            found = inv.query(
+                "LinuxSyslog.list_logons_for_host_account",
+                title="Linux logons",
+                host_name=computer,
+                account_name=text_of(account),
+            )
+        else:
+            found = inv.query(
+                "LinuxSyslog.list_logons_for_host", title="Linux logons", host_name=computer
+            )
         for note in found.notes:
             if note not in sessions.notes:
                 sessions.notes.append(note)
@@ -269,6 +284,16 @@ def linux_logons_on(inv: Any, computers: Iterable[str]) -> LogonSessions:
         sessions.data = _finish(pd.concat(frames, ignore_index=True))
     sessions.hosts = sorted(set(sessions.data["Computer"]) - {""})
     return sessions
+
+
+def _narrows(inv: Any, account: str | None) -> bool:
+    """Whether the account's lines can be asked for alone: the embedded store only
+    (the query is nbcatalog's, not msticpy's), and not for root (login lines naming
+    no user count for root)."""
+    from nbcatalog.data.source import DuckDBSource
+
+    name = text_of(account)
+    return bool(name) and name.casefold() != "root" and isinstance(inv.source, DuckDBSource)
 
 
 def success_rate(sessions: pd.DataFrame, by: str | list[str]) -> pd.DataFrame:

@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import html
 import ipaddress
+import json
 import re
 import socket
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from functools import lru_cache
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -261,6 +262,55 @@ def matched_on(text: Any, parts: dict[str, Any]) -> str:
     return ""
 
 
+def _texts(node: Any) -> Iterator[str]:
+    """Every string in parsed JSON: keys and values, at any depth."""
+    if isinstance(node, str):
+        yield node
+    elif isinstance(node, dict):
+        for key, value in node.items():
+            yield str(key)
+            yield from _texts(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _texts(item)
+
+
+def may_hide_host(entities: Any, parts: dict[str, Any]) -> bool:
+    """False only when no indicator found in `entities` can name the URL's host.
+
+    The indicator search (`alert_iocs`) costs about 10 ms an alert and finds what
+    the text holds, lower-cased, plus what PowerShell encoded commands decode to.
+    So an alert needs it only when some string of its entities holds the host or
+    an encoded-command argument. Addresses are normalised (2001:DB8:0::1 is
+    2001:db8::1): for a URL whose host is an address, every alert is searched.
+
+    Example:
+        >>> p = url_parts("http://malicious.example/x")
+        >>> may_hide_host('[{"Type": "host", "HostName": "WKSTN-042"}]', p)
+        False
+        >>> may_hide_host('[{"CommandLine": "powershell -enc aQB3AHIAIABoAHQAdABwAA=="}]', p)
+        True
+    """
+    from nbcatalog.enrich.iocs import _ENCODED_ARG_RE
+
+    host = str(parts.get("Host") or "").lower()
+    if parts.get("HostIsIp") or not host:
+        return True
+    if entities is None or (isinstance(entities, float) and pd.isna(entities)):
+        return False
+    texts: Iterable[str]
+    if isinstance(entities, str):
+        try:
+            texts = _texts(json.loads(entities))
+        except ValueError:
+            texts = [entities]  # searched as text by alert_iocs too
+    else:
+        texts = _texts(entities)
+    return any(
+        host in t.lower() or host in t.casefold() or _ENCODED_ARG_RE.search(t) for t in texts
+    )
+
+
 def _alert_match(alert: dict[str, Any], parts: dict[str, Any]) -> str:
     from nbcatalog.nblib.alert_ti import alert_iocs
 
@@ -270,6 +320,8 @@ def _alert_match(alert: dict[str, Any], parts: dict[str, Any]) -> str:
         if how == "url":
             return how
         found = found or how
+    if not may_hide_host(alert.get("Entities"), parts):
+        return found  # no indicator of the entities can name the host
     # URLs hidden in encoded PowerShell command lines of the entities.
     iocs = alert_iocs(pd.DataFrame([{"SystemAlertId": "", "Entities": alert.get("Entities")}]))
     for value in iocs["Ioc"]:
@@ -321,7 +373,10 @@ _SIGHTING_SQL = {
         "process command line",
         'SELECT TimeGenerated, Computer, CommandLine AS Text FROM "SecurityEvent" '
         "WHERE EventID = 4688 AND TimeGenerated >= $start AND TimeGenerated <= $end "
-        "AND (contains(lower(CommandLine), $needle) OR regexp_matches(CommandLine, $encoded))",
+        "AND (contains(lower(CommandLine), $needle) OR ("
+        # The regex needs "-e" or "/e" (any case): this cheap test spares it most rows.
+        "(contains(lower(CommandLine), '-e') OR contains(lower(CommandLine), '/e')) "
+        "AND regexp_matches(CommandLine, $encoded)))",
     ),
     "Syslog": (
         "syslog message",
@@ -334,9 +389,19 @@ _SIGHTING_SQL = {
         "SELECT TimeGenerated, Computer, "
         "concat_ws(' ', Source, 'event', EventID, RenderedDescription, EventData) AS Text "
         'FROM "Event" WHERE TimeGenerated >= $start AND TimeGenerated <= $end '
-        "AND contains(lower(concat_ws(' ', RenderedDescription, EventData)), $needle)",
+        # Column by column, not on the joined text (16x faster on a large store); the
+        # same rows since a host name has no space to straddle the join.
+        "AND (contains(lower(RenderedDescription), $needle) "
+        "OR contains(lower(EventData), $needle))",
     ),
 }
+# The joined-text search, for a needle with a space (never a URL's host name).
+_EVENT_JOINED_SQL = (
+    "SELECT TimeGenerated, Computer, "
+    "concat_ws(' ', Source, 'event', EventID, RenderedDescription, EventData) AS Text "
+    'FROM "Event" WHERE TimeGenerated >= $start AND TimeGenerated <= $end '
+    "AND contains(lower(concat_ws(' ', RenderedDescription, EventData)), $needle)"
+)
 
 
 def url_sightings(inv: Any, parts: dict[str, Any]) -> Finding:
@@ -364,6 +429,8 @@ def url_sightings(inv: Any, parts: dict[str, Any]) -> Finding:
             finding.note("missing", f"no {table} table in this data source: its {label}s skipped")
             continue
         bound = dict(params, encoded=_ENCODED_SQL) if "$encoded" in sql else params
+        if table == "Event" and " " in params["needle"]:
+            sql = _EVENT_JOINED_SQL
         try:
             rows = inv.source.sql(sql, bound)
         except DataSourceError as exc:

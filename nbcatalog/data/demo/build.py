@@ -16,9 +16,10 @@ Example:
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -29,6 +30,7 @@ import pandas as pd
 from nbcatalog.data.demo import background, planted
 from nbcatalog.data.demo.planted import Incident
 from nbcatalog.data.demo.timeline import Window
+from nbcatalog.data.schema import TABLES
 from nbcatalog.data.store import Store
 from nbcatalog.errors import DataSourceError, UsageError
 
@@ -45,6 +47,8 @@ class DemoSummary:
     rows: dict[str, int] = field(default_factory=dict)
     incidents: list[Incident] = field(default_factory=list)
     seconds: float = 0.0
+    fixed_entities: tuple[str, ...] = ()
+    fixed_scale: float = 1.0
 
     def as_text(self) -> str:
         """A short human-readable account (what `nbcatalog data demo` prints)."""
@@ -52,6 +56,13 @@ class DemoSummary:
             f"demo store: {self.path}",
             f"seed {self.seed}, scale {self.scale:g}, events from {self.start:%Y-%m-%d %H:%M} "
             f"to {self.end:%Y-%m-%d %H:%M} UTC, built in {self.seconds:.1f} s",
+        ]
+        if self.fixed_entities:
+            lines.append(
+                f"rows of {', '.join(self.fixed_entities)} as at scale {self.fixed_scale:g}; "
+                f"the rest of the estate at scale {self.scale:g}"
+            )
+        lines += [
             "",
             "rows per table:",
         ]
@@ -128,6 +139,60 @@ def _frames(seed: int, window: Window, scale: float) -> Iterator[tuple[str, pd.D
     yield from planted.generate(window.end).items()
 
 
+# Tables whose background does not grow with the scale (one heartbeat per host every
+# few minutes): a grow-others build does not add a second copy of them.
+UNSCALED = frozenset({"Heartbeat"})
+
+
+def _extra_frames(seed: int, window: Window, scale: float) -> Iterator[tuple[str, pd.DataFrame]]:
+    """More background from another seed: the growth of a grow-others build."""
+    for table, frame in background.generate(seed, window, scale):
+        if table not in UNSCALED:
+            yield table, frame
+
+
+def mention_pattern(entities: Sequence[str]) -> str:
+    """A case-insensitive RE2 pattern matching any of `entities` as a whole word.
+
+    A name counts as mentioned when no letter or digit touches it, so `bob` matches
+    `CONTOSO\\bob`, `bob@contoso.com` and `bob_contoso_com` but not `bobby.jones`.
+
+    Example:
+        >>> import re
+        >>> bool(re.search(mention_pattern(["bob"]), "CONTOSO\\Bob"))
+        True
+        >>> bool(re.search(mention_pattern(["bob"]), "bobby.jones@contoso.com"))
+        False
+    """
+    names = "|".join(re.escape(e.lower()) for e in entities)
+    return f"(?i)(^|[^a-z0-9])({names})([^a-z0-9]|$)"
+
+
+def drop_mentions(store: Store, entities: Sequence[str]) -> dict[str, int]:
+    """Delete every row of `store` whose text columns mention one of `entities`.
+
+    Returns the rows deleted per table. Column and table names come from the
+    schema; the pattern is a bound parameter (entity names are data).
+
+    Example:
+        >>> with Store.open("/tmp/extra.duckdb") as store:     # doctest: +SKIP
+        ...     drop_mentions(store, ["WKSTN-042"])["SecurityEvent"]
+        5123
+    """
+    pattern = mention_pattern(entities)
+    dropped = {}
+    for name, table in TABLES.items():
+        text = [c for c, typ in table.columns if typ == "VARCHAR"]
+        if not text:
+            continue
+        where = " OR ".join(f'regexp_matches("{c}", $1)' for c in text)
+        before = store.con.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0]  # noqa: S608
+        store.con.execute(f'DELETE FROM "{name}" WHERE {where}', [pattern])  # noqa: S608
+        after = store.con.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0]  # noqa: S608
+        dropped[name] = before - after
+    return dropped
+
+
 COMMIT_ROWS = 500_000
 MEMORY_LIMIT = "1GB"
 
@@ -158,12 +223,21 @@ def build_demo(
     seed: int = 42,
     scale: float = 1.0,
     now: datetime | str | None = None,
+    fixed_entities: Sequence[str] = (),
+    fixed_scale: float = 1.0,
 ) -> DemoSummary:
     """Build the demo estate into the DuckDB store at `path` (replacing it atomically).
 
     Events cover the 7 days before `now` (default: the current UTC time); the planted
     incidents lie in its last 48 hours. The same `seed`, `scale` and `now` give
     identical rows; `scale` multiplies the background activity only.
+
+    With `fixed_entities` (host names, account names, addresses), the store is a
+    "grow-others" build: the background of a build at `fixed_scale` (same seed),
+    plus `scale - fixed_scale` more from another seed with every row that mentions
+    a fixed entity removed. The fixed entities keep exactly the rows of the
+    `fixed_scale` build while the rest of the estate grows to `scale`, so a
+    benchmark can ask whether looking up one entity gets slower as the store grows.
 
     Example:
         >>> s = build_demo("/tmp/demo.duckdb", seed=7, now="2026-01-10T12:00:00Z")
@@ -172,6 +246,11 @@ def build_demo(
     """
     if not scale > 0:
         raise UsageError(f"scale must be a positive number, got {scale!r}")
+    fixed_entities = tuple(fixed_entities)
+    if fixed_entities and not 0 < fixed_scale <= scale:
+        raise UsageError(
+            f"fixed_scale must be positive and at most scale ({scale:g}), got {fixed_scale!r}"
+        )
     target = Path(path).expanduser()
     _check_target(target)
     started = time.perf_counter()
@@ -183,13 +262,23 @@ def build_demo(
         # Rows are generated in no useful order: write them to a staging file, then
         # copy them into the store sorted by entity and time (zone maps prune by host).
         stage = tmp.with_name(tmp.name + ".stage")
-        for path in (stage, tmp):
+        extra = tmp.with_name(tmp.name + ".extra")
+        grow = fixed_entities and scale > fixed_scale
+        steps = (extra, stage, tmp) if grow else (stage, tmp)
+        for path in steps:
             with Store.open(path) as store:
                 store.con.execute("SET enable_progress_bar = false")  # keep the CLI output clean
                 # Bounded memory however large the scale (the build needs little cache).
                 store.con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
-                if path == stage:
-                    _write(store, _frames(seed, window, scale))
+                if path == extra:
+                    # The growth: another seed, without a row naming a fixed entity.
+                    _write(store, _extra_frames(seed + 1, window, scale - fixed_scale))
+                    drop_mentions(store, fixed_entities)
+                elif path == stage:
+                    base = fixed_scale if fixed_entities else scale
+                    _write(store, _frames(seed, window, base))
+                    if grow:
+                        store.append_store(extra)
                 else:
                     store.copy_sorted(stage)
                 store.con.execute("CHECKPOINT")
@@ -197,7 +286,11 @@ def build_demo(
         target.with_name(target.name + ".wal").unlink(missing_ok=True)
         os.replace(tmp, target)
     finally:
-        for suffix in ("", ".wal", ".tmp", ".stage", ".stage.wal", ".stage.tmp"):
+        for suffix in (
+            *("", ".wal", ".tmp"),
+            *(".stage", ".stage.wal", ".stage.tmp"),
+            *(".extra", ".extra.wal", ".extra.tmp"),
+        ):
             _remove(tmp.with_name(tmp.name + suffix))
     with Store.open(target, read_only=True) as store:
         counts = {name: s.rows for name, s in store.table_stats().items()}
@@ -210,4 +303,6 @@ def build_demo(
         rows=counts,
         incidents=planted.incidents(window.end),
         seconds=time.perf_counter() - started,
+        fixed_entities=fixed_entities,
+        fixed_scale=fixed_scale if fixed_entities else scale,
     )
