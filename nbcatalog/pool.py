@@ -467,11 +467,13 @@ class KernelPool:
 
     def _check_in(self, kernel: PooledKernel, outcome: str | None) -> None:
         kernel.runs += 1
+        with self._cond:
+            closing = self._closed  # shut down meanwhile: stopped below, not reset
         healthy = kernel.is_alive()
-        if healthy and outcome in ("timeout", "interrupted"):
+        if healthy and outcome in ("timeout", "interrupted") and not closing:
             healthy = self._recovers(kernel)
         worn = kernel.runs >= self.max_runs or kernel.rss_mb() > self.max_memory_mb
-        if healthy and not worn:
+        if healthy and not worn and not closing:
             try:
                 # Idle in our private folder: the caller's may be gone by the next run.
                 self._reset(kernel, run_env({}, kernel.launcher_env), private_dir())
@@ -488,6 +490,20 @@ class KernelPool:
                 self._idle.append(kernel)
                 self._cond.notify_all()
                 return
+        self._stop(kernel)
+
+    def retire(self, kernel: PooledKernel) -> None:
+        """Stop a lent kernel now instead of resetting it; no replacement is started.
+
+        For a caller that knows no run will follow, such as the chart drawing at
+        process exit (`nbcatalog.lazycharts`): a reset there is a wasted round trip.
+
+        Example:
+            >>> pool.retire(pool.checkout())                             # doctest: +SKIP
+        """
+        with self._cond:
+            self._live -= 1
+            self._cond.notify_all()
         self._stop(kernel)
 
     # ------------------------------------------------------------ lifetime
@@ -558,5 +574,11 @@ def get_default_pool() -> KernelPool:
                 max_runs=max(_env_number("NBCATALOG_POOL_MAX_RUNS", DEFAULT_MAX_RUNS), 1),
                 max_memory_mb=_env_number("NBCATALOG_POOL_MAX_MEMORY_MB", DEFAULT_MAX_MEMORY_MB),
             )
+            # atexit runs the last registered first: the private folder (our kernels'
+            # socket files) must exist before the shutdown is registered, so that it is
+            # removed after the shutdown. Removed first, a kernel reset still running in
+            # a release thread (the exit-time chart drawing's) lost its sockets and the
+            # shutdown waited its whole RESET_TIMEOUT (30 s) for the answer.
+            private_dir()
             atexit.register(_default_pool.shutdown)
         return _default_pool
