@@ -37,6 +37,7 @@ from queue import Empty
 from typing import Any
 
 from jupyter_core.utils import run_sync
+from nbformat import NotebookNode, from_dict
 from papermill.clientwrap import PapermillNotebookClient
 from papermill.engines import NBClientEngine, papermill_engines
 from papermill.log import logger
@@ -147,6 +148,67 @@ def _connected_client(km: Any, timeout: float) -> Any:
     return kc
 
 
+_OUTPUT_FIELDS = {
+    "execute_result": ("metadata", "data", "execution_count"),
+    "stream": ("name", "text"),
+    "display_data": ("metadata", "data"),
+    "error": ("ename", "evalue", "traceback"),
+}
+
+
+def output_node(msg: dict[str, Any]) -> NotebookNode:
+    """nbformat's `output_from_msg` without its JSON-schema check of every output.
+
+    That check (jsonschema: fastjsonschema cannot check one part of a notebook) was
+    13 ms of a 0.25 s warm run for its ~23 outputs; the whole notebook is checked
+    once anyway when written (`runfolder.write_notebook`, nbformat logs what is
+    invalid). Same fields, same ValueError for a message that is not an output.
+
+    Example:
+        >>> msg = {"header": {"msg_type": "stream"}, "content": {"name": "stdout", "text": "hi"}}
+        >>> output_node(msg)
+        {'output_type': 'stream', 'name': 'stdout', 'text': 'hi'}
+    """
+    msg_type = msg["header"]["msg_type"]
+    fields = _OUTPUT_FIELDS.get(msg_type)
+    if fields is None:
+        raise ValueError(f"Unrecognized output msg type: {msg_type!r}")
+    content = msg["content"]
+    return from_dict({"output_type": msg_type, **{name: content[name] for name in fields}})
+
+
+class _RunnerClient(PapermillNotebookClient):
+    """papermill's client whose outputs are built by `output_node`."""
+
+    def output(
+        self,
+        outs: list[NotebookNode],
+        msg: dict[str, Any],
+        display_id: str | None,
+        cell_index: int,
+    ) -> NotebookNode | None:
+        """nbclient 0.11's `NotebookClient.output`, with `output_node` (see there)."""
+        parent_msg_id = msg["parent_header"].get("msg_id")
+        if self.output_hook_stack[parent_msg_id]:
+            # a registered hook (e.g. an output widget) overrides the default behaviour
+            self.output_hook_stack[parent_msg_id][-1].output(outs, msg, display_id, cell_index)
+            return None
+        try:
+            out = output_node(msg)
+        except ValueError:
+            self.log.error(f"unhandled iopub msg: {msg['msg_type']}")
+            return None
+        if self.clear_before_next_output:
+            outs[:] = []
+            self.clear_display_id_mapping(cell_index)
+            self.clear_before_next_output = False
+        if display_id:
+            cell_map = self._display_id_map.setdefault(display_id, {})
+            cell_map.setdefault(cell_index, []).append(len(outs))
+        outs.append(out)
+        return out
+
+
 class RunnerEngine(NBClientEngine):
     """papermill's nbclient engine with throttled saves, on a fresh kernel or ``km``."""
 
@@ -169,7 +231,7 @@ class RunnerEngine(NBClientEngine):
         if sink is not None:
             sink.append(nb_man)  # its .nb is the executed notebook, whatever happens
         km = kwargs.pop("km", None)
-        client = PapermillNotebookClient(
+        client = _RunnerClient(
             nb_man,
             km=km,
             kernel_name=kernel_name,

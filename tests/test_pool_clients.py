@@ -90,3 +90,41 @@ def test_runs_on_the_kept_client_after_a_failure_and_on_another_thread(pool, ech
     worker.join(timeout=120)
     assert [r.echo for r in results] == [50]
     assert run(6).echo == 60  # and back on this thread
+
+
+@pytest.mark.parametrize(
+    "msg",
+    [
+        {"msg_type": "stream", "content": {"name": "stderr", "text": "<b>x</b>"}},
+        {
+            "msg_type": "display_data",
+            "content": {
+                "data": {"text/plain": "x", "image/png": "iVBOR"},
+                "metadata": {"scrapbook": {"name": "chart", "display": True}},
+                "transient": {"display_id": "d1"},
+            },
+        },
+        {
+            "msg_type": "execute_result",
+            "content": {"data": {"text/plain": "1"}, "metadata": {}, "execution_count": 3},
+        },
+        {"msg_type": "error", "content": {"ename": "E", "evalue": "v", "traceback": ["t"]}},
+    ],
+)
+def test_engine_outputs_are_nbformats(msg):
+    """The engine builds outputs without a schema check per output: the same nodes."""
+    from nbformat.v4 import output_from_msg
+
+    from nbcatalog.papermill_engine import output_node
+
+    msg = {"header": {"msg_type": msg["msg_type"]}, **msg}
+    ours, theirs = output_node(msg), output_from_msg(msg)
+    assert ours == theirs
+    assert type(ours.get("data", ours)) is type(theirs.get("data", theirs))
+
+
+def test_engine_refuses_what_is_not_an_output():
+    from nbcatalog.papermill_engine import output_node
+
+    with pytest.raises(ValueError, match="status"):
+        output_node({"header": {"msg_type": "status"}, "content": {}})
