@@ -354,7 +354,8 @@ def _draw_in_pool(paths: list[Path]) -> set[Path]:
     except Exception:
         done = []
     finally:
-        pool.release(kernel, None, wait=False)
+        # At exit no run follows: stop the kernel rather than reset it for nothing.
+        pool.retire(kernel)
     return {Path(p) for p in done}
 
 

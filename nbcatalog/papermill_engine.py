@@ -14,7 +14,9 @@ or a dead kernel stay theirs, so every run produces the same notebook and failur
   the partial one. papermill's own output path is None, so it writes nothing.
 - With ``km=`` (a kernel the pool started) nbclient neither starts nor shuts down
   the kernel, but it also never closes the client channels it opened on it: this
-  engine opens them itself and closes them when the run ends. It also skips
+  engine opens them itself, keeps them on the kernel for its next run on the same
+  thread, and closes them after a failed run or when the pool stops the kernel
+  (`drop_client`). It also skips
   jupyter_client's `wait_for_ready`, which ends by waiting 0.2 s for IOPub to stay
   quiet (a fifth of a warm run): one kernel_info round trip whose "idle" status
   arrives on IOPub proves both channels are connected.
@@ -35,6 +37,7 @@ from queue import Empty
 from typing import Any
 
 from jupyter_core.utils import run_sync
+from nbformat import NotebookNode, from_dict
 from papermill.clientwrap import PapermillNotebookClient
 from papermill.engines import NBClientEngine, papermill_engines
 from papermill.log import logger
@@ -89,6 +92,49 @@ async def _handshake(kc: Any, timeout: float) -> None:
     raise RuntimeError(f"kernel did not answer kernel_info within {timeout:g} s")
 
 
+_KEPT = "_nbcatalog_client"  # attribute of a pooled kernel's manager: its kept client
+
+
+def _kept_client(km: Any, timeout: float) -> Any:
+    """The client kept on `km` by an earlier run on this thread, else a new connected one.
+
+    A warm run used to open a client and prove its channels connected (a kernel_info
+    round trip) every time, then close it: about 7 ms of a 0.2 s run. The client now
+    stays with the pooled kernel between runs. Only on the thread that opened it (zmq
+    sockets belong to one thread; a batch lends a kernel to several): another thread
+    closes it and opens its own. Messages it received between runs (the pool's reset
+    requests' status) carry other parents, which nbclient skips.
+    """
+    import threading
+
+    kept = getattr(km, _KEPT, None)
+    if kept is not None:
+        kc, owner = kept
+        if owner == threading.get_ident() and kc.channels_running:
+            return kc
+        drop_client(km)
+    kc = _connected_client(km, timeout)
+    setattr(km, _KEPT, (kc, threading.get_ident()))
+    return kc
+
+
+def drop_client(km: Any) -> None:
+    """Close the client a run kept on `km` (when its kernel stops, or a run failed).
+
+    Example:
+        >>> class Manager: pass
+        >>> drop_client(Manager())   # nothing kept: nothing to do
+    """
+    kept = getattr(km, _KEPT, None)
+    if kept is None:
+        return
+    setattr(km, _KEPT, None)
+    try:
+        kept[0].stop_channels()
+    except Exception:  # the kernel is gone already; its sockets close with it
+        pass
+
+
 def _connected_client(km: Any, timeout: float) -> Any:
     """An async client on `km`'s kernel with every channel known to be connected."""
     kc = km.client()
@@ -100,6 +146,67 @@ def _connected_client(km: Any, timeout: float) -> Any:
         raise
     kc.allow_stdin = False
     return kc
+
+
+_OUTPUT_FIELDS = {
+    "execute_result": ("metadata", "data", "execution_count"),
+    "stream": ("name", "text"),
+    "display_data": ("metadata", "data"),
+    "error": ("ename", "evalue", "traceback"),
+}
+
+
+def output_node(msg: dict[str, Any]) -> NotebookNode:
+    """nbformat's `output_from_msg` without its JSON-schema check of every output.
+
+    That check (jsonschema: fastjsonschema cannot check one part of a notebook) was
+    13 ms of a 0.25 s warm run for its ~23 outputs; the whole notebook is checked
+    once anyway when written (`runfolder.write_notebook`, nbformat logs what is
+    invalid). Same fields, same ValueError for a message that is not an output.
+
+    Example:
+        >>> msg = {"header": {"msg_type": "stream"}, "content": {"name": "stdout", "text": "hi"}}
+        >>> output_node(msg)
+        {'output_type': 'stream', 'name': 'stdout', 'text': 'hi'}
+    """
+    msg_type = msg["header"]["msg_type"]
+    fields = _OUTPUT_FIELDS.get(msg_type)
+    if fields is None:
+        raise ValueError(f"Unrecognized output msg type: {msg_type!r}")
+    content = msg["content"]
+    return from_dict({"output_type": msg_type, **{name: content[name] for name in fields}})
+
+
+class _RunnerClient(PapermillNotebookClient):
+    """papermill's client whose outputs are built by `output_node`."""
+
+    def output(
+        self,
+        outs: list[NotebookNode],
+        msg: dict[str, Any],
+        display_id: str | None,
+        cell_index: int,
+    ) -> NotebookNode | None:
+        """nbclient 0.11's `NotebookClient.output`, with `output_node` (see there)."""
+        parent_msg_id = msg["parent_header"].get("msg_id")
+        if self.output_hook_stack[parent_msg_id]:
+            # a registered hook (e.g. an output widget) overrides the default behaviour
+            self.output_hook_stack[parent_msg_id][-1].output(outs, msg, display_id, cell_index)
+            return None
+        try:
+            out = output_node(msg)
+        except ValueError:
+            self.log.error(f"unhandled iopub msg: {msg['msg_type']}")
+            return None
+        if self.clear_before_next_output:
+            outs[:] = []
+            self.clear_display_id_mapping(cell_index)
+            self.clear_before_next_output = False
+        if display_id:
+            cell_map = self._display_id_map.setdefault(display_id, {})
+            cell_map.setdefault(cell_index, []).append(len(outs))
+        outs.append(out)
+        return out
 
 
 class RunnerEngine(NBClientEngine):
@@ -124,7 +231,7 @@ class RunnerEngine(NBClientEngine):
         if sink is not None:
             sink.append(nb_man)  # its .nb is the executed notebook, whatever happens
         km = kwargs.pop("km", None)
-        client = PapermillNotebookClient(
+        client = _RunnerClient(
             nb_man,
             km=km,
             kernel_name=kernel_name,
@@ -136,14 +243,18 @@ class RunnerEngine(NBClientEngine):
             stderr_file=stderr_file,
             **kwargs,
         )
+        finished = False
         try:
             if km is not None:
-                client.kc = _connected_client(km, start_timeout)
-            return client.execute()
+                client.kc = _kept_client(km, start_timeout)
+            result = client.execute()
+            finished = True
+            return result
         finally:
-            if not client.owns_km and client.kc is not None:
-                client.kc.stop_channels()
+            if km is not None:
                 client.kc = None
+                if not finished:  # a timeout or an interrupt may leave replies in flight
+                    drop_client(km)
 
 
 papermill_engines.register(ENGINE, RunnerEngine)
