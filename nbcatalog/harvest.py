@@ -12,20 +12,19 @@ Example:
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import nbformat
 from scrapbook.encoders import registry as encoder_registry
-from scrapbook.exceptions import ScrapbookDataException, ScrapbookMissingEncoder
-from scrapbook.schemas import GLUE_PAYLOAD_PREFIX, LATEST_SCRAP_VERSION, scrap_schema
+from scrapbook.exceptions import ScrapbookMissingEncoder
+from scrapbook.schemas import GLUE_PAYLOAD_PREFIX
 from scrapbook.scraps import Scrap
 
 from nbcatalog.findings_model import FINDINGS_SCRAP, check_findings, ranked
 from nbcatalog.runstate import NO_DATA, OK
-from nbcatalog.scraps import OUTCOME_SCRAP, reading_from
+from nbcatalog.scraps import OUTCOME_SCRAP, reading_from, scrap_payload
 
 
 @dataclass
@@ -49,17 +48,6 @@ class Harvest:
         return NO_DATA if self.outcome and self.outcome.get("status") == NO_DATA else OK
 
 
-@functools.lru_cache(maxsize=1)
-def _payload_validator() -> Any:
-    """scrapbook's scrap schema, checked and compiled once (it did both for every scrap)."""
-    from jsonschema.validators import validator_for
-
-    schema = scrap_schema(LATEST_SCRAP_VERSION)
-    cls = validator_for(schema)
-    cls.check_schema(schema)
-    return cls(schema)
-
-
 def _decode(scrap: Scrap) -> Any:
     """``scrapbook.encoders.registry.decode(scrap).data``, the payload check compiled once.
 
@@ -67,21 +55,7 @@ def _decode(scrap: Scrap) -> Any:
     template and its data: it is validated before any encoder reads it), the same
     exceptions; only the schema is no longer re-checked and re-compiled per scrap.
     """
-    from jsonschema.exceptions import best_match
-
-    payload = {
-        "name": scrap.name,
-        "data": scrap.data,
-        "encoder": scrap.encoder,
-        "version": LATEST_SCRAP_VERSION,
-    }
-    error = best_match(_payload_validator().iter_errors(payload))
-    if error is not None:
-        raise ScrapbookDataException(
-            f"Scrap (name={scrap.name or 'None'}) contents do not conform to required type "
-            f"structures: {error}",
-            [error],
-        )
+    scrap_payload(scrap.name, scrap.data, scrap.encoder)  # raises as scrapbook does
     encoders = getattr(encoder_registry, "_encoders", None)
     if not isinstance(encoders, dict):  # another scrapbook version: its own path
         return encoder_registry.decode(scrap).data

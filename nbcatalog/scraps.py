@@ -26,6 +26,7 @@ import base64
 import contextlib
 import contextvars
 import datetime as dt
+import functools
 import io
 import math
 import os
@@ -59,6 +60,43 @@ class GlueError(ValueError):
 
 
 # ------------------------------------------------------------------ plain values
+
+
+@functools.lru_cache(maxsize=1)
+def _payload_validator() -> Any:
+    """scrapbook's scrap schema, checked and compiled once (scrapbook does both per scrap)."""
+    from jsonschema.validators import validator_for
+    from scrapbook.schemas import LATEST_SCRAP_VERSION, scrap_schema
+
+    schema = scrap_schema(LATEST_SCRAP_VERSION)
+    cls = validator_for(schema)
+    cls.check_schema(schema)
+    return cls(schema)
+
+
+def scrap_payload(name: str, data: Any, encoder: str) -> dict[str, Any]:
+    """The payload scrapbook stores for a scrap, checked against its schema.
+
+    The same check and exception as scrapbook's `scrap_to_payload` (and its reader's),
+    with the schema compiled once: it cost a glue or a harvest 1-3 ms per scrap.
+
+    Example:
+        >>> scrap_payload("n", 3, "json")["version"]
+        1
+    """
+    from jsonschema.exceptions import best_match
+    from scrapbook.exceptions import ScrapbookDataException
+    from scrapbook.schemas import LATEST_SCRAP_VERSION
+
+    payload = {"name": name, "data": data, "encoder": encoder, "version": LATEST_SCRAP_VERSION}
+    error = best_match(_payload_validator().iter_errors(payload))
+    if error is not None:
+        raise ScrapbookDataException(
+            f"Scrap (name={name or 'None'}) contents do not conform to required type "
+            f"structures: {error}",
+            [error],
+        )
+    return payload
 
 
 def _encode_value(value: Any) -> Any:

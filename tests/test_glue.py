@@ -93,3 +93,37 @@ def test_sidecar_needs_the_run_folder_and_stays_inside_it(tmp_path):
 def test_glue_rejects_bad_names_before_anything_is_shown():
     with pytest.raises(GlueError, match="identifier"):
         glue("not a name", 1)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"host": "WKSTN-042", "when": dt.datetime(2024, 5, 1, tzinfo=dt.timezone.utc)},
+        pd.DataFrame({"Account": ["bob", "<script>"], "Count": [3, 1]}),
+    ],
+)
+def test_glue_shows_exactly_what_scrapbook_glue_shows(monkeypatch, value):
+    """glue() builds scrapbook's output itself (the schema checked once): same bundle."""
+    import IPython.display
+    import scrapbook as sb
+
+    shown: list[tuple] = []
+    monkeypatch.setattr(
+        IPython.display, "display", lambda *a, **k: shown.append((json.dumps(a), k))
+    )
+    glue("x", value)
+    ours = list(shown)
+    shown.clear()
+    name = FRAME_ENCODER if isinstance(value, pd.DataFrame) else VALUE_ENCODER
+    with pytest.warns(UserWarning, match="No kernel"):
+        sb.glue("x", value, encoder=name)
+    assert ours == shown and len(ours) == 1
+
+
+def test_glue_refuses_what_scrapbook_refuses():
+    from scrapbook.exceptions import ScrapbookDataException
+
+    from nbcatalog.scraps import scrap_payload
+
+    with pytest.raises(ScrapbookDataException, match="do not conform"):
+        scrap_payload(["not", "a", "name"], 1, "json")
