@@ -323,6 +323,27 @@ def test_insights_sort_findings_count_a_verdict_and_keep_text_plain():
     assert run_insights({"findings": [{}] * 25}).more == 5
 
 
+def test_insights_show_the_title_with_the_text_under_it():
+    """Findings of the contract: a one-line title, the text as detail (both escaped)."""
+    ins = run_insights(
+        {
+            "findings": [
+                {
+                    "severity": "high",
+                    "title": f"LNX-WEB01 contacted 192.0.2.66:4444 every 10 min {HOSTILE}",
+                    "text": "Beacon score 1.00 (1 = a perfect timer)",
+                    "section": "beacons",
+                }
+            ]
+        }
+    )
+    [finding] = ins.findings
+    assert finding.text.startswith("LNX-WEB01 contacted") and finding.detail.startswith("Beacon")
+    html = environment().get_template("_insights.html").render(insights=ins)
+    assert "every 10 min &lt;script&gt;" in html and "<small>Beacon score 1.00" in html
+    assert HOSTILE not in html
+
+
 # ------------------------------------------------------------ small helpers
 
 

@@ -39,8 +39,9 @@ class Finding:
 
     severity: str
     severity_class: str
-    text: str
+    text: str  # the finding's one-line title (`text` for runs that recorded only that)
     section: str
+    detail: str = ""  # the finding's longer text, shown under the title
 
 
 @dataclass(frozen=True)
@@ -62,11 +63,14 @@ def _finding(item: Any) -> Finding:
         return Finding("", "other", _text(item), "")
     severity = "" if item.get("severity") is None else _text(item.get("severity")).strip()
     lowered = severity.lower()
+    title = "" if item.get("title") is None else _text(item.get("title"))
+    text = "" if item.get("text") is None else _text(item.get("text"))
     return Finding(
         severity=severity,
         severity_class=lowered if lowered in SEVERITIES else "other",
-        text="" if item.get("text") is None else _text(item.get("text")),
+        text=title or text,
         section="" if item.get("section") is None else _text(item.get("section")),
+        detail=text if title and text != title else "",
     )
 
 
