@@ -17,7 +17,8 @@ import click
 def localdata(folder: Path, db: str | None) -> None:
     """Write the store's tables as msticpy LocalData pickles (msticnb's file names).
 
-    Then point msticpyconfig's LocalData data_paths at FOLDER and run notebooklets
+    Then point msticpyconfig.yaml at FOLDER (``DataProviders: LocalData: data_paths:
+    [FOLDER]``; a top-level ``LocalData: data_paths:`` works too) and run notebooklets
     with --source msticpy:LocalData.
     """
     from nbcatalog.data.localdata import export_localdata
