@@ -58,6 +58,13 @@ NOTEBOOKLETS: dict[str, tuple[str, str, str]] = {
         "WHERE VM_s <> '' "
         "GROUP BY 1 ORDER BY n DESC LIMIT 1",
     ),
+    "host_network_summary": (
+        "host",
+        "WKSTN-042",
+        "SELECT split_part(VM_s, '/', -1), count(*) AS n FROM \"AzureNetworkAnalytics_CL\" "
+        "WHERE VM_s <> '' "
+        "GROUP BY 1 ORDER BY n DESC LIMIT 1",
+    ),
     "account_summary": (
         "account",
         "bob",
