@@ -12,6 +12,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from nbcatalog.data.source import DataSource
 from nbcatalog.nblib import ipactivity
 from nbcatalog.nblib.investigation import Investigation
 
@@ -19,12 +20,17 @@ IP = "192.0.2.66"
 START, END = pd.Timestamp("2024-05-01", tz="UTC"), pd.Timestamp("2024-05-02", tz="UTC")
 
 
-class Workspace:
-    """Answers queries by name, like msticpy; has no SQL."""
+class Workspace(DataSource):
+    """Answers queries by name, like msticpy; its `sql` raises, as MsticpySource's does."""
+
+    spec = "msticpy:Workspace"
 
     def __init__(self, frames: dict[str, pd.DataFrame]):
         self.frames = frames
         self.asked: list[tuple[str, dict]] = []
+
+    def list_queries(self) -> pd.DataFrame:
+        return pd.DataFrame({"name": list(self.frames)})
 
     def tables(self) -> list[str]:
         return ["SecurityEvent", "CommonSecurityLog", "AzureActivity", "OfficeActivity"]

@@ -209,8 +209,11 @@ def security_log_for_ip(inv: Any, ip: str) -> Finding:
         found = Finding(title, pd.DataFrame(columns=SECURITY_LOG_COLUMNS))
         found.note("missing", f"no {SECURITY_LOG} table in this data source")
         return found
-    if callable(getattr(inv.source, "sql", None)):
+    from nbcatalog.data.source import DuckDBSource
+
+    if isinstance(inv.source, DuckDBSource):
         # The embedded store: every vendor, where the library query keeps msticpy's four.
+        # (Every source has a `sql` method; msticpy's only raises.)
         found = _security_log_sql(inv, ip, title)
     else:
         found = inv.query(SECURITY_LOG_QUERY, title=title, ip_address=ip)
