@@ -88,6 +88,17 @@ def _joined(values: Any) -> str:
     return ", ".join(dict.fromkeys(t for t in map(text_of, values) if t))
 
 
+def _nothing_found(found: Finding, columns: list[str], message: str) -> bool:
+    """True when `found` is empty: its frame gets `columns`, and `message` as an info
+    note unless a note (missing table, error) already says why."""
+    if not found.empty:
+        return False
+    found.data = pd.DataFrame(columns=columns)
+    if not found.notes:
+        found.note("info", message)
+    return True
+
+
 def azure_activity_from_ip(inv: Any, ip: str) -> Finding:
     """Azure control-plane operations called from `ip` (AzureActivity.CallerIpAddress).
 
@@ -101,10 +112,7 @@ def azure_activity_from_ip(inv: Any, ip: str) -> Finding:
         "Azure.list_azure_activity_for_ip", title="Azure activity", ip_address_list=[ip]
     )
     found.columns = AZURE_COLUMNS[:7]
-    if found.empty:
-        found.data = pd.DataFrame(columns=AZURE_COLUMNS)
-        if not found.notes:
-            found.note("info", f"no Azure activity called from {ip} in {inv.period}")
+    if _nothing_found(found, AZURE_COLUMNS, f"no Azure activity called from {ip} in {inv.period}"):
         return found
     operations = first_column(found.data, "OperationNameValue").astype(str)
     sensitive = found.data[operations.str.contains(SENSITIVE_AZURE, case=False, regex=True)]
@@ -128,10 +136,7 @@ def office_activity_from_ip(inv: Any, ip: str) -> Finding:
         "Office365.list_activity_for_ip", title="Office 365 activity", ip_address_list=[ip]
     )
     found.columns = OFFICE_COLUMNS[:7]
-    if found.empty:
-        found.data = pd.DataFrame(columns=OFFICE_COLUMNS)
-        if not found.notes:
-            found.note("info", f"no Office 365 activity from {ip} in {inv.period}")
+    if _nothing_found(found, OFFICE_COLUMNS, f"no Office 365 activity from {ip} in {inv.period}"):
         return found
     minutes = int(BURST_WINDOW.total_seconds() // 60)
     for burst in office_bursts(found.data).itertuples():
@@ -217,11 +222,9 @@ def security_log_for_ip(inv: Any, ip: str) -> Finding:
         found = _security_log_sql(inv, ip, title)
     else:
         found = inv.query(SECURITY_LOG_QUERY, title=title, ip_address=ip)
-    if found.empty:
-        found.data = pd.DataFrame(columns=SECURITY_LOG_COLUMNS)
+    message = f"no {SECURITY_LOG} event from or to {ip} in {inv.period}"
+    if _nothing_found(found, SECURITY_LOG_COLUMNS, message):
         found.columns = SECURITY_LOG_COLUMNS
-        if not found.notes:
-            found.note("info", f"no {SECURITY_LOG} event from or to {ip} in {inv.period}")
         return found
     rows = found.data
     rows = rows.assign(
