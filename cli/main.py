@@ -33,6 +33,10 @@ COMMANDS: dict[str, LazyCommand] = {
         _CMDS + "diff_cmd:diff_command",
         "Show what changed from RUN_A (earlier) to RUN_B: findings and key-table rows.",
     ),
+    "draw": LazyCommand(
+        _CMDS + "draw_cmd:draw_command",
+        "Draw the charts a run left undrawn (a silent or batch run) into its notebook.ipynb.",
+    ),
     "drill": LazyCommand(
         _CMDS + "drill_cmd:drill_command", "List or run the drill-downs of the run in RUN_DIR."
     ),

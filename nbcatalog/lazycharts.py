@@ -10,11 +10,14 @@ display output of MIME type `LAZY_MIME` with a plain-text stand-in.
 
 The chart is drawn, with the same function and the same arguments, the first time
 something shows it: `Results.show()` / the notebook repr, `Results.notebook`, an
-HTML report (`nbcatalog.reports.write_report`), or at the latest when the Python
-process that ran it exits (`notebook.ipynb` then holds the PNG like an eager run;
-drawn by a kernel of the process's pool, which has the chart modules loaded).
-`draw_outputs` replaces each stand-in with the drawn output in place; drawing twice
-costs nothing the second time.
+HTML report (`nbcatalog.reports.write_report`), the web UI's download of the
+notebook, or ``nbcatalog draw RUN_FOLDER``. `draw_outputs` replaces each stand-in
+with the drawn output in place; drawing twice costs nothing the second time.
+
+A run nobody looks at (silent, a batch, a script that keeps only the tables) never
+draws: its ``notebook.ipynb`` keeps the stand-ins, and each one says, in the text
+Jupyter shows for it, how to draw it. Ten silent runs in one script used to cost
+seven seconds of drawing at exit (`benchmarks/exit_wait.py --runs 10`).
 
 Only functions registered here by `lazy_chart` (modules under ``nbcatalog.nblib``)
 are ever called from a notebook's stand-in: a notebook from elsewhere cannot name
@@ -29,7 +32,6 @@ Example:
 
 from __future__ import annotations
 
-import atexit
 import base64
 import functools
 import importlib
@@ -43,6 +45,12 @@ from typing import Any
 
 LAZY_MIME = "application/vnd.nbcatalog.lazy-chart+json"
 LAZY_ENV = "NBCATALOG_LAZY_CHARTS"
+# What a notebook reader sees where a chart was not drawn (Jupyter shows the text part).
+STAND_IN_TEXT = (
+    "chart {title!r} not drawn: nobody looked at this run when it ran. "
+    "`nbcatalog draw RUN_FOLDER` draws its charts into this notebook "
+    "(showing the run's results or writing its report draws them too)."
+)
 _ALLOWED_PREFIX = "nbcatalog.nblib."
 _REGISTRY: dict[str, Callable[..., Any]] = {}
 
@@ -122,7 +130,7 @@ class LazyChart:
         return _function(self.name)(*self.args, **self.kwargs)
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
-        return {LAZY_MIME: self.spec(), "text/plain": repr(self)}
+        return {LAZY_MIME: self.spec(), "text/plain": STAND_IN_TEXT.format(title=self.title)}
 
     def __repr__(self) -> str:
         return f"<chart {self.title!r}: drawn when shown>"
@@ -279,24 +287,11 @@ def drawn_displays(nb: Any) -> dict[str, dict[str, Any]]:
     return found
 
 
-# ------------------------------------------------- notebooks of this process
-
-_pending: dict[Path, Any] = {}
-_lock = threading.Lock()
-
-
-def defer(notebook_path: Path, nb: Any) -> None:
-    """Remember a saved notebook with stand-ins: drawn into its file at the latest at exit."""
-    with _lock:
-        if not _pending:
-            atexit.register(draw_pending)
-        _pending[Path(notebook_path).absolute()] = nb
+# ------------------------------------------------------------ notebook files
 
 
 def ensure_drawn(notebook_path: Path, nb: Any) -> bool:
     """Draw `nb`'s stand-ins and rewrite its file (atomically); False when none were left."""
-    with _lock:
-        _pending.pop(Path(notebook_path).absolute(), None)
     if not has_lazy(nb):
         return False
     from nbcatalog.runfolder import write_notebook
@@ -307,71 +302,24 @@ def ensure_drawn(notebook_path: Path, nb: Any) -> bool:
     return True
 
 
-def draw_files(paths: list[str]) -> list[str]:
-    """Draw the stand-ins of the notebook files `paths`, each rewritten; those now whole.
+def draw_file(path: str | Path) -> int:
+    """Draw the chart stand-ins of the notebook file `path` into it; the number drawn.
+
+    The file is rewritten atomically, and only when something was drawn. A file
+    that is not a readable notebook raises (`OSError`, `ValueError`) and is left
+    as it was. `nbcatalog draw RUN_FOLDER` calls this.
 
     Example:
-        >>> draw_files([])
-        []
+        >>> draw_file("output/host_summary/20261206T101500Z-ab12cd/notebook.ipynb")
+        ...                                                          # doctest: +SKIP
+        5
     """
     import nbformat
 
     from nbcatalog.runfolder import write_notebook
 
-    whole = []
-    for path in paths:
-        try:
-            nb = nbformat.read(path, as_version=4)
-            if draw_outputs(nb):
-                write_notebook(path, nb)
-        except Exception:  # that file keeps its stand-ins (still a readable notebook)
-            continue
-        whole.append(path)
-    return whole
-
-
-def _draw_in_pool(paths: list[Path]) -> set[Path]:
-    """Have a kernel of this process's pool draw `paths`: it has the chart modules loaded.
-
-    At exit the caller may never have imported matplotlib or Bokeh (seconds); the
-    pool's kernels have. Returns the files drawn; none when there is no live pool.
-    """
-    from nbcatalog import pool as pools
-
-    pool = pools._default_pool
-    if pool is None or pool._closed or pool.owner != os.getpid():
-        return set()
-    try:
-        kernel = pool.checkout(wait=10.0)
-    except Exception:
-        return set()
-    try:
-        code = (
-            "from nbcatalog.lazycharts import draw_files as _nbcatalog_draw\n"
-            f"_nbcatalog_drawn = _nbcatalog_draw({[str(p) for p in paths]!r})"
-        )
-        done = pools._evaluate(kernel, code, "_nbcatalog_drawn", timeout=300.0)
-    except Exception:
-        done = []
-    finally:
-        # At exit no run follows: stop the kernel rather than reset it for nothing.
-        pool.retire(kernel)
-    return {Path(p) for p in done}
-
-
-def draw_pending() -> None:
-    """Draw every notebook this process left with stand-ins (run at exit)."""
-    with _lock:
-        pending = list(_pending.items())
-    if not pending:
-        return
-    in_kernel = _draw_in_pool([path for path, _ in pending])
-    for path, nb in pending:
-        if path in in_kernel:
-            with _lock:
-                _pending.pop(path, None)
-            continue
-        try:
-            ensure_drawn(path, nb)
-        except Exception:  # at exit: the notebook keeps its stand-ins, still readable
-            pass
+    nb = nbformat.read(str(path), as_version=4)
+    drawn = draw_outputs(nb)
+    if drawn:
+        write_notebook(Path(path), nb)
+    return drawn

@@ -523,20 +523,6 @@ class KernelPool:
                 return
         self._stop(kernel)
 
-    def retire(self, kernel: PooledKernel) -> None:
-        """Stop a lent kernel now instead of resetting it; no replacement is started.
-
-        For a caller that knows no run will follow, such as the chart drawing at
-        process exit (`nbcatalog.lazycharts`): a reset there is a wasted round trip.
-
-        Example:
-            >>> pool.retire(pool.checkout())                             # doctest: +SKIP
-        """
-        with self._cond:
-            self._live -= 1
-            self._cond.notify_all()
-        self._stop(kernel)
-
     # ------------------------------------------------------------ lifetime
 
     def stats(self) -> dict[str, Any]:

@@ -334,18 +334,14 @@ def _execute_and_collect(
         timeout=timeout,
         progress=show_progress(quiet),
         pool=pool,
-        # Charts cost most of a small warm run: drawn when shown, unless a report needs
-        # them now or the kernel is a fresh one (the CLI: it has drawn them by exit anyway).
+        # Charts cost most of a small warm run: drawn when shown (never, for a run nobody
+        # looks at), unless a report needs them now or the kernel is a fresh one (the CLI
+        # run, whose notebook.ipynb is what it hands over).
         lazy_charts=lazy_charts,
     )
     if started is not None:
         started.result()  # the "running" record is on disk before any later state
     info["notebook"] = str(execution.notebook_path)
-    if lazy_charts:
-        from nbcatalog.lazycharts import defer, has_lazy
-
-        if has_lazy(execution.notebook):
-            defer(execution.notebook_path, execution.notebook)
     failure = execution.failure
     harvested = None
     report_path = None

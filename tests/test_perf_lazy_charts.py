@@ -2,8 +2,9 @@
 
 What an analyst checks: the tables come back the same; the charts are there when the
 results are shown in a notebook, in an HTML report written later, and in
-notebook.ipynb once the Python process that ran it has ended; a chart is drawn once;
-a notebook naming code that is not an nbcatalog chart function gets it refused. The
+notebook.ipynb after `nbcatalog draw`; a run nobody looked at is never drawn (not
+even when its process exits), and its notebook says how to draw it; a chart is drawn
+once; a notebook naming code that is not an nbcatalog chart function gets it refused. The
 runner harvests without scrapbook's schema checks and decodes frames on first use:
 the same values as scrapbook reads.
 
@@ -168,30 +169,78 @@ def test_a_report_written_later_has_every_chart(runs, tmp_path):
     assert "drawn when shown" not in report
 
 
-def test_charts_are_drawn_into_the_notebook_when_the_process_exits(runs, tmp_path):
+def _cli(*args: str) -> subprocess.CompletedProcess:
+    nbcatalog_cli = Path(sys.executable).parent / "nbcatalog"
+    return subprocess.run([str(nbcatalog_cli), *args], capture_output=True, text=True, timeout=600)
+
+
+def test_a_run_nobody_looks_at_is_never_drawn_until_asked(runs, tmp_path):
     common = runs["common"]
     frame_path = tmp_path / "frame.pkl"
     common["data"].to_pickle(frame_path)
     code = (
-        "import sys, pandas as pd, nbcatalog\n"
+        "import pandas as pd, nbcatalog\n"
         f"res = nbcatalog.run('host_logons_summary', data=pd.read_pickle({str(frame_path)!r}), "
         f"data_source={common['data_source']!r}, output_dir={str(tmp_path / 'out')!r}, "
         f"start={WINDOW['start']!r}, end={WINDOW['end']!r}, silent=True, quiet=True"
         ")\n"
-        "path = res.run_dir / 'notebook.ipynb'\n"
-        "print(path)\n"
-        "text = path.read_text()\n"
-        f"print({LAZY_MIME!r} in text)\n"
+        "print(res.run_dir)\n"
     )
     done = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=600, check=True
     )
-    *_, printed, undrawn = done.stdout.strip().splitlines()
-    assert undrawn == "True"  # still a stand-in when the run returned
-    path = Path(printed)
-    outputs = _outputs(json.loads(path.read_text(encoding="utf-8")))
-    assert not any(LAZY_MIME in o.get("data", {}) for o in outputs)
-    assert sum("image/png" in o.get("data", {}) for o in outputs) >= 2
+    run_dir = Path(done.stdout.strip().splitlines()[-1])
+    notebook = run_dir / "notebook.ipynb"
+    # The process has exited: its charts are still stand-ins, each saying how to draw it.
+    outputs = _outputs(nbformat.read(str(notebook), as_version=4))
+    stand_ins = [o["data"] for o in outputs if LAZY_MIME in o.get("data", {})]
+    assert len(stand_ins) >= 2
+    assert not any("image/png" in o.get("data", {}) for o in outputs)
+    for data in stand_ins:
+        assert "nbcatalog draw RUN_FOLDER" in data["text/plain"]
+
+    drawn = _cli("draw", str(run_dir))
+    assert drawn.returncode == 0, drawn.stderr
+    assert drawn.stdout.strip() == f"{notebook}: {len(stand_ins)} charts drawn"
+    saved = nbformat.read(str(notebook), as_version=4)
+    nbformat.validate(saved)
+    assert not any(LAZY_MIME in o.get("data", {}) for o in _outputs(saved))
+    # The same pictures as the run drawn in its kernel.
+    eager = runs["eager"].displays
+    for name in ("timeline", "logon_matrix_plot"):
+        late = next(
+            o["data"]["image/png"]
+            for o in _outputs(saved)
+            if o.get("metadata", {}).get("scrapbook", {}).get("name") == name
+        )
+        assert base64.b64decode(late) == base64.b64decode(eager[name]["data"]["image/png"])
+    again = _cli("draw", str(run_dir))
+    assert again.returncode == 0 and again.stdout.strip() == f"{notebook}: nothing to draw"
+
+
+def test_draw_refuses_what_is_not_a_run_and_leaves_a_bad_notebook_alone(runs, tmp_path):
+    missing = _cli("draw", str(tmp_path / "nope"))
+    assert missing.returncode == 2
+    assert "neither a run folder (with run.json) nor a run id" in missing.stderr
+
+    kept = tmp_path / "kept"
+    kept.mkdir()
+    (kept / "run.json").write_text("{}", encoding="utf-8")
+    no_notebook = _cli("draw", str(kept))
+    assert no_notebook.returncode == 2 and "kept no notebook.ipynb" in no_notebook.stderr
+
+    good = tmp_path / "good"
+    good.mkdir()
+    (good / "run.json").write_text("{}", encoding="utf-8")
+    (good / "notebook.ipynb").write_text(json.dumps(runs["lazy_file"]), encoding="utf-8")
+    broken = b'{"cells": [{"outputs": [ truncated by a full disk'
+    (kept / "notebook.ipynb").write_bytes(broken)
+    mixed = _cli("draw", str(good), str(kept))
+    assert mixed.returncode == 1
+    assert f"{kept / 'notebook.ipynb'}: not drawn" in mixed.stderr
+    assert (kept / "notebook.ipynb").read_bytes() == broken  # untouched
+    assert "charts drawn" in mixed.stdout  # the readable one was drawn all the same
+    assert LAZY_MIME not in (good / "notebook.ipynb").read_text(encoding="utf-8")
 
 
 # ---------------------------------------------------------------- no kernel

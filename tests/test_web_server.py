@@ -29,6 +29,7 @@ RUN_OK = "host_summary/20260101T060000Z-a1b2c3"
 RUN_NO_DATA = "host_summary/20260101T070000Z-d4e5f6"
 RUN_ODD = "account_summary/20260101T080000Z-0a0b0c"
 RUN_SECRET = "fixture_ok/20260101T090000Z-0d0e0f"
+RUN_LAZY = "host_logons_summary/20260101T100000Z-1a2b3c"
 
 
 def _write_run(root: Path, run: str, **info) -> Path:
@@ -63,6 +64,23 @@ def _write_run(root: Path, run: str, **info) -> Path:
     (folder / ".report.html.x1y2.tmp").write_text("half a file", encoding="utf-8")
     history.record_run(folder)
     return folder
+
+
+def _write_lazy_notebook(folder: Path) -> None:
+    """The notebook of a silent run: one chart saved as a stand-in, not drawn."""
+    import nbformat
+    import pandas as pd
+
+    from nbcatalog.lazycharts import LazyChart
+
+    counts = pd.DataFrame({"Account": ["root", "deploy"], "Success": [0, 1], "Failure": [24, 0]})
+    title = "Logons by account"
+    chart = LazyChart(
+        "nbcatalog.nblib.logonplots.result_bars", [counts, "Account"], {"title": title}, title
+    )
+    output = nbformat.v4.new_output("display_data", data=chart._repr_mimebundle_())
+    cell = nbformat.v4.new_code_cell("glue('plots', chart)", outputs=[output])
+    nbformat.write(nbformat.v4.new_notebook(cells=[cell]), str(folder / "notebook.ipynb"))
 
 
 @pytest.fixture(scope="module")
@@ -105,6 +123,7 @@ def site(tmp_path_factory) -> dict:
         parameters={"host": "WKSTN-7", "count": 4, "api_token": "<redacted>"},
         options=["extra"],
     )
+    _write_lazy_notebook(_write_run(root, RUN_LAZY, parameters={"host": "web-fra-03"}))
     env = {
         "NBCATALOG_CONFIG": str(work / "no-config.toml"),
         "NBCATALOG_WEB_TOKEN_HASH": token_hash(),
@@ -333,6 +352,18 @@ def test_notebooks_json_and_data_are_downloads(site, user, name):
     assert Path(name).name in reply.header("content-disposition")
     assert not reply.header("content-type").startswith("text/html")
     assert reply.header("x-content-type-options") == "nosniff"
+
+
+def test_a_notebook_taken_from_the_web_has_its_charts_drawn(site, user):
+    """A silent run's notebook holds stand-ins; whoever downloads it gets the charts."""
+    saved = site["root"] / RUN_LAZY / "notebook.ipynb"
+    assert "nbcatalog draw" in saved.read_text(encoding="utf-8")
+    reply = user.get(f"/files/{RUN_LAZY}/notebook.ipynb")
+    assert reply.status == 200
+    outputs = json.loads(reply.body)["cells"][0]["outputs"]
+    assert [sorted(o["data"]) for o in outputs] == [["image/png", "text/plain"]]
+    assert "nbcatalog draw" not in reply.body
+    assert json.loads(saved.read_text(encoding="utf-8")) == json.loads(reply.body)
 
 
 # ------------------------------------------------------------------ pages

@@ -16,6 +16,7 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import json
 from pathlib import Path
 from typing import Any
@@ -305,4 +306,10 @@ def file_page(request: Request) -> Response:
     path = files.run_file(_root(request), request.path_params["path"])
     if path is None:
         raise _not_found("no such file in a run folder")
+    if path.suffix.lower() == ".ipynb":
+        from nbcatalog.lazycharts import draw_file
+
+        # Someone is taking the notebook: the charts its run left undrawn are drawn now.
+        with contextlib.suppress(Exception):  # not a readable notebook: served as it is
+            draw_file(path)
     return files.file_response(path)
