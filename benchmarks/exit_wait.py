@@ -5,7 +5,7 @@ as a batch script does; default once) on a small frame
 (the Syslog rows of the realdata tests' Debian 12 auth.log, as in anchor_msticnb.py;
 its charts are left undrawn, and since nobody looks at them they stay so) and prints
 the clock when its script ends. The parent times the rest: atexit (the pool shut
-down, the private folder removed; until 2026-12-07 also the undrawn charts drawn in
+down, the private folder removed; until 2026-12-06 also the undrawn charts drawn in
 the pool's kernel) and the interpreter's own exit. A trial whose exit passes
 ``--dump-after`` seconds gets a faulthandler dump of every thread on stderr, shown here.
 
