@@ -17,9 +17,11 @@ each run `restore()` puts everything a template can observe back to it:
   session settings, caches): names rebound or added by a run are put back, and
   module-level dicts, lists and sets get their saved contents back.
 
-`%reset -f` alone does none of the second half. What is *not* undone: state inside
-third-party modules other than the ones above, threads a run started and left
-running, and files it wrote.
+`%reset -f` alone does none of the second half. msticpy reads its
+msticpyconfig.yaml once, at import: when the run's config differs from the last
+run's (another MSTICPYCONFIG, working folder, or the file edited), it is read again.
+What is *not* undone: state inside third-party modules other than the ones above,
+threads a run started and left running, and files it wrote.
 
 Example (in a kernel):
     >>> from nbcatalog import kernelstate              # doctest: +SKIP
@@ -127,6 +129,7 @@ def snapshot() -> None:
     _saved["own"] = _own_module_state()
     _saved["hidden_ns"] = set(IPython.get_ipython().user_ns_hidden)
     _saved["process"] = _process_settings()
+    _saved["msticpy_config"] = _msticpy_config_key()
     if "matplotlib" in sys.modules:
         import matplotlib
 
@@ -275,6 +278,48 @@ def enter(request: str) -> None:
     wanted = json.loads(request)
     _restore_env(wanted["env"])
     os.chdir(wanted["cwd"])
+    _follow_msticpy_config()
+
+
+# Where msticpy 3 looks for its config, in its order (msticpy.common.pkg_config).
+_MSTICPY_CONFIG_FILE = "msticpyconfig.yaml"
+_MSTICPY_HOME = "~/.msticpy"
+
+
+def _msticpy_config_key() -> tuple[Any, ...]:
+    """The config files msticpy would read here and now, with their size and mtime."""
+    candidates = (
+        os.environ.get("MSTICPYCONFIG") or "",
+        _MSTICPY_CONFIG_FILE,
+        os.path.join(os.path.expanduser(_MSTICPY_HOME), _MSTICPY_CONFIG_FILE),
+    )
+    key: list[Any] = []
+    for path in candidates:
+        try:
+            stat = os.stat(path) if path else None
+        except OSError:
+            stat = None
+        found = stat is not None
+        key.append((os.path.abspath(path), stat.st_mtime_ns, stat.st_size) if found else None)
+    return tuple(key)
+
+
+def _follow_msticpy_config() -> None:
+    """Have a loaded msticpy read its config again when the run's is not the last run's.
+
+    A pooled kernel outlives the caller's changes: an analyst who points MSTICPYCONFIG
+    at another workspace, or edits the file, between two runs must get the new one
+    (a fresh kernel would). Costs two or three stat calls when nothing changed.
+    """
+    key = _msticpy_config_key()
+    previous = _saved.get("msticpy_config")
+    _saved["msticpy_config"] = key
+    pkg_config = sys.modules.get("msticpy.common.pkg_config")
+    if pkg_config is None or previous is None or key == previous:
+        return
+    with warnings.catch_warnings():  # its validation warnings: the run's source reports problems
+        warnings.simplefilter("ignore")
+        pkg_config.refresh_config()
 
 
 def restore(request: str) -> None:
@@ -304,6 +349,7 @@ def restore(request: str) -> None:
     _restore_process_settings()
     _restore_env(wanted["env"])
     os.chdir(wanted["cwd"])
+    _follow_msticpy_config()
     gc.collect()  # closes what the run left open (DuckDB connections hold file locks)
 
 
