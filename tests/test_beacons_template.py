@@ -11,35 +11,18 @@ import html
 import json
 
 import pytest
+from helpers.demo_runs import C2, C2_PORT, c2_contacts, offline_cli_run
 from helpers.offline import attempts
-from run_helpers import cli_json, outputs_text
+from run_helpers import outputs_text
 
 pytestmark = pytest.mark.slow
 pytest_plugins = ["helpers.offline_plugin"]
 
-C2, C2_PORT = "192.0.2.66", 4444
 SPRAY_SOURCE = "198.51.100.23"
 CONTRACT_KEYS = {"severity", "title", "text", "section", "result", "count", "key"}
 
 
-@pytest.fixture(scope="module")
-def run(demo_db, offline, tmp_path_factory):
-    summary = cli_json(
-        "run",
-        "network-flow-summary",
-        "--host",
-        "LNX-WEB01",
-        "--source",
-        f"duckdb:{demo_db}",
-        "--output",
-        str(tmp_path_factory.mktemp("runs")),
-        "--html",
-        "-q",
-        "--json",
-        timeout=300,
-    )
-    assert attempts(offline) == "", "the run tried to go online"
-    return summary
+run = offline_cli_run("network-flow-summary", timeout=300)
 
 
 def _findings(summary: dict) -> list[dict]:
@@ -62,12 +45,7 @@ def test_the_beacon_is_a_high_finding_with_the_store_s_contact_count(run, demo_s
     assert set(beacon) == CONTRACT_KEYS
     assert beacon["severity"] == "high"
     assert beacon["section"] == "beacons" and beacon["result"] == "beacons"
-    contacts = demo_source.sql(
-        'SELECT count(DISTINCT FlowStartTime_t) FROM "AzureNetworkAnalytics_CL" '
-        "WHERE VM_s LIKE '%/LNX-WEB01' AND DestIP_s = $ip AND DestPort_d = $port "
-        "AND FlowStartTime_t >= $s AND FlowEndTime_t <= $e",
-        {"ip": C2, "port": C2_PORT, "s": run["parameters"]["start"], "e": run["parameters"]["end"]},
-    ).iloc[0, 0]
+    contacts = c2_contacts(demo_source, run["parameters"])
     assert contacts > 0 and f"{contacts} times" in beacon["title"]
     assert beacon["count"] == 1  # the channel's one row in `beacons`
     assert f"{C2}:{C2_PORT} every 10 min" in beacon["title"]

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from helpers.execution import NO_SPACE, no_space_left, run_fixture_ok
 from run_helpers import SECRET, failed_run, fixture_path, ok_run, output_root
 
 import nbcatalog
@@ -165,11 +166,8 @@ def test_atomic_write_keeps_old_file_when_write_fails(tmp_path, monkeypatch):
     target = tmp_path / "run.json"
     write_json(target, {"status": "ok"})
 
-    def broken_replace(src, dst):
-        raise OSError("disk full")
-
-    monkeypatch.setattr(os, "replace", broken_replace)
-    with pytest.raises(OSError, match="disk full"):
+    no_space_left(monkeypatch, os, "replace")
+    with pytest.raises(OSError, match=NO_SPACE):
         write_json(target, {"status": "overwritten"})
     assert json.loads(target.read_text()) == {"status": "ok"}
     assert [p.name for p in tmp_path.iterdir()] == ["run.json"]
@@ -195,16 +193,7 @@ def test_progress_bar_only_for_a_terminal_and_never_when_quiet(monkeypatch):
 def test_the_index_lists_every_run_of_its_root_when_run_returns():
     first = ok_run()
     root = first.run_dir.parent.parent
-    second = nbcatalog.run(
-        fixture_path("fixture_ok"),
-        host="SRV-<b>9</b>",
-        count="1",
-        start="2024-05-01T00:00:00Z",
-        end="2024-05-02T00:00:00Z",
-        output_dir=root,
-        silent=True,
-        quiet=True,
-    )
+    second = run_fixture_ok(root, host="SRV-<b>9</b>")
     page = (root / "index.html").read_text(encoding="utf-8")  # no wait, no flush call
     rows = re.findall(r"<tr data-job.*?</tr>", page)
     for res in (first, second):
@@ -217,23 +206,11 @@ def test_a_start_record_that_cannot_be_written_fails_the_run_and_says_why(monkey
     """The start record is written while the kernel runs: its error still ends the run."""
     from nbcatalog import runner
 
-    def disk_full(run_json, info, run_dir):
-        raise OSError(28, "No space left on device")
-
-    monkeypatch.setattr(runner, "_record_start", disk_full)
+    no_space_left(monkeypatch, runner, "_record_start")
     root = output_root()  # shared by the module's tests: find this run's folder by difference
     before = set(root.glob("fixture_ok/*/run.json"))
-    with pytest.raises(RunError, match="No space left on device"):
-        nbcatalog.run(
-            fixture_path("fixture_ok"),
-            host="WKSTN-042",
-            count="1",
-            start="2024-05-01T00:00:00Z",
-            end="2024-05-02T00:00:00Z",
-            output_dir=root,
-            silent=True,
-            quiet=True,
-        )
+    with pytest.raises(RunError, match=NO_SPACE):
+        run_fixture_ok(root)
     (run_json,) = set(root.glob("fixture_ok/*/run.json")) - before
     info = json.loads(run_json.read_text())
     assert info["status"] == "failed" and info["error"]["exception_type"] == "OSError"

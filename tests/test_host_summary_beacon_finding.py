@@ -13,47 +13,15 @@ from __future__ import annotations
 import html
 
 import pytest
-from helpers.offline import attempts
-from run_helpers import cli_json
+from helpers.demo_runs import C2, C2_PORT, c2_contacts, offline_cli_run
 
 pytestmark = pytest.mark.slow
 pytest_plugins = ["helpers.offline_plugin"]
 
-C2, C2_PORT = "192.0.2.66", 4444
 KEY = f"beacon:{C2}:{C2_PORT}"
 
 
-@pytest.fixture(scope="module")
-def run(demo_db, offline, tmp_path_factory):
-    summary = cli_json(
-        "run",
-        "host-summary",
-        "--host",
-        "LNX-WEB01",
-        "--source",
-        f"duckdb:{demo_db}",
-        "--output",
-        str(tmp_path_factory.mktemp("runs")),
-        "--html",
-        "-q",
-        "--json",
-        timeout=600,
-    )
-    assert attempts(offline) == "", "the run tried to go online"
-    return summary
-
-
-def _contacts(demo_source, summary: dict) -> int:
-    """Distinct flow start times of LNX-WEB01 to the C2 in the run's range: the contacts."""
-    params = summary["parameters"]
-    return int(
-        demo_source.sql(
-            'SELECT count(DISTINCT FlowStartTime_t) FROM "AzureNetworkAnalytics_CL" '
-            "WHERE VM_s LIKE '%/LNX-WEB01' AND DestIP_s = $ip AND DestPort_d = $port "
-            "AND FlowStartTime_t >= $s AND FlowEndTime_t <= $e",
-            {"ip": C2, "port": C2_PORT, "s": params["start"], "e": params["end"]},
-        ).iloc[0, 0]
-    )
+run = offline_cli_run("host-summary", timeout=600)
 
 
 def test_json_states_the_beacon_with_the_store_s_contact_count(run, demo_source):
@@ -61,7 +29,7 @@ def test_json_states_the_beacon_with_the_store_s_contact_count(run, demo_source)
     by_key = {f["key"]: f for f in run["findings"]}
     beacon = by_key[KEY]
     assert beacon["severity"] == "high" and beacon["section"] == "beacons"
-    contacts = _contacts(demo_source, run)
+    contacts = c2_contacts(demo_source, run["parameters"])
     assert contacts > 0 and f"{C2}:{C2_PORT} every 10 min, {contacts} times" in beacon["title"]
     assert beacon["count"] == 1  # its evidence: the channel's one row in `beacons`
     assert [k for k in by_key if k.startswith("beacon:")] == [KEY]  # nothing else beacons

@@ -7,14 +7,12 @@ are counted from the frame written.
 
 from __future__ import annotations
 
-import warnings
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pandas as pd
 import pytest
-
-from nbcatalog.data.source import MsticpySource
+from helpers.localdata import export_store, localdata_source
 
 T0 = datetime(2024, 5, 1, 12, tzinfo=timezone.utc)
 
@@ -36,10 +34,7 @@ def local(tmp_path_factory):
     frame = pd.DataFrame(rows)
     frame.to_pickle(folder / "processes_on_host.pkl")
     frame.to_pickle(folder / "host_logons.pkl")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        source = MsticpySource("LocalData", data_paths=[str(folder)])
-    return source, frame
+    return localdata_source(folder), frame
 
 
 def test_host_query_returns_only_that_host_and_its_fqdn(local):
@@ -77,11 +72,8 @@ def test_export_writes_msticpys_localdata_files_from_the_store(demo_db, tmp_path
     import duckdb
     import msticpy
     import yaml
-    from click.testing import CliRunner
-    from nbcatalog.cli.main import main
 
-    result = CliRunner().invoke(main, ["data", "localdata", str(tmp_path), "--db", str(demo_db)])
-    assert result.exit_code == 0, result.output
+    export_store(demo_db, tmp_path)
     # Every file named by msticpy's own LocalData query definitions, and nothing else.
     spec = Path(msticpy.__file__).parent / "data" / "queries" / "localdata" / "local_data.yaml"
     names = {s["args"]["query"] for s in yaml.safe_load(spec.read_text())["sources"].values()}
@@ -118,10 +110,7 @@ def test_flow_files_select_by_their_vm_name(tmp_path):
         }
     )
     flows.to_pickle(tmp_path / "az_net_comms_df.pkl")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        source = MsticpySource("LocalData", data_paths=[str(tmp_path)])
-    got = source.query(
+    got = localdata_source(tmp_path).query(
         "Network.list_azure_network_flows_by_host",
         host_name="WKSTN-042",
         start=T0 - timedelta(hours=1),
@@ -151,10 +140,7 @@ def test_flow_files_select_by_flow_start_and_end_as_the_flow_queries_do(tmp_path
         }
     )
     flows.to_pickle(tmp_path / "az_net_comms_df.pkl")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        source = MsticpySource("LocalData", data_paths=[str(tmp_path)])
-    got = source.query(
+    got = localdata_source(tmp_path).query(
         "Network.list_azure_network_flows_by_host", host_name="LNX-WEB01", start=start, end=end
     )
     assert got["DestPort"].tolist() == [4444, 443, 80]

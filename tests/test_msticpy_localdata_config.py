@@ -10,27 +10,26 @@ find them through the config.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import warnings
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from helpers.localdata import (
+    FORMS,
+    clean_env,
+    config_text,
+    export_store,
+    localdata_source,
+    run_on_localdata,
+    write_config,
+)
 
-from nbcatalog.data.source import MsticpySource, localdata_paths
+from nbcatalog.data.source import localdata_paths
 
-NBCATALOG = Path(sys.executable).with_name("nbcatalog")
 T0 = datetime(2024, 5, 1, 12, tzinfo=timezone.utc)
 C2, C2_PORT = "192.0.2.66", 4444  # the demo estate's beacon (planted_network.py)
-
-FORMS = {
-    "documented": "DataProviders:\n  LocalData:\n    data_paths:\n      - {path}\n",
-    "top-level": "LocalData:\n  data_paths:\n    - {path}\n",
-    "one string": "DataProviders:\n  LocalData:\n    data_paths: {path}\n",
-}
 
 
 @pytest.fixture
@@ -66,15 +65,12 @@ def test_each_config_form_gives_the_configured_folder(form, msticpy_config, tmp_
         }
     )
     rows.to_pickle(data / "processes_on_host.pkl")
-    msticpy_config(FORMS[form].format(path=json.dumps(str(data))))
+    msticpy_config(config_text(data, form))
     empty = tmp_path / "elsewhere"
     empty.mkdir()
     monkeypatch.chdir(empty)  # msticpy's fallback folder: nothing to find there
     assert localdata_paths() == [str(data)]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        source = MsticpySource("LocalData")
-    got = source.query(
+    got = localdata_source().query(
         "WindowsSecurity.list_host_processes",
         host_name="WKSTN-042",
         start=T0 - timedelta(days=1),
@@ -96,28 +92,17 @@ def test_cli_host_network_summary_reads_localdata_from_a_config_in_the_working_d
     demo_db, tmp_path
 ):
     """The reported gap: config in the working directory, top-level form, pickles elsewhere."""
-    from click.testing import CliRunner
-    from nbcatalog.cli.main import main
-
-    data = tmp_path / "store-pickles"
-    result = CliRunner().invoke(main, ["data", "localdata", str(data), "--db", str(demo_db)])
-    assert result.exit_code == 0, result.output
+    data = export_store(demo_db, tmp_path / "store-pickles")
     work = tmp_path / "work"
     work.mkdir()
-    (work / "msticpyconfig.yaml").write_text(
-        f"LocalData:\n  data_paths:\n    - {json.dumps(str(data))}\n", encoding="utf-8"
-    )
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("NBCATALOG", "MSTICPY"))}
+    write_config(work / "msticpyconfig.yaml", data, "top-level")
+    env = clean_env("NBCATALOG", "MSTICPY")
     env["HOME"] = str(tmp_path / "home")  # no ~/msticpyconfig.yaml of the user's
-    done = subprocess.run(
-        [str(NBCATALOG), "run", "host-network-summary", "--host", "LNX-WEB01"]
-        + ["--source", "msticpy:LocalData", "--json", "--last", "30d"]
-        + ["--output", str(tmp_path / "out")],
+    done = run_on_localdata(
+        *("host-network-summary", "--host", "LNX-WEB01", "--json", "--last", "30d"),
+        output=tmp_path / "out",
         env=env,
         cwd=work,
-        capture_output=True,
-        text=True,
-        timeout=600,
     )
     assert done.returncode == 0, done.stderr[-2000:]
     summary = json.loads(done.stdout)
@@ -134,10 +119,9 @@ def test_a_folder_without_data_files_is_refused_naming_where_it_looked(msticpy_c
     empty = tmp_path / "no-pickles"
     empty.mkdir()
     (empty / "notes.txt").write_text("not data", encoding="utf-8")
-    msticpy_config(FORMS["documented"].format(path=json.dumps(str(empty))))
-    with warnings.catch_warnings(), pytest.raises(DataSourceError) as caught:
-        warnings.simplefilter("ignore")
-        MsticpySource("LocalData")
+    msticpy_config(config_text(empty))
+    with pytest.raises(DataSourceError) as caught:
+        localdata_source()
     message = str(caught.value)
     assert str(empty) in message and "DataProviders: LocalData: data_paths" in message
 
@@ -148,16 +132,10 @@ def test_cli_run_without_any_localdata_config_fails_saying_why(tmp_path):
     run blaming absent tables."""
     work = tmp_path / "work"
     work.mkdir()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("NBCATALOG", "MSTICPY"))}
+    env = clean_env("NBCATALOG", "MSTICPY")
     env["HOME"] = str(tmp_path / "home")
-    done = subprocess.run(
-        [str(NBCATALOG), "run", "host-network-summary", "--host", "LNX-WEB01"]
-        + ["--source", "msticpy:LocalData", "--output", str(tmp_path / "out")],
-        env=env,
-        cwd=work,
-        capture_output=True,
-        text=True,
-        timeout=600,
+    done = run_on_localdata(
+        "host-network-summary", "--host", "LNX-WEB01", output=tmp_path / "out", env=env, cwd=work
     )
     assert done.returncode == 1, (done.stdout[-1000:], done.stderr[-2000:])
     assert f"found no data files (*.pkl, *.csv) in {work}" in done.stderr

@@ -10,19 +10,13 @@ hold every host, and the answer must still be about the host asked for.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
-from nbcatalog.cli.main import main
+from helpers.localdata import clean_env, export_store, run_on_localdata, write_config
 
 from nbcatalog.catalog import catalog
 
 pytestmark = pytest.mark.slow
-NBCATALOG = Path(sys.executable).with_name("nbcatalog")
 ARGS = {
     "host_summary": ["--host", "WKSTN-042"],
     "host_logons_summary": ["--host", "WKSTN-042"],
@@ -47,30 +41,18 @@ MUST_BE_OK = {
 @pytest.fixture(scope="module")
 def runs(demo_db, tmp_path_factory):
     root = tmp_path_factory.mktemp("ldruns")
-    data = root / "pickles"
-    result = CliRunner().invoke(main, ["data", "localdata", str(data), "--db", str(demo_db)])
-    assert result.exit_code == 0, result.output
-    config = root / "msticpyconfig.yaml"
+    data = export_store(demo_db, root / "pickles")
     # msticpy's documented form only; the runs start in a folder without the pickles,
     # so msticpy's fallback (the working directory) cannot find them by chance.
-    config.write_text(
-        f"DataProviders:\n  LocalData:\n    data_paths:\n      - {json.dumps(str(data))}\n",
-        encoding="utf-8",
-    )
+    config = write_config(root / "msticpyconfig.yaml", data, "documented")
     work = root / "work"
     work.mkdir()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("NBCATALOG")}
+    env = clean_env("NBCATALOG")
     env["MSTICPYCONFIG"] = str(config)
     out = {}
     for name, args in ARGS.items():
-        done = subprocess.run(
-            [str(NBCATALOG), "run", name, *args, "--source", "msticpy:LocalData", "--json"]
-            + ["--output", str(root / "out"), "--last", "30d"],
-            env=env,
-            cwd=work,
-            capture_output=True,
-            text=True,
-            timeout=600,
+        done = run_on_localdata(
+            name, *args, "--json", "--last", "30d", output=root / "out", env=env, cwd=work
         )
         out[name] = (done.returncode, done.stdout, done.stderr)
     return out

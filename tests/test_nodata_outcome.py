@@ -10,6 +10,7 @@ import pytest
 from template_factory import write_template
 
 from nbcatalog.catalog import catalog
+from nbcatalog.data.source import DuckDBSource
 from nbcatalog.errors import MissingParameterError, ParameterError
 from nbcatalog.harvest import harvest
 from nbcatalog.nblib import Finding, Investigation
@@ -128,8 +129,8 @@ def test_check_warns_about_a_template_that_never_says(tmp_path):
 # ---------------------------------------------------------------- the outcome
 
 
-class Store:
-    """A stand-in data source whose host names live in SecurityEvent (as sql answers)."""
+class Store(DuckDBSource):
+    """A stand-in embedded store whose host names live in SecurityEvent (as sql answers)."""
 
     def __init__(self, names, tables=("SecurityEvent",)):
         self.names = list(names)

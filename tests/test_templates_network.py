@@ -17,8 +17,9 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from helpers.demo_runs import C2, C2_PORT, c2_outbound_flows, cli_run_json
 from helpers.offline import attempts
-from run_helpers import cli_json, outputs_text
+from run_helpers import outputs_text
 
 import nbcatalog
 from nbcatalog.catalog import get_template
@@ -27,7 +28,6 @@ from nbcatalog.errors import ParameterError
 pytestmark = pytest.mark.slow
 pytest_plugins = ["helpers.offline_plugin"]  # offline, offline_pool
 
-C2, C2_PORT = "192.0.2.66", 4444
 ATTACKER = "203.0.113.77"
 WKSTN_042_IP = "10.10.1.52"
 # Anything that would make a browser fetch from the network: src/href/url() to http(s) or //.
@@ -124,12 +124,7 @@ def test_c2_flow_from_lnx_web01_with_its_ti_match(runner, demo_source):
     index = res["flow_index"]
     c2 = index[(index["RemoteIP"] == C2) & (index["DestPort"] == C2_PORT)]
     assert c2["Direction"].tolist() == ["outbound"]
-    expected = demo_source.sql(
-        'SELECT sum(AllowedOutFlows_d) FROM "AzureNetworkAnalytics_CL" WHERE VM_s LIKE '
-        "'%/LNX-WEB01' AND DestIP_s = $ip AND DestPort_d = $port "
-        "AND FlowStartTime_t >= $s AND FlowEndTime_t <= $e",
-        {"ip": C2, "port": C2_PORT, "s": res.parameters["start"], "e": res.parameters["end"]},
-    ).iloc[0, 0]
+    expected = c2_outbound_flows(demo_source, res.parameters)
     assert c2["Flows"].iloc[0] == expected > 0
 
     ti = res["ti_results"].set_index("Ioc")
@@ -219,18 +214,7 @@ def test_unknown_host_names_the_closest(runner):
 
 
 def test_cli_json_summary_names_the_c2(demo_db, tmp_path):
-    summary = cli_json(
-        "run",
-        "network-flow-summary",
-        "--host",
-        "LNX-WEB01",
-        "--source",
-        f"duckdb:{demo_db}",
-        "--output",
-        str(tmp_path),
-        "--json",
-        timeout=600,
-    )
+    summary = cli_run_json("network-flow-summary", demo_db, tmp_path)
     assert summary["status"] == "ok"
     assert C2 in summary["results"]["ti_matches"]
     assert summary["results"]["network_flows"]["rows"] > 0

@@ -399,6 +399,24 @@ class DuckDBSource(DataSource):
         return pd.DataFrame(rows, columns=["name", "description", "parameters"])
 
 
+def is_embedded_store(source: object) -> bool:
+    """Whether `source` is the embedded DuckDB store, the one source that runs SQL.
+
+    Use this, not "has a `sql` method", to choose between store-only SQL and the
+    named queries: every `DataSource` has `sql`, and msticpy's only raises, so a
+    duck-typed test sends a Sentinel workspace down the SQL path.
+
+    Example:
+        >>> import tempfile
+        >>> from nbcatalog.data.store import Store
+        >>> db = Path(tempfile.mkdtemp()) / "store.duckdb"
+        >>> Store.open(db).close()
+        >>> is_embedded_store(DuckDBSource(db)), is_embedded_store(object())
+        (True, False)
+    """
+    return isinstance(source, DuckDBSource)
+
+
 def _table_names(con: duckdb.DuckDBPyConnection) -> list[str]:
     rows = con.execute(
         "SELECT table_name FROM information_schema.tables "

@@ -156,10 +156,11 @@ def _security_tasks(rows: pd.DataFrame) -> pd.DataFrame:
 
 def _system_services(inv: Any, host: str, finding: Finding) -> pd.DataFrame:
     """7045 service installs from the System log (Event table); embedded store only."""
+    from nbcatalog.data.source import is_embedded_store
     from nbcatalog.errors import DataSourceError
     from nbcatalog.nblib.queries import has_table
 
-    if not callable(getattr(inv.source, "sql", None)) or not hasattr(inv.source, "path"):
+    if not is_embedded_store(inv.source):
         finding.note(
             "skipped", "System-log service installs (7045) are read on the embedded store only"
         )

@@ -214,11 +214,10 @@ def security_log_for_ip(inv: Any, ip: str) -> Finding:
         found = Finding(title, pd.DataFrame(columns=SECURITY_LOG_COLUMNS))
         found.note("missing", f"no {SECURITY_LOG} table in this data source")
         return found
-    from nbcatalog.data.source import DuckDBSource
+    from nbcatalog.data.source import is_embedded_store
 
-    if isinstance(inv.source, DuckDBSource):
+    if is_embedded_store(inv.source):
         # The embedded store: every vendor, where the library query keeps msticpy's four.
-        # (Every source has a `sql` method; msticpy's only raises.)
         found = _security_log_sql(inv, ip, title)
     else:
         found = inv.query(SECURITY_LOG_QUERY, title=title, ip_address=ip)

@@ -290,10 +290,10 @@ def _narrows(inv: Any, account: str | None) -> bool:
     """Whether the account's lines can be asked for alone: the embedded store only
     (the query is nbcatalog's, not msticpy's), and not for root (login lines naming
     no user count for root)."""
-    from nbcatalog.data.source import DuckDBSource
+    from nbcatalog.data.source import is_embedded_store
 
     name = text_of(account)
-    return bool(name) and name.casefold() != "root" and isinstance(inv.source, DuckDBSource)
+    return bool(name) and name.casefold() != "root" and is_embedded_store(inv.source)
 
 
 def success_rate(sessions: pd.DataFrame, by: str | list[str]) -> pd.DataFrame:

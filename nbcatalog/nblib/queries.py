@@ -163,12 +163,15 @@ def known_values(source: Any, table: str, column: str, limit: int = 5000) -> lis
         True
     """
     from nbcatalog.data.schema import TABLES
+    from nbcatalog.data.source import is_embedded_store
 
-    sql = getattr(source, "sql", None)
-    if sql is None or table not in TABLES or column not in TABLES[table].column_names:
+    # Only the store runs SQL; msticpy's sources answer None (no suggestions).
+    if not is_embedded_store(source) or table not in TABLES:
+        return None
+    if column not in TABLES[table].column_names:
         return None
     try:
-        frame = sql(
+        frame = source.sql(
             f'SELECT DISTINCT "{column}" AS v FROM "{table}" '  # noqa: S608 - names from schema
             f'WHERE "{column}" IS NOT NULL AND "{column}" <> \'\' LIMIT {int(limit)}'
         )

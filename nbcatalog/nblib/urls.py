@@ -409,13 +409,14 @@ def url_sightings(inv: Any, parts: dict[str, Any]) -> Finding:
     encoded commands decoded), syslog messages and Windows events such as Sysmon DNS
     queries. Searching log text needs the embedded store; other sources get a note.
     """
+    from nbcatalog.data.source import is_embedded_store
     from nbcatalog.enrich.iocs import decode_powershell
     from nbcatalog.errors import DataSourceError
     from nbcatalog.nblib.queries import has_table
 
     finding = Finding("Log lines that mention the URL or its host")
     finding.columns = SIGHTING_COLUMNS
-    if not callable(getattr(inv.source, "sql", None)) or not hasattr(inv.source, "path"):
+    if not is_embedded_store(inv.source):
         finding.note(
             "skipped",
             "searching log text for a URL needs the embedded store (duckdb:PATH); "
