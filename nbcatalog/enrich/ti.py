@@ -219,7 +219,9 @@ class _TableReader:
             return self.source.con.execute(*self._sql(columns, values, start, end)).df()
         if self._has_query(query):
             return self.source.query(query, **{param: values, "start": start, "end": end})
-        if hasattr(self.source, "sql"):
+        from nbcatalog.data.source import is_embedded_store
+
+        if is_embedded_store(self.source):  # every source has `sql`; only the store's runs
             return self.source.sql(*self._sql(columns, values, start, end))
         raise EnrichmentError(f"{self.source!r} has no query {query}")
 
