@@ -175,37 +175,53 @@ def device_tables() -> tuple[str, ...]:
 def defender_hosts(inv: Any, host: str, found: HostMatch) -> dict[str, list[str]]:
     """Device names Microsoft Defender knows -> the tables (or queries) naming each.
 
-    A store lists each Device* table's distinct DeviceName (counted in the store, never
-    read into pandas); a source that cannot list (msticpy) is asked the Defender query
-    for `host`, its rows kept on `found.seen`. A LocalData source, whose files hold
-    every device, gives them all when the name matched none (for closest names).
+    A store is asked, per Device* table, for the distinct DeviceNames `host` can
+    select (its short name, or names starting with it), filtered in the store with
+    the name as a bound value (never a table read into pandas); when none matches,
+    every distinct name (for the closest ones). A source that cannot run SQL
+    (msticpy) is asked the Defender query for `host`, its rows kept on `found.seen`;
+    a LocalData source, whose files hold every device, gives them all when the name
+    matched none.
     """
     names: dict[str, list[str]] = {}
+
+    def add(values: Any, table: str) -> None:
+        for value in values:
+            text = str(value).strip() if _present(value) else ""
+            if text and table not in names.setdefault(text, []):
+                names[text].append(table)
+
     answered = False
-    for table in device_tables():
-        values = known_values(inv.source, table, "DeviceName")
-        if values is None:
+    sql = getattr(inv.source, "sql", None)
+    wanted = {"prefix": host.strip().casefold(), "short": HostName.parse(host).short}
+    for table in device_tables() if sql is not None else ():
+        try:
+            # Distinct names first: the name tests then run once per device, not per row.
+            picked = sql(
+                f'WITH d AS (SELECT DISTINCT "DeviceName" AS v FROM "{table}") '  # noqa: S608 - schema name
+                "SELECT v FROM d WHERE starts_with(lower(v), $prefix) "
+                "OR split_part(lower(v), '.', 1) = $short LIMIT 5000",
+                wanted,
+            )
+        except Exception:  # no SQL on this source (msticpy), or no such table
             continue
         answered = True
-        for value in values:
-            names.setdefault(value.strip(), []).append(table)
+        add(picked["v"], table)
     if answered:
-        return {n: t for n, t in names.items() if n}
+        if not resolve_host(host, names):
+            for table in device_tables():
+                add(known_values(inv.source, table, "DeviceName") or [], table)
+        return names
     for query, column in DEFENDER_QUERIES:
         table = query_table(query) or query
         result = inv.query(query, title=query, host_name=host)
         if result.missing or column not in result.data.columns:
             continue
         found.seen[query] = result.data
-        for value in result.data[column].dropna().astype(str):
-            if value.strip():
-                names.setdefault(value.strip(), [table])
+        add(result.data[column], table)
         if not resolve_host(host, names) and getattr(inv.source, "whole_files", False):
             every = inv.query(query, title=query, host_name="").data
-            if column in every.columns:
-                for value in every[column].dropna().astype(str):
-                    if value.strip():
-                        names.setdefault(value.strip(), [table])
+            add(every[column] if column in every.columns else [], table)
     return names
 
 
