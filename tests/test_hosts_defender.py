@@ -305,6 +305,7 @@ def test_host_summary_of_a_defender_only_host_is_no_data_saying_why(runner, writ
         ("host_logons_summary", "logons", "SecurityEvent or Syslog logon"),
         ("win_host_events", "host", "SecurityEvent"),
         ("logon_session_rarity", "host", "SecurityEvent process creation"),
+        ("network_flow_summary", "flows", "NSG flow"),
     ],
 )
 def test_other_host_notebooklets_say_the_host_is_defender_only(
