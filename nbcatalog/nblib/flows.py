@@ -42,6 +42,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
 from nbcatalog.nblib.findings import Finding, Note
+from nbcatalog.nblib.hosts import defender_only_note
 from nbcatalog.nblib.plots import _RC, _png, _short
 from nbcatalog.nblib.values import text_of
 
@@ -583,7 +584,12 @@ def _normalized(
     found.focus = sorted(focus, key=_sort_key)
     found.columns = FLOW_COLUMNS
     if found.empty and not found.notes:
-        found.note("info", f"no network flows for {found.subject} in {inv.period}")
+        host = not given_rows and address_class(found.subject) == "invalid"  # a name, not an IP
+        defender = defender_only_note(inv, found.subject, "NSG flow") if host else None
+        if defender:  # not "info": the sections that read flows show this one
+            found.note("missing", defender)
+        else:
+            found.note("info", f"no network flows for {found.subject} in {inv.period}")
     return found
 
 

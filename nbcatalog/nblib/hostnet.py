@@ -256,7 +256,8 @@ def host_connections(inv: Any, host: str, addresses: Iterable[str] = ()) -> Host
         else:
             continue
         break
-    logs = pd.concat([f for f in firewall if not f.empty], ignore_index=True) if firewall else None
+    sessions = [f for f in firewall if not f.empty]  # none at all: a store with an empty table
+    logs = pd.concat(sessions, ignore_index=True) if sessions else None
     if logs is not None and not logs.empty:
         logs = logs.drop_duplicates()
     found.per_source["Firewall"] = firewall_connections(logs, known)
@@ -450,20 +451,18 @@ def remote_access_by_source(connections: pd.DataFrame) -> pd.DataFrame:
     return out[["Source", *[c for c in out.columns if c != "Source"]]].reset_index(drop=True)
 
 
-# Queries whose rows name the host a connection belongs to, asked in this order when
-# no host table lists it (a store of Defender exports, msticpy LocalData flow files).
-NETWORK_NAME_QUERIES = (
-    ("M365D.host_connections", "DeviceName", "Defender device"),
-    ("Network.list_azure_network_flows_by_host", "VMName", "NSG flow VM"),
-)
+# Where a host with no Heartbeat, Windows or Linux events and no Defender device name
+# (those are `hosts.find_host`'s) is named: msticpy LocalData flow files, NSG-only stores.
+NETWORK_NAME_QUERIES = (("Network.list_azure_network_flows_by_host", "VMName", "NSG flow VM"),)
 
 
 def find_network_host(inv: Any, host: str) -> Any:
-    """`hosts.find_host`, else the one Defender device or NSG flow VM named like `host`.
+    """`hosts.find_host`, else the one NSG flow VM named like `host`.
 
-    A store holding only network exports has no Heartbeat, Windows or Linux events to
-    list hosts from; Defender's DeviceName ("lnx-web01.contoso.com") or the flows'
-    VMName then names the host. Several matching names stay a no match, listing them.
+    `find_host` knows Heartbeat, Windows and Linux events and Defender's DeviceName
+    ("lnx-web01.contoso.com"); a store or LocalData folder holding only NSG flows
+    names its hosts in the flows' VMName. Several matching names stay a no match,
+    listing them.
 
     Example:
         found = nblib.hostnet.find_network_host(inv, "lnx-web01")

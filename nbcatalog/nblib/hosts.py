@@ -2,7 +2,8 @@
 
 `find_host` resolves what the analyst typed (`wkstn-042`, `WKSTN-042.contoso.com`,
 `wkstn-04`) against the hosts the data source knows (Heartbeat, SecurityEvent,
-Syslog), and says which hosts match, or the closest names when none does.
+Syslog; then Microsoft Defender for Endpoint's DeviceName when none of those names
+it), and says which hosts match, or the closest names when none does.
 `host_details` builds the `host_entity` dict from the last heartbeat and the host's
 IP addresses from Heartbeat and network flows.
 
@@ -17,6 +18,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import re
+import weakref
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,7 +26,7 @@ import pandas as pd
 
 from nbcatalog.nblib.entities import HostName, closest, host_matches, resolve_host
 from nbcatalog.nblib.findings import Finding
-from nbcatalog.nblib.queries import has_table, known_values
+from nbcatalog.nblib.queries import has_table, known_values, query_table
 
 # Where host names live, and what a host seen there runs.
 _HOST_TABLES = (("Heartbeat", None), ("SecurityEvent", "Windows"), ("Syslog", "Linux"))
@@ -37,6 +39,12 @@ NAME_QUERIES = (
     ("LinuxSyslog.list_logons_for_host", "Linux"),
     ("LinuxSyslog.all_syslog", "Linux"),
 )
+# Defender for Endpoint: asked only when the sources above do not resolve the name (an
+# estate that ships only Defender data names its hosts as DeviceName, often an FQDN).
+# msticpy sources cannot list a table's values: the Defender query there, by its column.
+DEFENDER_QUERIES = (("M365D.host_connections", "DeviceName"),)
+# What a section that reads none of the Defender tables says of a Defender-only host.
+DEFENDER_ONLY = "its data comes from Microsoft Defender tables only ({tables})"
 # Columns of a frame passed as data that name the host a row is about.
 FRAME_HOST_COLUMNS = ("Computer", "VMName", "HostName", "Hostname", "DeviceName", "VM_s")
 
@@ -49,6 +57,8 @@ class HostMatch(Finding):
     several for a partial name), `closest` the known names most like it when it
     selected none, `names` every spelling of the selected host the source uses, and
     `from_data` says the rows passed as data are used as they are (no host given).
+    `defender` names the Microsoft Defender tables the host was found in when no
+    Heartbeat, SecurityEvent or Syslog row names it (empty otherwise).
     """
 
     name: str | None = None
@@ -60,6 +70,7 @@ class HostMatch(Finding):
     from_data: bool = False
     kind: str = "host"
     where: str = "this data source"  # what was searched: the source, or the rows passed in
+    defender: list[str] = field(default_factory=list)
     seen: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
 
     @property
@@ -70,6 +81,62 @@ class HostMatch(Finding):
     @property
     def described(self) -> str:
         return self.name or ("the rows passed as data" if self.from_data else self.given)
+
+    def defender_only(self, table: str) -> str | None:
+        """What a section reading `table` says when the host is known only from Defender.
+
+        None when the host is not Defender-only (the section's own note stands).
+
+        Example:
+            >>> m = HostMatch("Matching hosts", name="web02.fabrikam.com",
+            ...               defender=["DeviceNetworkEvents"])
+            >>> print(m.defender_only("SecurityEvent").replace(": ", ":\\n"))
+            no SecurityEvent rows for web02.fabrikam.com:
+            its data comes from Microsoft Defender tables only (DeviceNetworkEvents)
+        """
+        if self.name is None or not self.defender:
+            return None
+        return _defender_text(self.name, table, self.defender)
+
+
+def _defender_text(name: str, table: str, defender: list[str]) -> str:
+    return f"no {table} rows for {name}: {DEFENDER_ONLY.format(tables=', '.join(defender))}"
+
+
+# Hosts `find_host` found only in Defender tables, per data source: the steps that read
+# other tables are given the host's name only, and say so through `defender_only_note`.
+_DEFENDER_ONLY: weakref.WeakKeyDictionary[Any, dict[str, list[str]]] = weakref.WeakKeyDictionary()
+
+
+def _remember_defender_only(inv: Any, found: HostMatch) -> None:
+    try:
+        known = _DEFENDER_ONLY.setdefault(inv.source, {})
+    except TypeError:  # a source that cannot be weakly referenced: steps say their own note
+        return
+    for name in {found.name, *found.names}:
+        known[HostName.parse(str(name)).short] = list(found.defender)
+
+
+def defender_only_note(inv: Any, host: str | None, table: str) -> str | None:
+    """The note of a step reading `table` that found nothing for a Defender-only host.
+
+    None unless `find_host` found `host` on this data source only in Microsoft
+    Defender tables; then "no SecurityEvent rows for X: its data comes from Microsoft
+    Defender tables only (DeviceNetworkEvents)", so an empty section says why.
+
+    Example (in an nblib step):
+        if finding.empty:
+            finding.note("info", defender_only_note(inv, host, "SecurityEvent")
+                         or f"no logon attempts on {host} in {inv.period}")
+    """
+    if not host:
+        return None
+    try:
+        known = _DEFENDER_ONLY.get(getattr(inv, "source", None))
+    except TypeError:
+        return None
+    tables = (known or {}).get(HostName.parse(host).short)
+    return _defender_text(host, table, tables) if tables else None
 
 
 def known_hosts(inv: Any) -> dict[str, str | None] | None:
@@ -85,6 +152,77 @@ def known_hosts(inv: Any) -> dict[str, str | None] | None:
             if hosts.get(name) is None:
                 hosts[name] = family
     return hosts if answered else None
+
+
+def device_tables() -> tuple[str, ...]:
+    """The store's Microsoft Defender for Endpoint tables that name a device (DeviceName).
+
+    Example:
+        >>> "DeviceNetworkEvents" in device_tables()
+        True
+    """
+    try:
+        from nbcatalog.data.schema import TABLES
+    except ImportError:  # data layer not installed: no store to list
+        return ()
+    return tuple(
+        name
+        for name, table in TABLES.items()
+        if name.startswith("Device") and "DeviceName" in table.column_names
+    )
+
+
+def defender_hosts(inv: Any, host: str, found: HostMatch) -> dict[str, list[str]]:
+    """Device names Microsoft Defender knows -> the tables (or queries) naming each.
+
+    A store is asked, per Device* table, for the distinct DeviceNames `host` can
+    select (its short name, or names starting with it), filtered in the store with
+    the name as a bound value (never a table read into pandas); when none matches,
+    every distinct name (for the closest ones). A source that cannot run SQL
+    (msticpy) is asked the Defender query for `host`, its rows kept on `found.seen`;
+    a LocalData source, whose files hold every device, gives them all when the name
+    matched none.
+    """
+    names: dict[str, list[str]] = {}
+
+    def add(values: Any, table: str) -> None:
+        for value in values:
+            text = str(value).strip() if _present(value) else ""
+            if text and table not in names.setdefault(text, []):
+                names[text].append(table)
+
+    answered = False
+    sql = getattr(inv.source, "sql", None)
+    wanted = {"prefix": host.strip().casefold(), "short": HostName.parse(host).short}
+    for table in device_tables() if sql is not None else ():
+        try:
+            # Distinct names first: the name tests then run once per device, not per row.
+            picked = sql(
+                f'WITH d AS (SELECT DISTINCT "DeviceName" AS v FROM "{table}") '  # noqa: S608 - schema name
+                "SELECT v FROM d WHERE starts_with(lower(v), $prefix) "
+                "OR split_part(lower(v), '.', 1) = $short LIMIT 5000",
+                wanted,
+            )
+        except Exception:  # no SQL on this source (msticpy), or no such table
+            continue
+        answered = True
+        add(picked["v"], table)
+    if answered:
+        if not resolve_host(host, names):
+            for table in device_tables():
+                add(known_values(inv.source, table, "DeviceName") or [], table)
+        return names
+    for query, column in DEFENDER_QUERIES:
+        table = query_table(query) or query
+        result = inv.query(query, title=query, host_name=host)
+        if result.missing or column not in result.data.columns:
+            continue
+        found.seen[query] = result.data
+        add(result.data[column], table)
+        if not resolve_host(host, names) and getattr(inv.source, "whole_files", False):
+            every = inv.query(query, title=query, host_name="").data
+            add(every[column] if column in every.columns else [], table)
+    return names
 
 
 def _names_in(frame: pd.DataFrame, family: str | None) -> dict[str, str | None]:
@@ -159,7 +297,9 @@ def find_host(inv: Any, host: str, data: pd.DataFrame | None = None) -> HostMatc
     With `data` (rows the analyst passed in), the host is looked for in the frame's
     Computer / VMName / HostName column, never in the data source; with `data` and
     no host, the rows are used as they are. Sources that cannot list their hosts
-    (msticpy) are asked through the queries they have (`hosts_from_queries`).
+    (msticpy) are asked through the queries they have (`hosts_from_queries`). When
+    no Heartbeat, SecurityEvent or Syslog name matches, Microsoft Defender's device
+    names are (`defender_hosts`): the host is then `found.defender`-only, OS unknown.
 
     Example:
         found = nblib.hosts.find_host(inv, "wkstn-042")    # -> found.name == "WKSTN-042"
@@ -193,6 +333,15 @@ def find_host(inv: Any, host: str, data: pd.DataFrame | None = None) -> HostMatc
         if known is None:  # a source that cannot list hosts: ask the queries it has
             known = hosts_from_queries(inv, host, found)
     candidates = resolve_host(host, known)
+    devices: dict[str, list[str]] = {}  # Defender's names, when it was asked and matched
+    if data is None and not candidates:
+        everything = defender_hosts(inv, host, found)
+        candidates = resolve_host(host, everything)
+        if candidates:
+            devices = everything
+            known = dict.fromkeys(everything)  # Defender's tables do not say the OS
+        else:  # closest names from every table that names hosts
+            known = {**dict.fromkeys(everything), **(known or {})}
     # Spellings of one host (WKSTN-042, wkstn-042.contoso.com) count as one.
     by_short: dict[str, list[str]] = {}
     for name in candidates:
@@ -212,6 +361,16 @@ def find_host(inv: Any, host: str, data: pd.DataFrame | None = None) -> HostMatc
         found.names = sorted(by_short[HostName.parse(found.name).short])
         if not host_matches(host, found.name):
             found.note("info", f"{host!r} matched the host {found.name}")
+        if devices:
+            found.defender = list(dict.fromkeys(t for n in found.names for t in devices[n]))
+            _remember_defender_only(inv, found)
+            found.note(
+                "info",
+                f"{found.name} is known only from Microsoft Defender for Endpoint "
+                f"({', '.join(found.defender)}): no Heartbeat, SecurityEvent or Syslog row names "
+                "it, so what is read from those tables is empty for it "
+                "(host_network_summary reads its Defender connections)",
+            )
     elif not found.candidates:
         if data is None:
             absent = [t for t, _ in _HOST_TABLES if has_table(inv.source, t) is False]
@@ -330,7 +489,11 @@ def host_details(
             rows = rows[[host_matches(name, str(c)) for c in rows["Computer"]]]
         details.heartbeat = rows
         if rows.empty and not hb.notes:
-            details.note("info", f"no Heartbeat records for {name} in {inv.period}")
+            details.note(
+                "info",
+                found.defender_only("Heartbeat")
+                or f"no Heartbeat records for {name} in {inv.period}",
+            )
         if not rows.empty:
             entity.update(_heartbeat_facts(rows))
             for rec in rows.to_dict("records"):
@@ -344,6 +507,8 @@ def host_details(
         fl = inv.query("Network.list_azure_network_flows_by_host", title="Flows", host_name=name)
         details.notes += fl.notes
         details.flows = fl.data
+        if fl.empty and not fl.notes and found.defender:
+            details.note("info", found.defender_only("AzureNetworkAnalytics_CL (NSG flow)"))
         col = next((c for c in ("VMIPAddress", "VMIP_s") if c in fl.data.columns), None)
         if col:
             for rec in fl.data[[col, "TimeGenerated"]].dropna().to_dict("records"):
@@ -440,9 +605,60 @@ def host_activity(inv: Any, found: HostMatch) -> Finding:
         rows = _activity_from_queries(inv, found, activity)
     table = pd.DataFrame(rows, columns=ACTIVITY_COLUMNS)
     activity.data = table[table["Rows"] > 0].reset_index(drop=True)
-    if activity.empty and not activity.missing:
+    if activity.empty and found.defender:
+        # Counted, but not as this host's records: no part of the summary reads them.
+        seen = _defender_activity(inv, found, sql)
+        activity.note(
+            "warning",
+            f"no records of {found.name} in {', '.join(ACTIVITY_TABLES)} in {inv.period}: "
+            f"{DEFENDER_ONLY.format(tables=seen)}, which this summary does not read; "
+            "host_network_summary shows its connections",
+        )
+    elif activity.empty and not activity.missing:
         activity.note("warning", f"no records of {found.name} in {inv.period}")
     return activity
+
+
+def _defender_activity(inv: Any, found: HostMatch, sql: Any) -> str:
+    """ "DeviceNetworkEvents: 25 rows from ... to ..." for each Defender table naming the host."""
+    parts = []
+    for table in found.defender:
+        rows, first, last = _defender_count(inv, found, sql, table)
+        span = f" from {first:%Y-%m-%d %H:%M} to {last:%Y-%m-%d %H:%M} UTC" if rows else ""
+        parts.append(f"{table}: {rows} rows in the time range{span}")
+    return "; ".join(parts)
+
+
+def _defender_count(inv: Any, found: HostMatch, sql: Any, table: str) -> tuple[int, Any, Any]:
+    names = found.names or [found.name]
+    if sql is not None and table in device_tables():
+        try:
+            counted = sql(
+                f"SELECT count(*) AS n, min(TimeGenerated) AS first, max(TimeGenerated) AS last "  # noqa: S608 - table from the schema
+                f'FROM "{table}" WHERE list_contains($names, DeviceName) '
+                "AND TimeGenerated >= $start AND TimeGenerated <= $end",
+                {
+                    "names": names,
+                    "start": inv.start.to_pydatetime(),
+                    "end": inv.end.to_pydatetime(),
+                },
+            ).iloc[0]
+            return int(counted["n"]), _utc_or_none(counted["first"]), _utc_or_none(counted["last"])
+        except Exception:  # a source that cannot count in SQL (msticpy): the rows it returned
+            pass
+    for query, column in DEFENDER_QUERIES:
+        frame = found.seen.get(query)
+        if (query_table(query) or query) != table or frame is None or column not in frame:
+            continue
+        mine = frame[[host_matches(found.name, str(n)) for n in frame[column]]]
+        times = pd.to_datetime(mine.get("TimeGenerated", pd.Series(dtype=object)), utc=True)
+        times = times[(times >= inv.start) & (times <= inv.end)]
+        return len(times), times.min(), times.max()
+    return 0, None, None
+
+
+def _utc_or_none(value: Any) -> pd.Timestamp | None:
+    return pd.Timestamp(value).tz_convert("UTC") if _present(value) else None
 
 
 def _activity_in_store(inv: Any, sql: Any, names: list[str]) -> list[dict[str, Any]] | None:

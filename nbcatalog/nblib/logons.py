@@ -31,6 +31,7 @@ from nbcatalog.data.logontypes import WINDOWS_LOGON_TYPES
 from nbcatalog.nblib import attempts
 from nbcatalog.nblib.entities import host_matches
 from nbcatalog.nblib.findings import Finding
+from nbcatalog.nblib.hosts import defender_only_note
 from nbcatalog.nblib.values import first_column, text_of
 
 # One attempt, one row: the attempt model's columns, for Windows and Linux alike.
@@ -228,7 +229,11 @@ def host_logons(
         if frames:
             sessions.data = _finish(pd.concat(frames, ignore_index=True))
         if sessions.empty and not sessions.missing:
-            sessions.note("info", f"no logon attempts on {host} in {inv.period}")
+            sessions.note(
+                "info",
+                defender_only_note(inv, host, "SecurityEvent or Syslog logon")
+                or f"no logon attempts on {host} in {inv.period}",
+            )
     sessions.hosts = sorted(set(sessions.data["Computer"]) - {""})
     sessions.columns = [c for c in LOGON_COLUMNS if c not in ("Detail", "SourcePort")]
     if not sessions.empty:

@@ -20,6 +20,7 @@ from typing import Any
 import pandas as pd
 
 from nbcatalog.nblib.findings import Finding
+from nbcatalog.nblib.hosts import defender_only_note
 
 RULES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     (reason, re.compile(pattern, re.IGNORECASE))
@@ -123,7 +124,9 @@ def notable_processes(inv: Any, host: str | None, os_family: str | None = None) 
     if data.empty:
         if not finding.notes:
             finding.note(
-                "info", f"no process creations or logged commands for {host} in {inv.period}"
+                "info",
+                defender_only_note(inv, host, "SecurityEvent or Syslog")
+                or f"no process creations or logged commands for {host} in {inv.period}",
             )
         finding.data = pd.DataFrame(columns=SHOWN_COLUMNS)
         return finding
@@ -229,7 +232,11 @@ def notable_events(inv: Any, host: str | None, os_family: str | None = None) -> 
         else pd.DataFrame(columns=NOTABLE_COLUMNS)
     )
     if finding.empty and not finding.notes:
-        finding.note("info", f"no notable events for {host} in {inv.period}")
+        finding.note(
+            "info",
+            defender_only_note(inv, host, "SecurityEvent, Syslog or Event")
+            or f"no notable events for {host} in {inv.period}",
+        )
     return finding
 
 

@@ -28,6 +28,7 @@ import pandas as pd
 
 from nbcatalog.nblib.entities import host_matches
 from nbcatalog.nblib.findings import Finding
+from nbcatalog.nblib.hosts import defender_only_note
 
 _PLACEHOLDERS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
     (re.compile(pattern, re.IGNORECASE), token)
@@ -291,7 +292,15 @@ def host_processes(inv: Any, host: str | None, data: pd.DataFrame | None = None)
     finding.columns = ["TimeGenerated", "Account", "LogonId", "NewProcessName", "CommandLine"]
     if finding.empty and not finding.missing and not finding.notes:
         where = f"on {host} in {inv.period}" if data is None else "in the rows passed in"
-        finding.note("info", f"no process creation events {where}")
+        finding.note(
+            "info",
+            (
+                defender_only_note(inv, host, "SecurityEvent process creation")
+                if data is None
+                else None
+            )
+            or f"no process creation events {where}",
+        )
     return finding
 
 

@@ -26,6 +26,7 @@ from defusedxml.common import DefusedXmlException
 
 from nbcatalog.nblib.entities import host_matches
 from nbcatalog.nblib.findings import Finding
+from nbcatalog.nblib.hosts import defender_only_note
 from nbcatalog.nblib.values import text_of
 
 # Logons and process creation have their own notebooklets.
@@ -145,7 +146,11 @@ def host_events(inv: Any, host: str | None, data: pd.DataFrame | None = None) ->
     finding.columns = ["TimeGenerated", "Computer", "EventID", "Activity", "Account"]
     if finding.empty and not finding.missing:
         where = f"on {host} in {inv.period}" if data is None else "in the rows passed in"
-        finding.note("info", f"no Security events other than logons and processes {where}")
+        finding.note(
+            "info",
+            (defender_only_note(inv, host, "SecurityEvent") if data is None else None)
+            or f"no Security events other than logons and processes {where}",
+        )
     return finding
 
 
