@@ -192,7 +192,9 @@ def defender_hosts(inv: Any, host: str, found: HostMatch) -> dict[str, list[str]
                 names[text].append(table)
 
     answered = False
-    sql = getattr(inv.source, "sql", None)
+    from nbcatalog.data.source import is_embedded_store
+
+    sql = inv.source.sql if is_embedded_store(inv.source) else None
     wanted = {"prefix": host.strip().casefold(), "short": HostName.parse(host).short}
     for table in device_tables() if sql is not None else ():
         try:
@@ -598,8 +600,10 @@ def host_activity(inv: Any, found: HostMatch) -> Finding:
     if found.name is None:
         activity.note("skipped", "no single host selected (see above)")
         return activity
+    from nbcatalog.data.source import is_embedded_store
+
     names = found.names or [found.name]
-    sql = getattr(inv.source, "sql", None)
+    sql = inv.source.sql if is_embedded_store(inv.source) else None
     rows = _activity_in_store(inv, sql, names) if sql is not None else None
     if rows is None:
         rows = _activity_from_queries(inv, found, activity)
