@@ -689,10 +689,21 @@ class MsticpySource(DataSource):
         return result
 
     def tables(self) -> list[str]:
+        """The tables msticpy's schema lists; DataSourceError while it lists none.
+
+        msticpy learns a workspace's schema when it connects (on the first query),
+        and some drivers never have one: an empty schema says nothing about what the
+        queries can read, so it must not read as "no tables" (every section would
+        then say its table is missing, on a workspace that has it).
+        """
         try:
-            return sorted(self.provider.schema_tables)
-        except Exception:  # schema needs a connection; without one, nothing is known
-            return []
+            tables = sorted(self.provider.schema_tables)
+        except Exception as exc:  # schema needs a connection; without one, nothing is known
+            raise DataSourceError(f"msticpy {self.environment} lists no schema: {exc}") from exc
+        if not tables:
+            state = "before it connects" if not self.provider.connected else "for this driver"
+            raise DataSourceError(f"msticpy {self.environment} lists no schema {state}")
+        return tables
 
     def list_queries(self) -> pd.DataFrame:
         rows = []
