@@ -146,6 +146,25 @@ def test_saved_api_answers_import_their_results(tmp_path, answer):
     assert "already imported" in import_(db, answer).stdout
 
 
+def test_an_answer_with_stats_first_and_a_bad_row_names_the_record(tmp_path):
+    """The Defender XDR API puts Stats before Schema; a bad row is named by its number."""
+    answer = json.loads(DEFENDER_API.read_text(encoding="utf-8"))
+    answer = {"Stats": {"ExecutionTime": 0.42}, **answer}
+    answer["Results"][2]["Timestamp"] = "not a time"
+    answer["Results"][4]["Timestamp"] = None  # JSON null: no time at all
+    path = tmp_path / "answer.json"
+    path.write_text(json.dumps(answer), encoding="utf-8")  # one line: detected by its keys
+    db = tmp_path / "x.duckdb"
+    proc = import_(db, path)
+    assert proc.returncode == 0, proc.stderr
+    rows = answer["Results"]
+    assert "[defender-json]" in proc.stdout
+    assert f"read {len(rows)}, stored {len(rows) - 2} " in proc.stdout
+    assert f"{path}:3: Timestamp: cannot read 'not a time'" in proc.stdout
+    assert f"{path}:5: no Timestamp" in proc.stdout
+    assert stored(db, 'SELECT count(*) FROM "DeviceNetworkEvents"')[0][0] == len(rows) - 2
+
+
 def test_one_bad_timestamp_rejects_that_row_only_naming_its_line(tmp_path):
     db = tmp_path / "x.duckdb"
     with BAD.open(newline="", encoding="utf-8-sig") as fh:
