@@ -192,13 +192,26 @@ def _check_defender_table(table: str) -> str:
 
 
 def read_hunting_csv(path: Path, report: FileReport, table: str | None) -> list[Batch]:
-    """Read advanced hunting results saved as CSV (the portal's export)."""
+    """Read advanced hunting results saved as CSV (the portal's export).
+
+    Example:
+        >>> batches = read_hunting_csv(Path("export.csv"), report, None)  # doctest: +SKIP
+        >>> batches[0].table                                             # doctest: +SKIP
+        'DeviceNetworkEvents'
+    """
     frame, where = csv_frame(path, report)
     return hunting_batches(frame, where, report, table)
 
 
 def read_hunting_json(path: Path, report: FileReport, table: str | None) -> list[Batch]:
-    """Read a saved advanced hunting API answer: rows from Results (or Graph's results)."""
+    """Read a saved advanced hunting API answer: rows from Results (or Graph's results).
+
+    A row that is not a JSON object is rejected by its 1-based number in the list.
+
+    Example:
+        >>> read_hunting_json(Path("answer.json"), report, None)[0].lines[:2]  # doctest: +SKIP
+        [1, 2]
+    """
     answer = load_json_document(path, report, "an advanced hunting answer")
     if not isinstance(answer, dict):
         raise UnreadableFileError(f"{path}: not an advanced hunting answer (not a JSON object)")
@@ -238,7 +251,15 @@ def _schema_names(answer: dict, keys: dict[str, str]) -> list[str]:
 def hunting_batches(
     frame: pd.DataFrame, lines: list[int | None], report: FileReport, table: str | None
 ) -> list[Batch]:
-    """Choose the table, give each row TimeGenerated from Timestamp, then the Sentinel path."""
+    """Choose the table, give each row TimeGenerated from Timestamp, then the Sentinel path.
+
+    Example:
+        >>> f = pd.DataFrame({"Timestamp": ["2024-05-01T12:00:00.1234567Z"],
+        ...                   "DeviceName": ["wkstn-1"], "LocalIPType": ["Private"]})
+        >>> b = hunting_batches(f, [2], FileReport("x.csv", "defender-csv"), None)
+        >>> b[0].table, b[0].frame["TimeGenerated"].tolist(), b[0].lines
+        ('DeviceNetworkEvents', ['2024-05-01T12:00:00.1234567Z'], [2])
+    """
     if frame.empty:
         return []
     if TIME not in frame.columns:

@@ -120,6 +120,11 @@ def csv_frame(path: Path, report: FileReport) -> tuple[pd.DataFrame, list[int | 
 
     The header's names are normalised (`normalise_columns`); a row with the wrong
     number of fields, or malformed quoting, is rejected into `report` with its line.
+
+    Example:
+        >>> frame, lines = csv_frame(Path("SecurityEvent.csv"), report)  # doctest: +SKIP
+        >>> lines[:2]                                                    # doctest: +SKIP
+        [2, 3]
     """
     state = {"line": 0}
 
@@ -192,6 +197,10 @@ def load_json_document(path: Path, report: FileReport, what: str):
     """Parse a whole JSON file (at most MAX_JSON_BYTES); UnreadableFileError when it is not JSON.
 
     `what` names the expected document in errors ("a JSON array").
+
+    Example:
+        >>> load_json_document(Path("alerts.json"), report, "a JSON array")[:1]  # doctest: +SKIP
+        [{'TimeGenerated': '2024-03-04T10:00:00Z', 'AlertName': 'x'}]
     """
     with open_binary(path) as fh:
         data = fh.read(MAX_JSON_BYTES + 1)
@@ -218,7 +227,11 @@ def _records_to_batches(records, where, report, table) -> list[Batch]:
 
 
 def records_frame(records: list[dict], first: list[str] | None = None) -> pd.DataFrame:
-    """A frame of JSON objects, columns normalised: `first` names, then keys as met."""
+    """A frame of JSON objects, columns normalised: `first` names, then keys as met.
+
+    >>> records_frame([{"b": 1}, {"a": 2}], first=["c"]).columns.tolist()
+    ['c', 'b', 'a']
+    """
     names: dict[str, None] = dict.fromkeys(first or [])
     for obj in records:
         names.update(dict.fromkeys(obj))
