@@ -32,7 +32,10 @@ _FORMATS_HELP = "\n".join(f"  {name:17} {text}" for name, text in FORMATS.items(
 @click.option(
     "--table",
     metavar="T",
-    help=f"Table for Sentinel exports whose columns do not name it: {', '.join(TABLES)}.",
+    help=(
+        "Table for Sentinel or Defender advanced hunting exports whose columns do not "
+        f"name it: {', '.join(TABLES)}."
+    ),
 )
 @click.option(
     "--db",

@@ -1,6 +1,7 @@
 """Importers of the log formats analysts hold, into the embedded store.
 
 Formats: Sentinel / Log Analytics exports (CSV, JSON, Parquet, pandas pickle),
+Microsoft Defender advanced hunting results (portal CSV, saved API answers),
 Windows .evtx and winlogbeat/nxlog JSON, Linux syslog / auth.log, Zeek conn.log.
 One module per format family; `run` ties them together in one transaction,
 `ledger` keeps re-imports from adding anything, `report` says what happened.

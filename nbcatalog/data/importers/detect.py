@@ -14,9 +14,11 @@ Example:
 
 from __future__ import annotations
 
+import csv
 import json
 from pathlib import Path
 
+from nbcatalog.data.importers.defender import is_hunting_answer, is_hunting_header
 from nbcatalog.data.importers.errors import ImportFormatError
 from nbcatalog.data.importers.syslog_line import is_journal_marker, is_syslog_header
 from nbcatalog.data.importers.textio import head_text
@@ -27,6 +29,10 @@ FORMATS: dict[str, str] = {
     "sentinel-json": "Sentinel / Log Analytics JSON export (array or one object per line)",
     "sentinel-parquet": "Parquet file of a Sentinel table (or a msticpy query result)",
     "sentinel-pickle": "pandas pickle of a Sentinel table (or a msticpy query result)",
+    "defender-csv": "Microsoft Defender advanced hunting results saved as CSV "
+    "(Timestamp, DeviceName, ...; no TimeGenerated)",
+    "defender-json": "Defender advanced hunting API answer saved as JSON: "
+    "{Schema, Results} (/api/advancedqueries/run) or Graph runHuntingQuery {schema, results}",
     "evtx": "Windows event log file (.evtx)",
     "windows-json": "Windows events as JSON lines from winlogbeat or nxlog",
     "syslog": "Linux syslog text: auth.log, secure, messages (RFC 3164, RFC 3339, RFC 5424), "
@@ -45,6 +51,8 @@ ALIASES = {
     "zeek-tsv": "zeek",
     "zeek-json": "zeek",
     "conn.log": "zeek",
+    "advanced-hunting-csv": "defender-csv",
+    "advanced-hunting-json": "defender-json",
 }
 
 
@@ -86,16 +94,26 @@ def detect_format(path: str | Path, head: bytes) -> str | None:
     if first.startswith("#separator") or first.startswith("#fields"):
         return "zeek"
     if first.startswith("{"):
-        return _json_lines_format(first)
+        return "defender-json" if is_hunting_answer(text) else _json_lines_format(first)
     if first.startswith("["):
         return "sentinel-json"
     if _looks_like_syslog(text):
         return "syslog"
+    if "," in first and is_hunting_header(_csv_fields(first)):
+        return "defender-csv"  # advanced hunting results: Timestamp, no TimeGenerated
     if name.endswith(".csv") or ("," in first and "TimeGenerated" in first):
         return "sentinel-csv"
     if name.endswith((".json", ".jsonl", ".ndjson")):
         return "sentinel-json"
     return None
+
+
+def _csv_fields(line: str) -> list[str]:
+    """The fields of one CSV line (a header), [] when it is not CSV."""
+    try:
+        return next(csv.reader([line]), [])
+    except csv.Error:
+        return []
 
 
 def _looks_like_syslog(text: str) -> bool:

@@ -36,6 +36,8 @@ KEY_COLUMNS: dict[str, tuple[tuple[str, ...], ...]] = {
     "SecurityAlert": (("TimeGenerated",), ("AlertName", "DisplayName"), ("AlertSeverity",)),
     "HuntingBookmark": (("TimeGenerated",), ("BookmarkName", "BookmarkId")),
     "Heartbeat": (("TimeGenerated",), ("Computer",)),
+    # M365D.host_connections and find_host select a device's rows by DeviceName.
+    "DeviceNetworkEvents": (("TimeGenerated",), ("DeviceName",)),
     "AzureNetworkAnalytics_CL": (
         ("TimeGenerated",),
         # flow rows have addresses; network-interface rows list the VM's addresses

@@ -30,6 +30,7 @@ import pandas as pd
 from nbcatalog.data.importers import ledger
 from nbcatalog.data.importers.batch import Batch
 from nbcatalog.data.importers.coerce import coerce_frame
+from nbcatalog.data.importers.defender import read_hunting_csv, read_hunting_json
 from nbcatalog.data.importers.detect import (
     accepted_formats,
     canonical_format,
@@ -61,12 +62,21 @@ READERS: dict[str, Reader] = {
     "sentinel-json": read_json,
     "sentinel-parquet": read_parquet,
     "sentinel-pickle": read_pickle,
+    "defender-csv": read_hunting_csv,
+    "defender-json": read_hunting_json,
     "evtx": read_evtx,
     "windows-json": read_windows_json,
     "syslog": read_syslog,
     "zeek": read_zeek,
 }
-TABLE_FORMATS = {"sentinel-csv", "sentinel-json", "sentinel-parquet", "sentinel-pickle"}
+TABLE_FORMATS = {
+    "sentinel-csv",
+    "sentinel-json",
+    "sentinel-parquet",
+    "sentinel-pickle",
+    "defender-csv",
+    "defender-json",
+}
 
 
 @dataclass(frozen=True)
@@ -89,7 +99,8 @@ def plan(paths: Iterable[str | os.PathLike], fmt: str | None = None, table: str 
         check_table(table)
         if forced and forced not in TABLE_FORMATS:
             raise ImportFormatError(
-                f"--table applies to Sentinel exports only; {forced} chooses its own tables"
+                f"--table applies to Sentinel and Defender exports only; "
+                f"{forced} chooses its own tables"
             )
     planned = []
     for path in _expand(paths):
@@ -108,7 +119,7 @@ def plan(paths: Iterable[str | os.PathLike], fmt: str | None = None, table: str 
             )
         if table is not None and found not in TABLE_FORMATS:
             raise ImportFormatError(
-                f"--table applies to Sentinel exports only; {path} is {found}, "
+                f"--table applies to Sentinel and Defender exports only; {path} is {found}, "
                 "which chooses its own tables"
             )
         planned.append(PlannedFile(path, found, False))

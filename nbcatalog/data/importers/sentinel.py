@@ -111,6 +111,21 @@ def normalise_columns(names: list[str]) -> list[str]:
 
 def read_csv(path: Path, report: FileReport, table: str | None) -> list[Batch]:
     """Read a Sentinel CSV export; rows with the wrong number of fields are rejected."""
+    frame, where = csv_frame(path, report)
+    return split_by_table(frame, where, report, table)
+
+
+def csv_frame(path: Path, report: FileReport) -> tuple[pd.DataFrame, list[int | None]]:
+    """The rows of a CSV file (text values) and the line each row starts on.
+
+    The header's names are normalised (`normalise_columns`); a row with the wrong
+    number of fields, or malformed quoting, is rejected into `report` with its line.
+
+    Example:
+        >>> frame, lines = csv_frame(Path("SecurityEvent.csv"), report)  # doctest: +SKIP
+        >>> lines[:2]                                                    # doctest: +SKIP
+        [2, 3]
+    """
     state = {"line": 0}
 
     def lines():
@@ -143,9 +158,8 @@ def read_csv(path: Path, report: FileReport, table: str | None) -> list[Batch]:
         records.append(dict(zip(header, fields, strict=True)))
         where.append(start)
     if header is None:
-        return []
-    frame = pd.DataFrame.from_records(records, columns=header)
-    return split_by_table(frame, where, report, table)
+        return pd.DataFrame(), []
+    return pd.DataFrame.from_records(records, columns=header), where
 
 
 def read_json(path: Path, report: FileReport, table: str | None) -> list[Batch]:
@@ -166,22 +180,9 @@ def read_json(path: Path, report: FileReport, table: str | None) -> list[Batch]:
 
 
 def _json_array(path: Path, report: FileReport, table: str | None) -> list[Batch]:
-    with open_binary(path) as fh:
-        data = fh.read(MAX_JSON_BYTES + 1)
-    if len(data) > MAX_JSON_BYTES:
-        raise UnreadableFileError(
-            f"{path}: a JSON array over {MAX_JSON_BYTES} bytes; export as JSON lines instead"
-        )
-    encoding = text_encoding(data[:512])
-    try:
-        text = data.decode("utf-8-sig" if encoding == "utf-8" else encoding)
-    except UnicodeDecodeError:
-        text = data.decode("latin-1")
-        report.warn("file is not valid UTF-8; read as Latin-1")
-    try:
-        items = json.loads(text.lstrip("\ufeff"))
-    except (ValueError, RecursionError) as exc:
-        raise UnreadableFileError(f"{path}: not a valid JSON array: {exc}") from None
+    items = load_json_document(path, report, "a JSON array")
+    if not isinstance(items, list):
+        raise UnreadableFileError(f"{path}: not a JSON array")
     records, where = [], []
     for number, obj in enumerate(items, start=1):
         if isinstance(obj, dict):
@@ -192,17 +193,52 @@ def _json_array(path: Path, report: FileReport, table: str | None) -> list[Batch
     return _records_to_batches(records, where, report, table)
 
 
+def load_json_document(path: Path, report: FileReport, what: str):
+    """Parse a whole JSON file (at most MAX_JSON_BYTES); UnreadableFileError when it is not JSON.
+
+    `what` names the expected document in errors ("a JSON array").
+
+    Example:
+        >>> load_json_document(Path("alerts.json"), report, "a JSON array")[:1]  # doctest: +SKIP
+        [{'TimeGenerated': '2024-03-04T10:00:00Z', 'AlertName': 'x'}]
+    """
+    with open_binary(path) as fh:
+        data = fh.read(MAX_JSON_BYTES + 1)
+    if len(data) > MAX_JSON_BYTES:
+        raise UnreadableFileError(
+            f"{path}: {what} over {MAX_JSON_BYTES} bytes; export as JSON lines instead"
+        )
+    encoding = text_encoding(data[:512])
+    try:
+        text = data.decode("utf-8-sig" if encoding == "utf-8" else encoding)
+    except UnicodeDecodeError:
+        text = data.decode("latin-1")
+        report.warn("file is not valid UTF-8; read as Latin-1")
+    try:
+        return json.loads(text.lstrip("\ufeff"))
+    except (ValueError, RecursionError) as exc:
+        raise UnreadableFileError(f"{path}: not valid JSON ({what}): {exc}") from None
+
+
 def _records_to_batches(records, where, report, table) -> list[Batch]:
     if not records:
         return []
-    names: dict[str, None] = {}
+    return split_by_table(records_frame(records), where, report, table)
+
+
+def records_frame(records: list[dict], first: list[str] | None = None) -> pd.DataFrame:
+    """A frame of JSON objects, columns normalised: `first` names, then keys as met.
+
+    >>> records_frame([{"b": 1}, {"a": 2}], first=["c"]).columns.tolist()
+    ['c', 'b', 'a']
+    """
+    names: dict[str, None] = dict.fromkeys(first or [])
     for obj in records:
         names.update(dict.fromkeys(obj))
     raw = list(names)
     renamed = dict(zip(raw, normalise_columns(raw), strict=True))
     rows = [{renamed[k]: v for k, v in obj.items()} for obj in records]
-    frame = pd.DataFrame.from_records(rows, columns=list(renamed.values()))
-    return split_by_table(frame, where, report, table)
+    return pd.DataFrame.from_records(rows, columns=list(renamed.values()))
 
 
 def read_parquet(path: Path, report: FileReport, table: str | None) -> list[Batch]:
