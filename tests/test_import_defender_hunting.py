@@ -201,16 +201,16 @@ def test_columns_several_tables_have_need_table(tmp_path):
 
 
 def test_another_device_table_is_refused_by_name(tmp_path):
-    process = tmp_path / "processes.csv"
-    process.write_text(
-        # ProcessIntegrityLevel is DeviceProcessEvents' only (DeviceEvents has the others).
-        "Timestamp,DeviceName,ActionType,FileName,ProcessCommandLine,ProcessIntegrityLevel\n"
-        "2026-11-30T08:00:00.1234567Z,wkstn-077.contoso.com,ProcessCreated,cmd.exe,cmd,High\n",
+    files = tmp_path / "files.csv"
+    files.write_text(
+        # ShareName and PreviousFolderPath are DeviceFileEvents' only.
+        "Timestamp,DeviceName,ActionType,FileName,FolderPath,PreviousFolderPath,ShareName\n"
+        "2026-11-30T08:00:00.1234567Z,wkstn-077.contoso.com,FileRenamed,a.txt,C:\\x,C:\\y,s\n",
         encoding="utf-8",
     )
-    proc = import_(tmp_path / "x.duckdb", process)
+    proc = import_(tmp_path / "x.duckdb", files)
     assert proc.returncode == 2
-    assert "DeviceProcessEvents" in proc.stderr and "no table for" in proc.stderr
+    assert "DeviceFileEvents" in proc.stderr and "no table for" in proc.stderr
 
 
 # ------------------------------------------------------ a run on the imported store

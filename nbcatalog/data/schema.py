@@ -485,6 +485,83 @@ Type {STR}
 """,
 )
 
+DEVICE_PROCESS_EVENTS = _t(
+    "DeviceProcessEvents",
+    "Microsoft Defender for Endpoint process creations and related events, per device.",
+    f"""
+TenantId {STR}
+TimeGenerated {TS}
+Timestamp {TS}
+DeviceId {STR}
+DeviceName {STR}
+ActionType {STR}
+FileName {STR}
+FolderPath {STR}
+SHA1 {STR}
+SHA256 {STR}
+MD5 {STR}
+FileSize {BIGINT}
+ProcessVersionInfoCompanyName {STR}
+ProcessVersionInfoProductName {STR}
+ProcessVersionInfoProductVersion {STR}
+ProcessVersionInfoInternalFileName {STR}
+ProcessVersionInfoOriginalFileName {STR}
+ProcessVersionInfoFileDescription {STR}
+ProcessId {BIGINT}
+ProcessCommandLine {STR}
+ProcessIntegrityLevel {STR}
+ProcessTokenElevation {STR}
+ProcessCreationTime {TS}
+AccountDomain {STR}
+AccountName {STR}
+AccountSid {STR}
+AccountUpn {STR}
+AccountObjectId {STR}
+LogonId {BIGINT}
+InitiatingProcessAccountDomain {STR}
+InitiatingProcessAccountName {STR}
+InitiatingProcessAccountSid {STR}
+InitiatingProcessAccountUpn {STR}
+InitiatingProcessAccountObjectId {STR}
+InitiatingProcessLogonId {BIGINT}
+InitiatingProcessIntegrityLevel {STR}
+InitiatingProcessTokenElevation {STR}
+InitiatingProcessSHA1 {STR}
+InitiatingProcessSHA256 {STR}
+InitiatingProcessMD5 {STR}
+InitiatingProcessFileName {STR}
+InitiatingProcessFileSize {BIGINT}
+InitiatingProcessVersionInfoCompanyName {STR}
+InitiatingProcessVersionInfoProductName {STR}
+InitiatingProcessVersionInfoProductVersion {STR}
+InitiatingProcessVersionInfoInternalFileName {STR}
+InitiatingProcessVersionInfoOriginalFileName {STR}
+InitiatingProcessVersionInfoFileDescription {STR}
+InitiatingProcessId {BIGINT}
+InitiatingProcessCommandLine {STR}
+InitiatingProcessCreationTime {TS}
+InitiatingProcessFolderPath {STR}
+InitiatingProcessParentId {BIGINT}
+InitiatingProcessParentFileName {STR}
+InitiatingProcessParentCreationTime {TS}
+InitiatingProcessSignerType {STR}
+InitiatingProcessSignatureStatus {STR}
+InitiatingProcessSessionId {BIGINT}
+IsInitiatingProcessRemoteSession {BOOL}
+InitiatingProcessRemoteSessionDeviceName {STR}
+InitiatingProcessRemoteSessionIP {STR}
+CreatedProcessSessionId {BIGINT}
+IsProcessRemoteSession {BOOL}
+ProcessRemoteSessionDeviceName {STR}
+ProcessRemoteSessionIP {STR}
+ReportId {BIGINT}
+AppGuardContainerId {STR}
+AdditionalFields {STR}
+SourceSystem {STR}
+Type {STR}
+""",
+)
+
 COMMON_SECURITY_LOG = _t(
     "CommonSecurityLog",
     "Firewalls, proxies and other appliances sending CEF through a log forwarder.",
@@ -603,6 +680,7 @@ TABLES: dict[str, Table] = {
         AZURE_NETWORK_ANALYTICS,
         THREAT_INTELLIGENCE_INDICATOR,
         DEVICE_NETWORK_EVENTS,
+        DEVICE_PROCESS_EVENTS,
         COMMON_SECURITY_LOG,
     )
 }

@@ -93,13 +93,14 @@ DEVICE_TABLE_COLUMNS: dict[str, frozenset[str]] = {
         "DeviceLogonEvents": f"{_LEVELS} {_SESSION} LogonType AccountDomain AccountName "
         "AccountSid Protocol FailureReason IsLocalAdmin LogonId RemoteDeviceName RemoteIP "
         "RemoteIPType RemotePort",
-        "DeviceProcessEvents": f"{_LEVELS} {_IP}LogonId {_IP}SignerType "
+        "DeviceProcessEvents": f"{_LEVELS} {_SESSION} {_IP}LogonId {_IP}SignerType "
         f"{_IP}SignatureStatus {_FILE} ProcessVersionInfoCompanyName "
         "ProcessVersionInfoProductName ProcessVersionInfoProductVersion "
         "ProcessVersionInfoInternalFileName ProcessVersionInfoOriginalFileName "
         "ProcessVersionInfoFileDescription ProcessId ProcessCommandLine "
         "ProcessIntegrityLevel ProcessTokenElevation ProcessCreationTime AccountDomain "
-        "AccountName AccountSid AccountUpn AccountObjectId LogonId",
+        "AccountName AccountSid AccountUpn AccountObjectId LogonId CreatedProcessSessionId "
+        "IsProcessRemoteSession ProcessRemoteSessionDeviceName ProcessRemoteSessionIP",
         "DeviceFileEvents": f"{_LEVELS} {_SESSION} {_FILE} FileOriginUrl "
         "FileOriginReferrerUrl FileOriginIP PreviousFolderPath PreviousFileName "
         "RequestProtocol RequestSourceIP RequestSourcePort RequestAccountName "
@@ -117,7 +118,7 @@ def accepted_tables() -> list[str]:
     """The store's tables a Defender export can go to: those with Defender's Timestamp.
 
     >>> accepted_tables()
-    ['DeviceNetworkEvents']
+    ['DeviceNetworkEvents', 'DeviceProcessEvents']
     """
     return sorted(name for name, t in TABLES.items() if TIME in t.column_names)
 

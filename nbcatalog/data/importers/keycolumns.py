@@ -38,6 +38,8 @@ KEY_COLUMNS: dict[str, tuple[tuple[str, ...], ...]] = {
     "Heartbeat": (("TimeGenerated",), ("Computer",)),
     # M365D.host_connections and find_host select a device's rows by DeviceName.
     "DeviceNetworkEvents": (("TimeGenerated",), ("DeviceName",)),
+    # M365D.list_host_processes selects a device's process events by DeviceName too.
+    "DeviceProcessEvents": (("TimeGenerated",), ("DeviceName",)),
     "AzureNetworkAnalytics_CL": (
         ("TimeGenerated",),
         # flow rows have addresses; network-interface rows list the VM's addresses
