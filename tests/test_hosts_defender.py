@@ -289,9 +289,10 @@ def test_host_summary_of_a_defender_only_host_is_no_data_saying_why(runner, writ
     assert "known only from Microsoft Defender for Endpoint (DeviceNetworkEvents)" in host
     assert f"DeviceNetworkEvents: {len(_in_range(written, FQDN, SHORT))} rows" in host
     assert f"no Heartbeat rows for {SHORT}: {DEFENDER_ONLY}" in host
-    assert f"no SecurityEvent or Syslog rows for {SHORT}: {DEFENDER_ONLY}" in outputs_text(
-        res, "notable"
-    )
+    # The process section reads Defender's process events too, and says so.
+    processes = f"no SecurityEvent, Syslog or DeviceProcessEvents rows for {SHORT}: {DEFENDER_ONLY}"
+    assert processes in outputs_text(res, "notable")
+    assert "this summary reads only DeviceProcessEvents (its process sections)" in host
     assert f"no NSG flow rows for {SHORT}: {DEFENDER_ONLY}" in outputs_text(res, "beacons")
     notes = res["summary"].set_index("Item")["Note"]
     assert notes["Suspicious processes"].endswith(DEFENDER_ONLY)

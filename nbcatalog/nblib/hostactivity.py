@@ -26,7 +26,15 @@ from defusedxml.common import DefusedXmlException
 
 from nbcatalog.nblib.entities import host_matches
 from nbcatalog.nblib.findings import Finding
-from nbcatalog.nblib.processes import linux_commands, reasons_per_row, suspicious_reasons
+from nbcatalog.nblib.processes import (
+    LOG_4688,
+    device_processes,
+    join_processes,
+    linux_commands,
+    reasons_per_row,
+    suspicious_reasons,
+    with_log,
+)
 from nbcatalog.nblib.winevents import ACCOUNT_COLUMNS, account_events, parse_event_data
 
 TASK_COLUMNS = [
@@ -232,14 +240,27 @@ def tasks_and_services(inv: Any, host: str | None) -> Finding:
 
 
 def host_processes(inv: Any, host: str | None) -> Finding:
-    """Windows process creations (4688) on `host`."""
+    """Process creations on `host`: Windows 4688 and Defender's DeviceProcessEvents.
+
+    Defender's rows are given the 4688 columns (`processes.defender_process_rows`), so
+    trees, command lines and TI read both; the Log column says where each row came
+    from ("SecurityEvent 4688" or "DeviceProcessEvents"). A source with neither the
+    4688 query's table nor Defender's keeps the 4688 note; one without Defender says
+    nothing of it (most estates have one or the other).
+
+    Example (in a template):
+        processes = nblib.hostactivity.host_processes(inv, "WKSTN-042")
+        processes.data.groupby("Log").size()   # rows per log
+    """
     finding = Finding("Process creations")
     if not host:
         finding.note("skipped", "no single host selected (see above)")
         return finding
     found = inv.query("WindowsSecurity.list_host_processes", title=finding.title, host_name=host)
-    finding.notes += found.notes
-    finding.data = _on_host(found.data, host)
+    defender = device_processes(inv, host, finding.title)
+    if not (found.missing and not defender.missing):  # Defender's rows stand in for 4688
+        finding.notes += found.notes
+    finding.data = join_processes(with_log(_on_host(found.data, host), LOG_4688), defender.data)
     return finding
 
 
@@ -256,7 +277,9 @@ def suspicious_trees(processes: pd.DataFrame, top: int = MAX_TREES) -> Finding:
     finding.max_rows = 200
     finding.data = pd.DataFrame(columns=TREE_COLUMNS)
     if processes is None or processes.empty or "CommandLine" not in processes.columns:
-        finding.note("info", "no Windows process creations (4688) to build trees from")
+        finding.note(
+            "info", "no process creations (4688 or DeviceProcessEvents) to build trees from"
+        )
         return finding
     frame = processes.assign(LogonId=session_ids(processes))
     frame = frame.assign(Reasons=reasons_per_row(frame["CommandLine"]).map(", ".join))
@@ -290,8 +313,9 @@ def command_lines(
     processes: pd.DataFrame | None = None,
     tasks: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    """Every command line seen on `host`: processes (4688), Linux shell/sudo commands,
-    and what created scheduled tasks and services run. Columns COMMAND_COLUMNS.
+    """Every command line seen on `host`: processes (4688 and Defender's process events),
+    Linux shell/sudo commands, and what created scheduled tasks and services run.
+    Columns COMMAND_COLUMNS.
 
     Pass already-read `processes` / `tasks` frames to avoid querying again.
     """

@@ -42,7 +42,10 @@ NAME_QUERIES = (
 # Defender for Endpoint: asked only when the sources above do not resolve the name (an
 # estate that ships only Defender data names its hosts as DeviceName, often an FQDN).
 # msticpy sources cannot list a table's values: the Defender query there, by its column.
-DEFENDER_QUERIES = (("M365D.host_connections", "DeviceName"),)
+DEFENDER_QUERIES = (
+    ("M365D.host_connections", "DeviceName"),
+    ("M365D.list_host_processes", "DeviceName"),
+)
 # What a section that reads none of the Defender tables says of a Defender-only host.
 DEFENDER_ONLY = "its data comes from Microsoft Defender tables only ({tables})"
 # Columns of a frame passed as data that name the host a row is about.
@@ -370,8 +373,9 @@ def find_host(inv: Any, host: str, data: pd.DataFrame | None = None) -> HostMatc
                 "info",
                 f"{found.name} is known only from Microsoft Defender for Endpoint "
                 f"({', '.join(found.defender)}): no Heartbeat, SecurityEvent or Syslog row names "
-                "it, so what is read from those tables is empty for it "
-                "(host_network_summary reads its Defender connections)",
+                "it, so what is read from those tables is empty for it (host_summary's "
+                "process sections read its Defender process events, DeviceProcessEvents; "
+                "host_network_summary its Defender connections)",
             )
     elif not found.candidates:
         if data is None:
@@ -579,6 +583,10 @@ def _iso(value: Any) -> str | None:
 
 # Tables whose rows say a host was active, with the column naming the host.
 ACTIVITY_TABLES = ("Heartbeat", "SecurityEvent", "Syslog", "Event")
+# Defender tables whose rows are the host's records too (named by DeviceName): host
+# summary's process sections read them (`processes.device_processes`).
+DEVICE_ACTIVITY_TABLES = ("DeviceProcessEvents",)
+DEVICE_ACTIVITY_QUERY = "M365D.list_host_processes"
 ACTIVITY_COLUMNS = ["Source", "Rows", "FirstSeen", "LastSeen"]
 
 
@@ -586,8 +594,9 @@ def host_activity(inv: Any, found: HostMatch) -> Finding:
     """How many records the selected host has in each source over the time range.
 
     A store answers with one count per table (Heartbeat, SecurityEvent, Syslog,
-    Event); a source that cannot (msticpy) is asked through `NAME_QUERIES`, reusing
-    the rows `find_host` already read, until one source has rows of the host.
+    Event, and Defender's DeviceProcessEvents by DeviceName); a source that cannot
+    (msticpy) is asked through `NAME_QUERIES`, reusing the rows `find_host` already
+    read, until one source has rows of the host, then Defender's process events.
 
     Example (in a template):
         activity = nblib.hosts.host_activity(inv, found)
@@ -605,17 +614,22 @@ def host_activity(inv: Any, found: HostMatch) -> Finding:
     names = found.names or [found.name]
     sql = inv.source.sql if is_embedded_store(inv.source) else None
     rows = _activity_in_store(inv, sql, names) if sql is not None else None
-    if rows is None:
+    if rows is not None:
+        rows += _device_activity_in_store(inv, sql, found.name)
+    else:
         rows = _activity_from_queries(inv, found, activity)
     table = pd.DataFrame(rows, columns=ACTIVITY_COLUMNS)
     activity.data = table[table["Rows"] > 0].reset_index(drop=True)
     if activity.empty and found.defender:
-        # Counted, but not as this host's records: no part of the summary reads them.
+        # Counted, but not as this host's records: only the process sections read
+        # Defender data (DeviceProcessEvents), and it has none of the host in the range.
         seen = _defender_activity(inv, found, sql)
+        read = ", ".join((*ACTIVITY_TABLES, *DEVICE_ACTIVITY_TABLES))
         activity.note(
             "warning",
-            f"no records of {found.name} in {', '.join(ACTIVITY_TABLES)} in {inv.period}: "
-            f"{DEFENDER_ONLY.format(tables=seen)}, which this summary does not read; "
+            f"no records of {found.name} in {read} in {inv.period}: "
+            f"{DEFENDER_ONLY.format(tables=seen)}; of Defender's tables this summary reads "
+            f"only {', '.join(DEVICE_ACTIVITY_TABLES)} (its process sections), and "
             "host_network_summary shows its connections",
         )
     elif activity.empty and not activity.missing:
@@ -689,6 +703,39 @@ def _activity_in_store(inv: Any, sql: Any, names: list[str]) -> list[dict[str, A
     return rows
 
 
+def _device_activity_in_store(inv: Any, sql: Any, name: str) -> list[dict[str, Any]]:
+    """One count per DEVICE_ACTIVITY_TABLES table of the rows whose DeviceName is `name`.
+
+    Device names are often FQDNs (wkstn-042.contoso.com) where Windows logs write
+    WKSTN-042: the store narrows by the short name (a bound value), then each distinct
+    DeviceName is tested with `host_matches`, the test the process sections use.
+    """
+    rows = []
+    for table in DEVICE_ACTIVITY_TABLES:
+        if has_table(inv.source, table) is False:
+            continue
+        try:
+            counted = sql(
+                f'SELECT "DeviceName" AS name, count(*) AS n, min(TimeGenerated) AS first, '  # noqa: S608 - table from the schema
+                f'max(TimeGenerated) AS last FROM "{table}" '
+                "WHERE split_part(lower(DeviceName), '.', 1) = $short "
+                "AND TimeGenerated >= $start AND TimeGenerated <= $end GROUP BY 1",
+                {
+                    "short": HostName.parse(name).short,
+                    "start": inv.start.to_pydatetime(),
+                    "end": inv.end.to_pydatetime(),
+                },
+            )
+        except Exception:  # an older store without the table: nothing to count there
+            continue
+        # .loc: an empty list selects no rows (plain [] would select no columns).
+        mine = counted.loc[[host_matches(name, str(n)) for n in counted["name"]]]
+        rows.append({"Source": table, "Rows": int(mine["n"].sum()),
+                     "FirstSeen": mine["first"].min() if len(mine) else None,
+                     "LastSeen": mine["last"].max() if len(mine) else None})  # fmt: skip
+    return rows
+
+
 def _activity_from_queries(inv: Any, found: HostMatch, activity: Finding) -> list[dict[str, Any]]:
     rows = []
     missing = []
@@ -713,6 +760,15 @@ def _activity_from_queries(inv: Any, found: HostMatch, activity: Finding) -> lis
                      "LastSeen": times.max()})  # fmt: skip
         if len(mine):
             break  # one source with rows is enough to say the host was active
+    if not any(r["Rows"] for r in rows):
+        # Defender's process events count too (an MDE estate may have nothing else).
+        from nbcatalog.nblib.processes import device_processes
+
+        defender = device_processes(inv, found.name, DEVICE_ACTIVITY_QUERY)
+        times = pd.to_datetime(defender.data["TimeGenerated"], utc=True, errors="coerce")
+        if len(times):
+            rows.append({"Source": DEVICE_ACTIVITY_QUERY, "Rows": len(times),
+                         "FirstSeen": times.min(), "LastSeen": times.max()})  # fmt: skip
     if not rows and missing:
         activity.notes += missing
     return rows

@@ -53,8 +53,197 @@ PROCESS_COLUMNS = [
     "ParentProcessName",
     "Reasons",
 ]
-# What notable_processes shows: the decoded -EncodedCommand text beside the command line.
-SHOWN_COLUMNS = [*PROCESS_COLUMNS[:4], "DecodedCommand", *PROCESS_COLUMNS[4:]]
+# What notable_processes shows: the decoded -EncodedCommand text beside the command line,
+# and the log each row came from.
+SHOWN_COLUMNS = [*PROCESS_COLUMNS[:4], "DecodedCommand", *PROCESS_COLUMNS[4:], "Log"]
+
+# Where a process row came from (the Log column): Windows Security 4688 or Defender.
+LOG_4688 = "SecurityEvent 4688"
+LOG_DEFENDER = "DeviceProcessEvents"
+DEFENDER_PROCESS_QUERY = "M365D.list_host_processes"
+# The columns of WindowsSecurity.list_host_processes (msticpy's 4688 projection), which
+# Defender's process events are given so every process section reads both alike.
+WIN_PROCESS_COLUMNS = [
+    "TenantId",
+    "Account",
+    "EventID",
+    "TimeGenerated",
+    "Computer",
+    "SubjectUserSid",
+    "SubjectUserName",
+    "SubjectDomainName",
+    "SubjectLogonId",
+    "NewProcessId",
+    "NewProcessName",
+    "TokenElevationType",
+    "ProcessId",
+    "CommandLine",
+    "ParentProcessName",
+    "TargetLogonId",
+    "SourceComputerId",
+    "TimeCreatedUtc",
+]
+
+
+def _hex_id(value: Any) -> str:
+    """A Defender process or logon id (a decimal number) as 4688 writes ids ("0x1f4")."""
+    if value is None or isinstance(value, bool):
+        return ""
+    try:
+        if pd.isna(value):
+            return ""
+        return hex(int(value))
+    except (TypeError, ValueError, OverflowError):
+        return str(value).strip()  # already text: kept as the source wrote it
+
+
+def _image_path(folders: pd.Series, names: pd.Series) -> pd.Series:
+    """The full image path: FolderPath when it already ends with the file name, else joined.
+
+    Defender writes the process's full path in FolderPath ("C:\\Windows\\cmd.exe");
+    an export that projected only the folder, or only FileName, still gives a path.
+    """
+    out = []
+    for folder, name in zip(folders.tolist(), names.tolist(), strict=True):
+        folder = (
+            "" if folder is None or (isinstance(folder, float) and pd.isna(folder)) else str(folder)
+        )
+        name = "" if name is None or (isinstance(name, float) and pd.isna(name)) else str(name)
+        if not folder or not name or folder.casefold().endswith(name.casefold()):
+            out.append(folder or name or None)
+        else:
+            out.append(folder.rstrip("\\/") + ("/" if "/" in folder else "\\") + name)
+    return pd.Series(out, index=folders.index, dtype=object)
+
+
+def defender_process_rows(events: pd.DataFrame) -> pd.DataFrame:
+    """DeviceProcessEvents rows in the 4688 shape (WIN_PROCESS_COLUMNS) plus ``Log``.
+
+    NewProcessName <- FolderPath, CommandLine <- ProcessCommandLine, ParentProcessName
+    <- InitiatingProcessFolderPath (or its FileName), Account <- AccountDomain\\AccountName,
+    NewProcessId / ProcessId <- ProcessId / InitiatingProcessId (as hex, the way 4688
+    writes them, so process trees link), SubjectLogonId / TargetLogonId <-
+    InitiatingProcessLogonId / LogonId, TimeGenerated <- TimeGenerated else Timestamp
+    (Defender's own APIs have no TimeGenerated). Values are copied, never interpreted.
+
+    Example:
+        >>> rows = defender_process_rows(pd.DataFrame({
+        ...     "Timestamp": ["2026-11-30T08:00:00Z"], "DeviceName": ["wkstn-7.contoso.com"],
+        ...     "FileName": ["cmd.exe"], "FolderPath": ["C:\\\\Windows\\\\System32\\\\cmd.exe"],
+        ...     "ProcessId": [4660], "ProcessCommandLine": ["cmd /c whoami"],
+        ...     "AccountDomain": ["contoso"], "AccountName": ["bob"],
+        ...     "InitiatingProcessFileName": ["explorer.exe"], "InitiatingProcessId": [812]}))
+        >>> rows.loc[0, ["Account", "NewProcessId", "ProcessId", "ParentProcessName"]].tolist()
+        ['contoso\\\\bob', '0x1234', '0x32c', 'explorer.exe']
+        >>> rows.loc[0, "Log"]
+        'DeviceProcessEvents'
+    """
+    if events is None or events.empty:
+        return pd.DataFrame(columns=[*WIN_PROCESS_COLUMNS, "Log"])
+
+    def col(name: str) -> pd.Series:
+        return events[name] if name in events.columns else pd.Series(None, index=events.index)
+
+    def text(name: str) -> pd.Series:
+        return col(name).map(
+            lambda v: "" if v is None or (isinstance(v, float) and pd.isna(v)) else str(v).strip()
+        )
+
+    times = col("TimeGenerated")
+    if times.isna().all():
+        times = col("Timestamp")
+    times = pd.to_datetime(times, utc=True, errors="coerce")
+    domain, name = text("AccountDomain"), text("AccountName")
+    account = [f"{d}\\{n}" if d and n else n or None for d, n in zip(domain, name, strict=True)]
+    rows = pd.DataFrame(
+        {
+            "TenantId": col("TenantId"),
+            "Account": account,
+            "EventID": pd.Series(pd.NA, index=events.index, dtype="Int64"),
+            "TimeGenerated": times,
+            "Computer": col("DeviceName"),
+            "SubjectUserSid": col("AccountSid"),
+            "SubjectUserName": col("AccountName"),
+            "SubjectDomainName": col("AccountDomain"),
+            "SubjectLogonId": col("InitiatingProcessLogonId").map(_hex_id),
+            "NewProcessId": col("ProcessId").map(_hex_id),
+            "NewProcessName": _image_path(col("FolderPath"), col("FileName")),
+            "TokenElevationType": col("ProcessTokenElevation"),
+            "ProcessId": col("InitiatingProcessId").map(_hex_id),
+            "CommandLine": col("ProcessCommandLine"),
+            "ParentProcessName": _image_path(
+                col("InitiatingProcessFolderPath"), col("InitiatingProcessFileName")
+            ),
+            "TargetLogonId": col("LogonId").map(_hex_id),
+            "SourceComputerId": col("DeviceId"),
+            "TimeCreatedUtc": times,
+            "Log": LOG_DEFENDER,
+        }
+    )
+    return rows.reset_index(drop=True)
+
+
+def device_processes(inv: Any, host: str, title: str = "Defender process events") -> Finding:
+    """The DeviceProcessEvents rows of `host` in the 4688 shape (`defender_process_rows`).
+
+    Asked through `M365D.list_host_processes` (msticpy's name: the embedded store and
+    msticpy's Defender / Sentinel providers answer it) with the host's short name, then
+    kept to the rows whose DeviceName is the host (WKSTN-042, wkstn-042.contoso.com).
+    A source without the table or the query gives no rows and a "missing" note that
+    callers keep to themselves: most estates have either 4688 or Defender, so its
+    absence is no news; `.missing` tells a caller which tables its own note names.
+
+    Example (in an nblib step):
+        defender = device_processes(inv, "WKSTN-042").data   # Log == "DeviceProcessEvents"
+    """
+    from nbcatalog.nblib.entities import HostName, host_matches
+
+    finding = Finding(title, pd.DataFrame(columns=[*WIN_PROCESS_COLUMNS, "Log"]))
+    result = inv.query(DEFENDER_PROCESS_QUERY, title=title, host_name=HostName.parse(host).short)
+    if result.missing:
+        finding.notes += result.notes
+        return finding
+    if result.data.empty or "DeviceName" not in result.data.columns:
+        return finding
+    events = result.data
+    names = events["DeviceName"].astype("string").fillna("")
+    mine = {n for n in names.unique() if host_matches(host, n)}
+    finding.data = defender_process_rows(events[names.isin(mine)])
+    return finding
+
+
+def with_log(processes: pd.DataFrame, log: str) -> pd.DataFrame:
+    """`processes` with a ``Log`` column naming where its rows came from (kept if present).
+
+    Example:
+        >>> with_log(pd.DataFrame({"CommandLine": ["x"]}), LOG_4688)["Log"].tolist()
+        ['SecurityEvent 4688']
+    """
+    if processes is None or processes.empty or "Log" in processes.columns:
+        return processes
+    return processes.assign(Log=log)
+
+
+def join_processes(*frames: pd.DataFrame) -> pd.DataFrame:
+    """Process rows of several logs as one frame, ordered by time (empty frames skipped).
+
+    Example:
+        >>> a = pd.DataFrame({"TimeGenerated": [2], "Log": ["SecurityEvent 4688"]})
+        >>> b = pd.DataFrame({"TimeGenerated": [1], "Log": ["DeviceProcessEvents"]})
+        >>> join_processes(a, b)["Log"].tolist()
+        ['DeviceProcessEvents', 'SecurityEvent 4688']
+    """
+    kept = [f for f in frames if f is not None and not f.empty]
+    if not kept:
+        return pd.DataFrame()
+    if len(kept) == 1:
+        return kept[0].reset_index(drop=True)
+    data = pd.concat(kept, ignore_index=True)
+    if "TimeGenerated" in data.columns:
+        # One time type for the logs alike (a source may give naive UTC times).
+        data["TimeGenerated"] = pd.to_datetime(data["TimeGenerated"], utc=True, errors="coerce")
+        data = data.sort_values("TimeGenerated", kind="stable")
+    return data.reset_index(drop=True)
 
 
 def decoded_command(command_line: Any) -> str:
@@ -95,12 +284,18 @@ def reasons_per_row(command_lines: pd.Series) -> pd.Series:
     return pd.Series([per_line[c] for c in codes], index=command_lines.index, dtype=object)
 
 
+# The tables notable_processes reads, as its note names them.
+_READ_TABLES = "SecurityEvent, Syslog or DeviceProcessEvents"
+
+
 def notable_processes(inv: Any, host: str | None, os_family: str | None = None) -> Finding:
     """Commands run on `host` whose command lines match a rule, with the reasons.
 
     Windows: process creations (event 4688, `WindowsSecurity.list_host_processes`);
     Linux: commands that sudo and shells logged to syslog (`LinuxSyslog.all_syslog`).
-    An unknown OS family tries both.
+    An unknown OS family tries both. Any OS: Microsoft Defender for Endpoint's
+    process events (`M365D.list_host_processes`) when the source has them. The Log
+    column says which log each row came from.
     """
     title = "Processes with suspicious command lines"
     finding = Finding(title, columns=SHOWN_COLUMNS)
@@ -113,19 +308,25 @@ def notable_processes(inv: Any, host: str | None, os_family: str | None = None) 
         if family == "Windows":
             result = inv.query("WindowsSecurity.list_host_processes", title=title, host_name=host)
             data = result.data if "CommandLine" in result.data.columns else pd.DataFrame()
+            data = with_log(data, LOG_4688)
         else:
             result = inv.query("LinuxSyslog.all_syslog", title=title, host_name=host)
-            data = linux_commands(result.data)
+            data = with_log(linux_commands(result.data), "Syslog")
         if os_family is not None:  # for an unknown OS, a missing table is expected
             finding.notes += result.notes
         if not data.empty:
             frames.append(data)
-    data = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    # Defender for Endpoint's process events (Windows, Linux and macOS alike), when the
+    # source has them: an MDE estate often has no 4688 at all.
+    defender = device_processes(inv, host, title)
+    frames.append(defender.data)
+    data = join_processes(*frames)
     if data.empty:
+        tables = "SecurityEvent or Syslog" if defender.missing else _READ_TABLES
         if not finding.notes:
             finding.note(
                 "info",
-                defender_only_note(inv, host, "SecurityEvent or Syslog")
+                defender_only_note(inv, host, tables)
                 or f"no process creations or logged commands for {host} in {inv.period}",
             )
         finding.data = pd.DataFrame(columns=SHOWN_COLUMNS)
