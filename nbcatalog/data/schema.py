@@ -562,6 +562,65 @@ Type {STR}
 """,
 )
 
+DEVICE_LOGON_EVENTS = _t(
+    "DeviceLogonEvents",
+    "Microsoft Defender for Endpoint logons and other authentication events, per device.",
+    f"""
+TenantId {STR}
+TimeGenerated {TS}
+Timestamp {TS}
+DeviceId {STR}
+DeviceName {STR}
+ActionType {STR}
+LogonType {STR}
+AccountDomain {STR}
+AccountName {STR}
+AccountSid {STR}
+Protocol {STR}
+FailureReason {STR}
+IsLocalAdmin {BOOL}
+LogonId {BIGINT}
+RemoteDeviceName {STR}
+RemoteIP {STR}
+RemoteIPType {STR}
+RemotePort {INT}
+InitiatingProcessAccountDomain {STR}
+InitiatingProcessAccountName {STR}
+InitiatingProcessAccountSid {STR}
+InitiatingProcessAccountUpn {STR}
+InitiatingProcessAccountObjectId {STR}
+InitiatingProcessIntegrityLevel {STR}
+InitiatingProcessTokenElevation {STR}
+InitiatingProcessSHA1 {STR}
+InitiatingProcessSHA256 {STR}
+InitiatingProcessMD5 {STR}
+InitiatingProcessFileName {STR}
+InitiatingProcessFileSize {BIGINT}
+InitiatingProcessVersionInfoCompanyName {STR}
+InitiatingProcessVersionInfoProductName {STR}
+InitiatingProcessVersionInfoProductVersion {STR}
+InitiatingProcessVersionInfoInternalFileName {STR}
+InitiatingProcessVersionInfoOriginalFileName {STR}
+InitiatingProcessVersionInfoFileDescription {STR}
+InitiatingProcessId {BIGINT}
+InitiatingProcessCommandLine {STR}
+InitiatingProcessCreationTime {TS}
+InitiatingProcessFolderPath {STR}
+InitiatingProcessParentId {BIGINT}
+InitiatingProcessParentFileName {STR}
+InitiatingProcessParentCreationTime {TS}
+InitiatingProcessSessionId {BIGINT}
+IsInitiatingProcessRemoteSession {BOOL}
+InitiatingProcessRemoteSessionDeviceName {STR}
+InitiatingProcessRemoteSessionIP {STR}
+ReportId {BIGINT}
+AppGuardContainerId {STR}
+AdditionalFields {STR}
+SourceSystem {STR}
+Type {STR}
+""",
+)
+
 COMMON_SECURITY_LOG = _t(
     "CommonSecurityLog",
     "Firewalls, proxies and other appliances sending CEF through a log forwarder.",
@@ -681,6 +740,7 @@ TABLES: dict[str, Table] = {
         THREAT_INTELLIGENCE_INDICATOR,
         DEVICE_NETWORK_EVENTS,
         DEVICE_PROCESS_EVENTS,
+        DEVICE_LOGON_EVENTS,
         COMMON_SECURITY_LOG,
     )
 }

@@ -39,6 +39,8 @@ CLUSTER_KEYS: dict[str, tuple[str, ...]] = {
     "AzureActivity": ("Caller", "TimeGenerated"),
     # Defender's busiest device table on an MDE estate: host_summary reads one device's.
     "DeviceProcessEvents": ("DeviceName", "TimeGenerated"),
+    # host_logons_summary reads one device's logons (a brute force adds many rows).
+    "DeviceLogonEvents": ("DeviceName", "TimeGenerated"),
 }
 
 

@@ -118,7 +118,7 @@ def accepted_tables() -> list[str]:
     """The store's tables a Defender export can go to: those with Defender's Timestamp.
 
     >>> accepted_tables()
-    ['DeviceNetworkEvents', 'DeviceProcessEvents']
+    ['DeviceLogonEvents', 'DeviceNetworkEvents', 'DeviceProcessEvents']
     """
     return sorted(name for name, t in TABLES.items() if TIME in t.column_names)
 

@@ -40,6 +40,9 @@ KEY_COLUMNS: dict[str, tuple[tuple[str, ...], ...]] = {
     "DeviceNetworkEvents": (("TimeGenerated",), ("DeviceName",)),
     # M365D.list_host_processes selects a device's process events by DeviceName too.
     "DeviceProcessEvents": (("TimeGenerated",), ("DeviceName",)),
+    # M365D.host_logons selects a device's logons by DeviceName; ActionType says whether
+    # one succeeded (LogonSuccess / LogonFailed), as EventID does for 4624/4625.
+    "DeviceLogonEvents": (("TimeGenerated",), ("DeviceName",), ("ActionType",)),
     "AzureNetworkAnalytics_CL": (
         ("TimeGenerated",),
         # flow rows have addresses; network-interface rows list the VM's addresses
