@@ -292,7 +292,10 @@ def test_host_summary_of_a_defender_only_host_is_no_data_saying_why(runner, writ
     # The process section reads Defender's process events too, and says so.
     processes = f"no SecurityEvent, Syslog or DeviceProcessEvents rows for {SHORT}: {DEFENDER_ONLY}"
     assert processes in outputs_text(res, "notable")
-    assert "this summary reads only DeviceProcessEvents (its process sections)" in host
+    assert (
+        "of Defender's tables only DeviceProcessEvents (host_summary's process sections); "
+        "DeviceLogonEvents (host_logons_summary) are read"
+    ) in host
     assert f"no NSG flow rows for {SHORT}: {DEFENDER_ONLY}" in outputs_text(res, "beacons")
     notes = res["summary"].set_index("Item")["Note"]
     assert notes["Suspicious processes"].endswith(DEFENDER_ONLY)
@@ -303,7 +306,8 @@ def test_host_summary_of_a_defender_only_host_is_no_data_saying_why(runner, writ
 @pytest.mark.parametrize(
     ("name", "section", "table"),
     [
-        ("host_logons_summary", "logons", "SecurityEvent or Syslog logon"),
+        # host_logons_summary reads Defender's logons too, and says so.
+        ("host_logons_summary", "logons", "SecurityEvent, Syslog or DeviceLogonEvents logon"),
         ("win_host_events", "host", "SecurityEvent"),
         ("logon_session_rarity", "host", "SecurityEvent process creation"),
         ("network_flow_summary", "flows", "NSG flow"),

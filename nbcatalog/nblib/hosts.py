@@ -45,6 +45,7 @@ NAME_QUERIES = (
 DEFENDER_QUERIES = (
     ("M365D.host_connections", "DeviceName"),
     ("M365D.list_host_processes", "DeviceName"),
+    ("M365D.host_logons", "DeviceName"),
 )
 # What a section that reads none of the Defender tables says of a Defender-only host.
 DEFENDER_ONLY = "its data comes from Microsoft Defender tables only ({tables})"
@@ -375,6 +376,7 @@ def find_host(inv: Any, host: str, data: pd.DataFrame | None = None) -> HostMatc
                 f"({', '.join(found.defender)}): no Heartbeat, SecurityEvent or Syslog row names "
                 "it, so what is read from those tables is empty for it (host_summary's "
                 "process sections read its Defender process events, DeviceProcessEvents; "
+                "host_logons_summary its Defender logons, DeviceLogonEvents; "
                 "host_network_summary its Defender connections)",
             )
     elif not found.candidates:
@@ -584,9 +586,16 @@ def _iso(value: Any) -> str | None:
 # Tables whose rows say a host was active, with the column naming the host.
 ACTIVITY_TABLES = ("Heartbeat", "SecurityEvent", "Syslog", "Event")
 # Defender tables whose rows are the host's records too (named by DeviceName): host
-# summary's process sections read them (`processes.device_processes`).
-DEVICE_ACTIVITY_TABLES = ("DeviceProcessEvents",)
+# summary's process sections read DeviceProcessEvents (`processes.device_processes`),
+# host_logons_summary reads DeviceLogonEvents (`logons.device_logons`).
+DEVICE_ACTIVITY_TABLES = ("DeviceProcessEvents", "DeviceLogonEvents")
 DEVICE_ACTIVITY_QUERY = "M365D.list_host_processes"
+DEVICE_LOGON_QUERY = "M365D.host_logons"
+# Which part of the notebooklets reads each of them, as the Defender-only notes say.
+DEVICE_ACTIVITY_READERS = {
+    "DeviceProcessEvents": "host_summary's process sections",
+    "DeviceLogonEvents": "host_logons_summary",
+}
 ACTIVITY_COLUMNS = ["Source", "Rows", "FirstSeen", "LastSeen"]
 
 
@@ -594,9 +603,10 @@ def host_activity(inv: Any, found: HostMatch) -> Finding:
     """How many records the selected host has in each source over the time range.
 
     A store answers with one count per table (Heartbeat, SecurityEvent, Syslog,
-    Event, and Defender's DeviceProcessEvents by DeviceName); a source that cannot
-    (msticpy) is asked through `NAME_QUERIES`, reusing the rows `find_host` already
-    read, until one source has rows of the host, then Defender's process events.
+    Event, and Defender's DeviceProcessEvents and DeviceLogonEvents by DeviceName); a
+    source that cannot (msticpy) is asked through `NAME_QUERIES`, reusing the rows
+    `find_host` already read, until one source has rows of the host, then Defender's
+    process events and logons.
 
     Example (in a template):
         activity = nblib.hosts.host_activity(inv, found)
@@ -621,16 +631,16 @@ def host_activity(inv: Any, found: HostMatch) -> Finding:
     table = pd.DataFrame(rows, columns=ACTIVITY_COLUMNS)
     activity.data = table[table["Rows"] > 0].reset_index(drop=True)
     if activity.empty and found.defender:
-        # Counted, but not as this host's records: only the process sections read
-        # Defender data (DeviceProcessEvents), and it has none of the host in the range.
+        # Counted, but not as this host's records: of Defender's data only the process
+        # sections and host_logons_summary read theirs, and it has none of the host.
         seen = _defender_activity(inv, found, sql)
         read = ", ".join((*ACTIVITY_TABLES, *DEVICE_ACTIVITY_TABLES))
+        readers = "; ".join(f"{t} ({r})" for t, r in DEVICE_ACTIVITY_READERS.items())
         activity.note(
             "warning",
             f"no records of {found.name} in {read} in {inv.period}: "
-            f"{DEFENDER_ONLY.format(tables=seen)}; of Defender's tables this summary reads "
-            f"only {', '.join(DEVICE_ACTIVITY_TABLES)} (its process sections), and "
-            "host_network_summary shows its connections",
+            f"{DEFENDER_ONLY.format(tables=seen)}; of Defender's tables only {readers} "
+            "are read, and host_network_summary shows its connections",
         )
     elif activity.empty and not activity.missing:
         activity.note("warning", f"no records of {found.name} in {inv.period}")
@@ -761,14 +771,20 @@ def _activity_from_queries(inv: Any, found: HostMatch, activity: Finding) -> lis
         if len(mine):
             break  # one source with rows is enough to say the host was active
     if not any(r["Rows"] for r in rows):
-        # Defender's process events count too (an MDE estate may have nothing else).
+        # Defender's process events and logons count too (an MDE estate may have
+        # nothing else). Logons count as attempts (LogonAttempted rows are not).
+        from nbcatalog.nblib.logons import device_logons
         from nbcatalog.nblib.processes import device_processes
 
-        defender = device_processes(inv, found.name, DEVICE_ACTIVITY_QUERY)
-        times = pd.to_datetime(defender.data["TimeGenerated"], utc=True, errors="coerce")
-        if len(times):
-            rows.append({"Source": DEVICE_ACTIVITY_QUERY, "Rows": len(times),
-                         "FirstSeen": times.min(), "LastSeen": times.max()})  # fmt: skip
+        for query, read in (
+            (DEVICE_ACTIVITY_QUERY, device_processes),
+            (DEVICE_LOGON_QUERY, device_logons),
+        ):
+            defender = read(inv, found.name, query)
+            times = pd.to_datetime(defender.data["TimeGenerated"], utc=True, errors="coerce")
+            if len(times):
+                rows.append({"Source": query, "Rows": len(times),
+                             "FirstSeen": times.min(), "LastSeen": times.max()})  # fmt: skip
     if not rows and missing:
         activity.notes += missing
     return rows

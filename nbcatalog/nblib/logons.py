@@ -1,9 +1,11 @@
 """Logon attempts on a host, Windows or Linux, as one `logon_sessions` frame.
 
 Windows logons come from SecurityEvent 4624 (success) and 4625 (failure); Linux logons
-from the sshd, su and login lines of Syslog / auth.log. Both become one row per
-attempt with the same columns (`LOGON_COLUMNS`), so the rest of a notebooklet (the
-timeline, the logon matrix, the brute-force finding) never asks which OS it is on.
+from the sshd, su and login lines of Syslog / auth.log; Microsoft Defender for
+Endpoint's logons from DeviceLogonEvents (LogonSuccess / LogonFailed). All become one
+row per attempt with the same columns (`LOGON_COLUMNS`, whose Log column names the
+log a row came from), so the rest of a notebooklet (the timeline, the logon matrix,
+the brute-force finding) never asks which OS or which sensor it is on.
 Linux messages are counted with `nblib.attempts` (the one logon-attempt model)
 rather than trusted from a query's extra columns, so the same rows come out of the
 embedded store, a Sentinel workspace or a DataFrame the analyst passes in.
@@ -34,8 +36,19 @@ from nbcatalog.nblib.findings import Finding
 from nbcatalog.nblib.hosts import defender_only_note
 from nbcatalog.nblib.values import first_column, text_of
 
-# One attempt, one row: the attempt model's columns, for Windows and Linux alike.
-LOGON_COLUMNS = attempts.ATTEMPT_COLUMNS
+# One attempt, one row: the attempt model's columns, for Windows and Linux alike, and
+# the log each row came from (SecurityEvent, Syslog, DeviceLogonEvents).
+LOGON_COLUMNS = [*attempts.ATTEMPT_COLUMNS, "Log"]
+LOG_WINDOWS = "SecurityEvent"
+LOG_LINUX = "Syslog"
+LOG_DEFENDER = "DeviceLogonEvents"
+DEFENDER_LOGON_QUERY = "M365D.host_logons"
+# Defender's ActionType -> the attempt's result. LogonAttempted says an attempt was
+# seen but not how it ended: it is neither, and is not counted (see `device_logons`).
+DEFENDER_RESULTS = {"logonsuccess": "Success", "logonfailed": "Failure"}
+# Defender's LogonType text ("RemoteInteractive", "Network", ...) -> Windows' number,
+# keyed without spaces or case (some exports write "Remote interactive").
+_DEFENDER_TYPES = {name.casefold(): number for number, name in WINDOWS_LOGON_TYPES.items()}
 _NO_ADDRESS = {"", "-", "::1", "127.0.0.1", "0.0.0.0", "localhost"}  # noqa: S104 - compared, not bound
 
 
@@ -55,6 +68,8 @@ def _empty() -> pd.DataFrame:
 
 
 def _finish(frame: pd.DataFrame) -> pd.DataFrame:
+    if "Log" not in frame.columns:  # rows from the attempt model (or older frames)
+        frame["Log"] = ""
     frame["TimeGenerated"] = pd.to_datetime(frame["TimeGenerated"], utc=True, errors="coerce")
     for column in LOGON_COLUMNS[1:]:
         text = frame[column].astype("string").fillna("")
@@ -101,6 +116,7 @@ def windows_logons(frame: pd.DataFrame) -> pd.DataFrame:
             "TargetLogonId": first_column(frame, "TargetLogonId"),
             "Platform": "Windows",
             "Detail": status,
+            "Log": LOG_WINDOWS,
         },
         index=frame.index,
     )
@@ -147,25 +163,128 @@ def linux_logons(frame: pd.DataFrame) -> pd.DataFrame:
     if rows.empty:
         return _empty()
     rows["SourceIP"] = _address(rows["SourceIP"])
+    rows["Log"] = LOG_LINUX
     return _finish(rows)
 
 
+def _hex_id(value: Any) -> str:
+    """Defender's LogonId (a number) as 4624 writes TargetLogonId ("0x3e7"); text kept."""
+    if value is None or isinstance(value, bool):
+        return ""
+    try:
+        if pd.isna(value):
+            return ""
+        return hex(int(value))
+    except (TypeError, ValueError, OverflowError):
+        return str(value).strip()
+
+
+def defender_logon_type(name: Any) -> int | None:
+    """Windows' logon type number of a Defender LogonType name, or None when unknown.
+
+    Example:
+        >>> defender_logon_type("RemoteInteractive"), defender_logon_type("Remote interactive")
+        (10, 10)
+        >>> defender_logon_type("Network"), defender_logon_type("<b>x</b>") is None
+        (3, True)
+    """
+    return _DEFENDER_TYPES.get(text_of(name).replace(" ", "").casefold())
+
+
+def defender_logons(frame: pd.DataFrame) -> pd.DataFrame:
+    """DeviceLogonEvents rows as `logon_sessions` rows (LogonSuccess / LogonFailed only).
+
+    LogonResult <- ActionType; LogonType <- Windows' number of Defender's LogonType
+    name (`nbcatalog.data.logontypes`), so the matrix and the attack findings read
+    Defender's logons as 4624/4625's, and LogonTypeName <- Windows' name (Defender's
+    text when it names no Windows type); Account <- AccountDomain\\AccountName;
+    SourceIP / SourcePort <- RemoteIP / RemotePort; LogonProcessName <- Protocol
+    (NTLM, Kerberos, ...), else InitiatingProcessFileName; TargetLogonId <- LogonId as
+    4624's hex; Detail <- FailureReason; Computer <- DeviceName; TimeGenerated <-
+    TimeGenerated, else Defender's Timestamp (its own APIs have no TimeGenerated).
+    Platform stays empty: the table does not say the device's OS. Log is
+    "DeviceLogonEvents". Values are copied as text, never interpreted.
+
+    Example:
+        >>> raw = pd.DataFrame({"Timestamp": ["2026-11-30T08:00:00Z"] * 2,
+        ...     "DeviceName": ["wkstn-7.contoso.com"] * 2,
+        ...     "ActionType": ["LogonFailed", "LogonAttempted"], "LogonType": ["Network"] * 2,
+        ...     "AccountDomain": ["contoso", ""], "AccountName": ["bob", "eve"],
+        ...     "RemoteIP": ["203.0.113.9", ""], "Protocol": ["NTLM", ""]})
+        >>> defender_logons(raw)[["Account", "LogonResult", "LogonType", "LogonTypeName",
+        ...                       "SourceIP", "LogonProcessName", "Log"]].values.tolist()
+        [['contoso\\\\bob', 'Failure', '3', 'Network', '203.0.113.9', 'NTLM', 'DeviceLogonEvents']]
+    """
+    if frame is None or frame.empty or "ActionType" not in frame.columns:
+        return _empty()
+    frame = frame.reset_index(drop=True)
+    result = _text(frame["ActionType"]).str.casefold().map(DEFENDER_RESULTS)
+    frame, result = frame[result.notna()], result[result.notna()]
+    times = first_column(frame, "TimeGenerated")
+    if times.isna().all():
+        times = first_column(frame, "Timestamp")
+    user = _text(first_column(frame, "AccountName"))
+    domain = _text(first_column(frame, "AccountDomain"))
+    account = (domain + "\\" + user).where((domain != "") & (user != ""), user)
+    typed = _text(first_column(frame, "LogonType"))
+    number = typed.map(defender_logon_type)
+    names = number.map(WINDOWS_LOGON_TYPES).astype("string")
+    protocol = _text(first_column(frame, "Protocol"))
+    out = pd.DataFrame(
+        {
+            "TimeGenerated": pd.to_datetime(times, utc=True, errors="coerce"),
+            "Computer": first_column(frame, "DeviceName"),
+            "Account": account,
+            "LogonResult": result,
+            "LogonType": number.astype("Int64").astype("string"),
+            "LogonTypeName": names.where(names.notna(), typed),
+            "SourceIP": _address(first_column(frame, "RemoteIP")),
+            # a port as 4625 writes IpPort: digits (an int column reads back as float)
+            "SourcePort": pd.to_numeric(first_column(frame, "RemotePort"), errors="coerce")
+            .astype("Int64")
+            .astype("string"),
+            "LogonProcessName": protocol.where(
+                protocol != "", _text(first_column(frame, "InitiatingProcessFileName"))
+            ),
+            "TargetLogonId": first_column(frame, "LogonId").map(_hex_id),
+            "Platform": "",
+            "Detail": _text(first_column(frame, "FailureReason")),
+            "Log": LOG_DEFENDER,
+        },
+        index=frame.index,
+    )
+    return _finish(out)
+
+
 def normalise_logons(frame: pd.DataFrame | None) -> pd.DataFrame:
-    """Any logon frame (Windows events, Syslog lines, or already normalised) as `logon_sessions`.
+    """Any logon frame (Windows events, Syslog lines, Defender's DeviceLogonEvents, or
+    already normalised) as `logon_sessions`.
 
     Mixed frames work: rows with an EventID are read as Windows events, rows with a
-    SyslogMessage as Linux lines.
+    SyslogMessage as Linux lines, the rest with a DeviceName and an ActionType as
+    Defender logons.
+
+    Example:
+        >>> raw = pd.DataFrame({"EventID": [4624, None], "Computer": ["WKSTN-7", None],
+        ...     "TargetUserName": ["bob", None], "TimeGenerated": ["2026-11-30"] * 2,
+        ...     "DeviceName": [None, "wkstn-7.contoso.com"], "ActionType": [None, "LogonSuccess"],
+        ...     "AccountName": [None, "eve"], "LogonType": [3, "Interactive"]})
+        >>> normalise_logons(raw)[["Account", "LogonType", "Log"]].values.tolist()
+        [['bob', '3', 'SecurityEvent'], ['eve', '2', 'DeviceLogonEvents']]
     """
     if frame is None or frame.empty:
         return _empty()
-    if set(LOGON_COLUMNS) <= set(frame.columns):
+    if set(attempts.ATTEMPT_COLUMNS) <= set(frame.columns):
         return _finish(frame.copy())
     parts = []
     if "EventID" in frame.columns:
         parts.append(windows_logons(frame[frame["EventID"].notna()]))
         frame = frame[frame["EventID"].isna()]
     if "SyslogMessage" in frame.columns:
-        parts.append(linux_logons(frame))
+        parts.append(linux_logons(frame[frame["SyslogMessage"].notna()]))
+        frame = frame[frame["SyslogMessage"].isna()]
+    if {"DeviceName", "ActionType"} <= set(frame.columns):
+        parts.append(defender_logons(frame[frame["DeviceName"].notna()]))
     parts = [p for p in parts if not p.empty]
     if not parts:
         return _empty()
@@ -189,11 +308,18 @@ _HOST_QUERIES = {
 def host_logons(
     inv: Any, host: str | None, os_family: str | None = None, data: pd.DataFrame | None = None
 ) -> LogonSessions:
-    """Every logon attempt on `host` in the investigation's time range (Windows and Linux).
+    """Every logon attempt on `host` in the investigation's time range: Windows 4624/4625,
+    Linux auth lines and Microsoft Defender for Endpoint's DeviceLogonEvents.
 
     With `data` (a frame the analyst already has) nothing is queried: the frame is
     normalised, and limited to `host` when one is given. An unknown OS family asks
-    both sources (a missing table is then expected and not reported).
+    both the Windows and the Linux source (a missing table is then expected and not
+    reported); Defender's logons are asked whatever the OS (`device_logons`), and the
+    Log column says which log each attempt came from.
+
+    Example (in a template):
+        sessions = nblib.logons.host_logons(inv, "WKSTN-042", "Windows")
+        sessions.data.groupby(["Log", "LogonResult"]).size()
     """
     title = f"Logon attempts on {host}" if host else "Logon attempts"
     sessions = LogonSessions(title, _empty())
@@ -207,7 +333,8 @@ def host_logons(
             sessions.note(
                 "warning",
                 f"none of the {len(data)} rows passed in are logon attempts "
-                "(expected SecurityEvent 4624/4625 rows or Syslog sshd/su/login lines)",
+                "(expected SecurityEvent 4624/4625 rows, Syslog sshd/su/login lines or "
+                "DeviceLogonEvents LogonSuccess/LogonFailed rows)",
             )
         sessions.data = frame.reset_index(drop=True)
     elif not host:
@@ -225,13 +352,20 @@ def host_logons(
             if not raw.empty and "Computer" in raw.columns:
                 raw = raw[[host_matches(host, str(c)) for c in raw["Computer"]]]
             frames.append(normalise_logons(raw))
+        # Defender for Endpoint's logons, when the source has them (an MDE estate often
+        # has no 4624/4625 at all); its absence is no news, so its note is kept quiet.
+        defender = device_logons(inv, host, "Defender logons")
+        frames.append(defender.data)
+        if not defender.missing:
+            sessions.notes += defender.notes
         frames = [f for f in frames if not f.empty]
         if frames:
             sessions.data = _finish(pd.concat(frames, ignore_index=True))
         if sessions.empty and not sessions.missing:
+            tables = "SecurityEvent or Syslog" if defender.missing else _READ_TABLES
             sessions.note(
                 "info",
-                defender_only_note(inv, host, "SecurityEvent or Syslog logon")
+                defender_only_note(inv, host, f"{tables} logon")
                 or f"no logon attempts on {host} in {inv.period}",
             )
     sessions.hosts = sorted(set(sessions.data["Computer"]) - {""})
@@ -243,6 +377,49 @@ def host_logons(
             f"{len(sessions.data)} logon attempts: {counts.get('Success', 0)} succeeded, "
             f"{counts.get('Failure', 0)} failed",
         )
+    return sessions
+
+
+# The tables host_logons reads, as its note names them.
+_READ_TABLES = "SecurityEvent, Syslog or DeviceLogonEvents"
+
+
+def device_logons(inv: Any, host: str, title: str = "Defender logons") -> LogonSessions:
+    """The DeviceLogonEvents logons of `host` as `logon_sessions` rows (`defender_logons`).
+
+    Asked through `M365D.host_logons` (the embedded store; nbcatalog's msticpy plugin)
+    with the host's short name, then kept to the rows whose DeviceName is the host
+    (WKSTN-042, wkstn-042.contoso.com: `host_matches`). A source without the table or
+    the query gives no rows and a "missing" note (`.missing`) that callers keep to
+    themselves. LogonAttempted rows (no outcome) are not counted; an info note says
+    how many there were.
+
+    Example (in an nblib step):
+        defender = device_logons(inv, "WKSTN-042").data   # Log == "DeviceLogonEvents"
+    """
+    from nbcatalog.nblib.entities import HostName
+
+    sessions = LogonSessions(title, _empty())
+    found = inv.query(DEFENDER_LOGON_QUERY, title=title, host_name=HostName.parse(host).short)
+    if found.missing:
+        sessions.notes += found.notes
+        return sessions
+    raw = found.data
+    if raw.empty or "DeviceName" not in raw.columns:
+        return sessions
+    names = raw["DeviceName"].astype("string").fillna("")
+    mine = raw[names.isin({n for n in names.unique() if host_matches(host, n)})]
+    sessions.data = defender_logons(mine)
+    if "ActionType" in mine.columns:
+        results = _text(mine["ActionType"]).str.casefold().map(DEFENDER_RESULTS)
+        unknown = int(results.isna().sum())
+        if unknown:
+            sessions.note(
+                "info",
+                f"{unknown} DeviceLogonEvents row(s) of {host} with another ActionType than "
+                "LogonSuccess or LogonFailed (LogonAttempted: the outcome is not recorded) "
+                "are not counted as attempts",
+            )
     return sessions
 
 
