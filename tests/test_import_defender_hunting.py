@@ -292,6 +292,19 @@ def test_rows_with_timegenerated_stay_a_sentinel_export(tmp_path):
     assert f"[sentinel-json]: read {len(rows)}, stored {len(rows)} " in proc.stdout
 
 
+@pytest.mark.parametrize(
+    ("path", "fmt", "right"),
+    [(JSON_LINES, "json", "defender-json"), (AMBIGUOUS, "csv", "defender-csv")],
+)
+def test_a_sentinel_format_named_by_hand_points_to_the_defender_one(tmp_path, path, fmt, right):
+    db = tmp_path / "x.duckdb"
+    proc = nbcatalog("data", "import", "--db", db, "--format", fmt, path)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert f"{path}: rows with Timestamp" in proc.stderr
+    assert f"import them with --format {right}" in proc.stderr
+    assert not db.exists()
+
+
 @pytest.mark.parametrize("zone", ["UTC+02:00", "UTC-05:00", "Local Time"])
 def test_a_local_time_header_is_refused_saying_what_to_do_in_defender(tmp_path, zone):
     text = PORTAL.read_bytes().decode("utf-8-sig")
