@@ -48,9 +48,11 @@ def _kept_entities(
 @click.command(
     "demo",
     epilog=(
-        "\b\nExit codes: 0 built; 2 bad usage, or the target is open in another process "
-        "or is not a DuckDB store. The old store is replaced only once the new one is "
-        "complete, so an interrupted build leaves it as it was."
+        "\b\nExit codes: 0 built; 2 bad usage (including a --keep-entity name that no "
+        "row of the --keep-scale build mentions, found before the estate is grown), or the "
+        "target is open in another process or is not a DuckDB store. The old store is "
+        "replaced only once the new one is complete, so an interrupted build leaves it as it "
+        "was."
     ),
 )
 @click.option(
@@ -80,7 +82,8 @@ def _kept_entities(
     metavar="NAME",
     multiple=True,
     help="A host, account or address whose rows stay as in a --keep-scale build while "
-    "the rest of the estate grows to --scale (repeatable; for scale benchmarks).",
+    "the rest of the estate grows to --scale (repeatable; for scale benchmarks). A name "
+    "no row mentions is refused (exit 2) with the closest estate names.",
 )
 @click.option(
     "--keep-scale",

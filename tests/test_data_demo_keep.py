@@ -8,10 +8,12 @@ on them. Refused combinations exit 2, say why and leave the target as it was.
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
 
+import duckdb
 import pytest
 from helpers.store_sql import count
 
@@ -78,6 +80,57 @@ def test_another_entity_and_the_estate_grow(stores):
     total = 'SELECT count(*) FROM "SecurityEvent"'
     assert count(grown, total) > 3 * count(base, total)
     assert f"rows of WKSTN-042, bob as at scale {KEPT_SCALE}" in printed
+
+
+def test_the_summary_counts_the_rows_each_kept_entity_has(stores):
+    """What the build prints per kept name is what the store holds (counted with SQL)."""
+    _, grown, printed = stores
+    line = next(x for x in printed.splitlines() if x.startswith("rows mentioning each"))
+    shown = {name: int(n.replace(",", "")) for name, n in re.findall(r"(\S+) ([\d,]+)", line)}
+    # The same whole-word, any-case rule --keep-entity keeps rows by, in SQL on every
+    # text column of every table.
+    with duckdb.connect(str(grown), read_only=True) as con:
+        for name in ("WKSTN-042", "bob"):
+            pattern = f"(?i)(^|[^a-z0-9])({re.escape(name.lower())})([^a-z0-9]|$)"
+            total = 0
+            for (table,) in con.execute("SHOW TABLES").fetchall():
+                cols = [
+                    c
+                    for c, typ, *_ in con.execute(f'DESCRIBE "{table}"').fetchall()
+                    if typ == "VARCHAR"
+                ]
+                if cols:
+                    where = " OR ".join(f'regexp_matches("{c}", $1)' for c in cols)
+                    sql = f'SELECT count(*) FROM "{table}" WHERE {where}'  # noqa: S608
+                    total += con.execute(sql, [pattern]).fetchone()[0]
+            assert shown[name] == total > 0, (name, shown, total)
+
+
+def test_a_misspelt_kept_name_exits_2_before_growing_naming_the_closest(tmp_path):
+    old = tmp_path / "old.duckdb"
+    with duckdb.connect(str(old)) as con:  # a store the refused build must leave as it was
+        con.execute("CREATE TABLE marker AS SELECT 'the store as it was' AS text")
+    before = old.read_bytes()
+    new = tmp_path / "sub" / "new.duckdb"
+    for target in (old, new):
+        done = _demo(
+            "--db",
+            str(target),
+            "--scale",
+            GROWN_SCALE,
+            "--keep-entity",
+            "bob",
+            "--keep-entity",
+            "WKSTN-42",
+            "--keep-scale",
+            KEPT_SCALE,
+        )
+        assert done.returncode == 2, done.stdout + done.stderr
+        assert "'WKSTN-42' (closest estate names: WKSTN-042" in done.stderr
+        assert "no row" in done.stderr and "'bob'" not in done.stderr  # bob has rows
+        assert done.stdout == ""
+    assert old.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["old.duckdb"]  # no sub/, no temp
 
 
 @pytest.mark.parametrize(

@@ -32,6 +32,8 @@ DEFENDER_API = FIXTURES / "advancedqueries_run.json"
 GRAPH_API = FIXTURES / "graph_runHuntingQuery.json"
 BAD = FIXTURES / "bad_timestamp.csv"
 AMBIGUOUS = FIXTURES / "ambiguous.csv"
+PS51_ARRAY = FIXTURES / "hunting_rows_ps51.json"
+JSON_LINES = FIXTURES / "hunting_rows.jsonl"
 # ActionTypes hostnet counts as connections (a listening socket is not one).
 CONNECTIONS = {"ConnectionSuccess", "InboundConnectionAccepted"}
 
@@ -218,6 +220,111 @@ def test_another_device_table_is_refused_by_name(tmp_path):
     proc = import_(tmp_path / "x.duckdb", files)
     assert proc.returncode == 2
     assert "DeviceFileEvents" in proc.stderr and "no table for" in proc.stderr
+
+
+# ------------------------------------------------- the rows alone, without the answer
+
+
+def iso_time(value: object) -> bool:
+    return isinstance(value, str) and bool(
+        re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{7}Z", value)
+    )
+
+
+def test_a_bare_array_saved_by_powershell_imports_rejecting_bad_records_by_number(tmp_path):
+    """`$answer.Results | ConvertTo-Json | Out-File` (Windows PowerShell: UTF-16, BOM)."""
+    items = json.loads(PS51_ARRAY.read_text(encoding="utf-16"))
+    good = {
+        i: r for i, r in enumerate(items, 1) if isinstance(r, dict) and iso_time(r["Timestamp"])
+    }
+    not_rows = [i for i, r in enumerate(items, 1) if not isinstance(r, dict)]
+    bad_times = [(i, r) for i, r in enumerate(items, 1) if isinstance(r, dict) and i not in good]
+    assert len(not_rows) == 1 and len(bad_times) == 1 and len(good) > 4  # the fixture's shape
+    db = tmp_path / "x.duckdb"
+    proc = import_(db, PS51_ARRAY)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert f"{PS51_ARRAY} [defender-json]: read {len(items)}, stored {len(good)} " in proc.stdout
+    number, row = bad_times[0]
+    assert f"{PS51_ARRAY}:{number}: Timestamp: cannot read {row['Timestamp']!r}" in proc.stdout
+    assert f"{PS51_ARRAY}:{not_rows[0]}: item is a str, not a JSON object" in proc.stdout
+    back = dict(stored(db, 'SELECT ReportId, TimeGenerated FROM "DeviceNetworkEvents"'))
+    assert back == {r["ReportId"]: parse_time(r["Timestamp"]) for r in good.values()}
+    assert "already imported" in import_(db, PS51_ARRAY).stdout
+
+
+def test_json_lines_import_rejecting_bad_lines_by_line_number(tmp_path):
+    lines = JSON_LINES.read_text(encoding="utf-8").split("\n")
+    values = {n: json.loads(t) for n, t in enumerate(lines, 1) if t.strip()}
+    good = {n: v for n, v in values.items() if isinstance(v, dict) and iso_time(v["Timestamp"])}
+    bad = {n: v for n, v in values.items() if n not in good}
+    assert len(bad) == 2 and any(n != i for i, n in enumerate(good, 1))  # lines != records
+    db = tmp_path / "x.duckdb"
+    proc = import_(db, JSON_LINES)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert f"[defender-json]: read {len(values)}, stored {len(good)} " in proc.stdout
+    for number, value in bad.items():
+        if isinstance(value, dict):
+            assert f"{JSON_LINES}:{number}: Timestamp: cannot read {value['Timestamp']!r}" in (
+                proc.stdout
+            )
+        else:
+            assert f"{JSON_LINES}:{number}: line is a list, not a JSON object" in proc.stdout
+    rows = stored(db, 'SELECT ReportId, DeviceName, RemotePort FROM "DeviceNetworkEvents"')
+    assert sorted(rows) == sorted(
+        (v["ReportId"], v["DeviceName"], v["RemotePort"]) for v in good.values()
+    )
+
+
+def test_one_row_pretty_printed_is_one_row(tmp_path):
+    """ConvertTo-Json of a one-row result writes the object, not an array of one."""
+    row = api_rows(DEFENDER_API)[0]
+    path = tmp_path / "one.json"
+    path.write_text(json.dumps(row, indent=4), encoding="utf-8")
+    db = tmp_path / "x.duckdb"
+    proc = import_(db, path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "[defender-json]: read 1, stored 1 " in proc.stdout
+    assert stored(db, 'SELECT ReportId, DeviceName FROM "DeviceNetworkEvents"') == [
+        (row["ReportId"], row["DeviceName"])
+    ]
+
+
+def test_rows_with_timegenerated_stay_a_sentinel_export(tmp_path):
+    """The same rows with TimeGenerated are a Sentinel export of the store's table."""
+    rows = [{"TimeGenerated": r["Timestamp"], **r} for r in api_rows(DEFENDER_API)]
+    path = tmp_path / "sentinel.json"
+    path.write_text(json.dumps(rows), encoding="utf-8")
+    proc = import_(tmp_path / "x.duckdb", path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert f"[sentinel-json]: read {len(rows)}, stored {len(rows)} " in proc.stdout
+
+
+@pytest.mark.parametrize(
+    ("path", "fmt", "right"),
+    [(JSON_LINES, "json", "defender-json"), (AMBIGUOUS, "csv", "defender-csv")],
+)
+def test_a_sentinel_format_named_by_hand_points_to_the_defender_one(tmp_path, path, fmt, right):
+    db = tmp_path / "x.duckdb"
+    proc = nbcatalog("data", "import", "--db", db, "--format", fmt, path)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert f"{path}: rows with Timestamp" in proc.stderr
+    assert f"import them with --format {right}" in proc.stderr
+    assert not db.exists()
+
+
+@pytest.mark.parametrize("zone", ["UTC+02:00", "UTC-05:00", "Local Time"])
+def test_a_local_time_header_is_refused_saying_what_to_do_in_defender(tmp_path, zone):
+    text = PORTAL.read_bytes().decode("utf-8-sig")
+    assert text.startswith("Timestamp,")
+    path = tmp_path / "local.csv"
+    path.write_text(text.replace("Timestamp,", f"Timestamp [{zone}],", 1), encoding="utf-8")
+    db = tmp_path / "x.duckdb"
+    proc = import_(db, path)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert f"'Timestamp [{zone}]'" in proc.stderr and "not in UTC" in proc.stderr
+    assert "Settings > Microsoft Defender portal > Time zone" in proc.stderr
+    assert "Log Analytics" not in proc.stderr
+    assert not db.exists()
 
 
 # ------------------------------------------------------ a run on the imported store

@@ -15,11 +15,13 @@ Example:
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
 import shutil
 import time
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -28,6 +30,7 @@ import duckdb
 import pandas as pd
 
 from nbcatalog.data.demo import background, planted
+from nbcatalog.data.demo.estate import HOSTS, USERS
 from nbcatalog.data.demo.planted import Incident
 from nbcatalog.data.demo.timeline import Window
 from nbcatalog.data.schema import TABLES
@@ -49,6 +52,7 @@ class DemoSummary:
     seconds: float = 0.0
     fixed_entities: tuple[str, ...] = ()
     fixed_scale: float = 1.0
+    fixed_rows: dict[str, int] = field(default_factory=dict)
 
     def as_text(self) -> str:
         """A short human-readable account (what `nbcatalog data demo` prints)."""
@@ -62,6 +66,9 @@ class DemoSummary:
                 f"rows of {', '.join(self.fixed_entities)} as at scale {self.fixed_scale:g}; "
                 f"the rest of the estate at scale {self.scale:g}"
             )
+        if self.fixed_rows:
+            kept = ", ".join(f"{e} {n:,}" for e, n in self.fixed_rows.items())
+            lines.append(f"rows mentioning each kept entity: {kept}")
         lines += [
             "",
             "rows per table:",
@@ -193,8 +200,92 @@ def drop_mentions(store: Store, entities: Sequence[str]) -> dict[str, int]:
     return dropped
 
 
+def count_mentions(store: Store, entities: Sequence[str]) -> dict[str, int]:
+    """Rows of `store` mentioning each of `entities` (as `drop_mentions` matches them).
+
+    One pass per table, one filtered count per entity; names are bound parameters.
+
+    Example:
+        >>> with Store.open("/tmp/demo.duckdb", read_only=True) as store:  # doctest: +SKIP
+        ...     count_mentions(store, ["WKSTN-042", "WKSTN-42"])
+        {'WKSTN-042': 14211, 'WKSTN-42': 0}
+    """
+    totals = dict.fromkeys(entities, 0)
+    patterns = [mention_pattern([e]) for e in entities]
+    for name, table in TABLES.items():
+        text = [c for c, typ in table.columns if typ == "VARCHAR"]
+        if not text:
+            continue
+        counts = ", ".join(
+            "count(*) FILTER (WHERE "
+            + " OR ".join(f'regexp_matches("{c}", ${i})' for c in text)
+            + ")"
+            for i in range(1, len(patterns) + 1)
+        )
+        # Column and table names come from the schema; the patterns are bound.
+        row = store.con.execute(f'SELECT {counts} FROM "{name}"', patterns).fetchone()  # noqa: S608
+        for entity, n in zip(entities, row, strict=True):
+            totals[entity] += n
+    return totals
+
+
+def estate_names() -> list[str]:
+    """The names an entity of the estate goes by: hosts, their addresses, users, UPNs.
+
+    >>> "WKSTN-042" in estate_names() and "bob@contoso.com" in estate_names()
+    True
+    """
+    names = [h.name for h in HOSTS] + [h.ip for h in HOSTS]
+    names += [h.public_ip for h in HOSTS if h.public_ip]
+    names += [u.name for u in USERS] + [u.upn for u in USERS]
+    return names
+
+
+def _unmatched_error(missing: list[str], scale: float, seed: int) -> UsageError:
+    known = {n.lower(): n for n in estate_names()}
+    hints = []
+    for entity in missing:
+        close = difflib.get_close_matches(entity.lower(), list(known), n=3, cutoff=0.6)
+        hint = f" (closest estate names: {', '.join(known[c] for c in close)})" if close else ""
+        hints.append(f"{entity!r}{hint}")
+    which = "entity" if len(missing) == 1 else "entities"
+    verb = "matches" if len(missing) == 1 else "match"
+    return UsageError(
+        f"kept {which} {'; '.join(hints)} {verb} no row of the estate at scale {scale:g} "
+        f"(seed {seed}): a name counts when it appears, in any case, as a whole word in a "
+        "text column. Nothing was built; the target is as it was"
+    )
+
+
 COMMIT_ROWS = 500_000
 MEMORY_LIMIT = "1GB"
+
+
+@contextmanager
+def _building(path: Path) -> Iterator[Store]:
+    """A build file open for writing: no progress bar, bounded memory, checkpointed."""
+    with Store.open(path) as store:
+        store.con.execute("SET enable_progress_bar = false")  # keep the CLI output clean
+        # Bounded memory however large the scale (the build needs little cache).
+        store.con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
+        yield store
+        store.con.execute("CHECKPOINT")
+
+
+def _missing_dirs(folder: Path) -> list[Path]:
+    """The folders `mkdir(parents=True)` would create for `folder`, deepest first."""
+    missing = []
+    while not folder.exists() and folder != folder.parent:
+        missing.append(folder)
+        folder = folder.parent
+    return missing
+
+
+def _rmdir_if_empty(folder: Path) -> None:
+    try:
+        folder.rmdir()
+    except OSError:
+        pass  # not empty, or already gone: leave it
 
 
 def _write(store: Store, frames: Iterable[tuple[str, pd.DataFrame]]) -> None:
@@ -238,6 +329,10 @@ def build_demo(
     a fixed entity removed. The fixed entities keep exactly the rows of the
     `fixed_scale` build while the rest of the estate grows to `scale`, so a
     benchmark can ask whether looking up one entity gets slower as the store grows.
+    A fixed entity that no row of the `fixed_scale` build mentions (a misspelt name)
+    is a UsageError naming the closest estate names, raised before the growth is
+    generated; the target is left as it was. The summary's `fixed_rows` gives the
+    rows mentioning each fixed entity.
 
     Example:
         >>> s = build_demo("/tmp/demo.duckdb", seed=7, now="2026-01-10T12:00:00Z")
@@ -255,36 +350,41 @@ def build_demo(
     _check_target(target)
     started = time.perf_counter()
     window = Window.ending(_as_now(now))
+    made = _missing_dirs(target.parent)
     target.parent.mkdir(parents=True, exist_ok=True)
     _remove_abandoned_builds(target)
     tmp = target.with_name(f".{target.name}.building-{os.getpid()}")
+    fixed_rows: dict[str, int] = {}
+    built = False
     try:
         # Rows are generated in no useful order: write them to a staging file, then
         # copy them into the store sorted by entity and time (zone maps prune by host).
         stage = tmp.with_name(tmp.name + ".stage")
         extra = tmp.with_name(tmp.name + ".extra")
         grow = fixed_entities and scale > fixed_scale
-        steps = (extra, stage, tmp) if grow else (stage, tmp)
-        for path in steps:
-            with Store.open(path) as store:
-                store.con.execute("SET enable_progress_bar = false")  # keep the CLI output clean
-                # Bounded memory however large the scale (the build needs little cache).
-                store.con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
-                if path == extra:
-                    # The growth: another seed, without a row naming a fixed entity.
-                    _write(store, _extra_frames(seed + 1, window, scale - fixed_scale))
-                    drop_mentions(store, fixed_entities)
-                elif path == stage:
-                    base = fixed_scale if fixed_entities else scale
-                    _write(store, _frames(seed, window, base))
-                    if grow:
-                        store.append_store(extra)
-                else:
-                    store.copy_sorted(stage)
-                store.con.execute("CHECKPOINT")
+        with _building(stage) as store:
+            base = fixed_scale if fixed_entities else scale
+            _write(store, _frames(seed, window, base))
+            if fixed_entities:
+                # Before the growth (the long part): a misspelt name would be "kept"
+                # with no rows at all, and the benchmark would measure nothing.
+                fixed_rows = count_mentions(store, fixed_entities)
+                missing = [e for e, n in fixed_rows.items() if n == 0]
+                if missing:
+                    raise _unmatched_error(missing, base, seed)
+        if grow:
+            with _building(extra) as store:
+                # The growth: another seed, without a row naming a fixed entity.
+                _write(store, _extra_frames(seed + 1, window, scale - fixed_scale))
+                drop_mentions(store, fixed_entities)
+            with _building(stage) as store:
+                store.append_store(extra)
+        with _building(tmp) as store:
+            store.copy_sorted(stage)
         # A stale write-ahead log next to the target would be replayed into the new file.
         target.with_name(target.name + ".wal").unlink(missing_ok=True)
         os.replace(tmp, target)
+        built = True
     finally:
         for suffix in (
             *("", ".wal", ".tmp"),
@@ -292,6 +392,9 @@ def build_demo(
             *(".extra", ".extra.wal", ".extra.tmp"),
         ):
             _remove(tmp.with_name(tmp.name + suffix))
+        if not built:
+            for folder in made:  # the folders this build created, deepest first
+                _rmdir_if_empty(folder)
     with Store.open(target, read_only=True) as store:
         counts = {name: s.rows for name, s in store.table_stats().items()}
     return DemoSummary(
@@ -305,4 +408,5 @@ def build_demo(
         seconds=time.perf_counter() - started,
         fixed_entities=fixed_entities,
         fixed_scale=fixed_scale if fixed_entities else scale,
+        fixed_rows=fixed_rows,
     )

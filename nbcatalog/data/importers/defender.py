@@ -11,12 +11,22 @@ is in the UTC zone"). Two shapes are read:
 * ``defender-json``: a saved API answer, ``{"Schema": [{"Name", "Type"}], "Results":
   [...]}`` (Defender for Endpoint / Defender XDR API, which may add ``Stats``) or
   ``{"@odata.context": ..., "schema": [...], "results": [...]}`` (Graph). The
-  rows are ``Results`` / ``results``; the schema gives the column order.
+  rows are ``Results`` / ``results``; the schema gives the column order. Also the
+  rows alone: a bare JSON array of row objects (what ``ConvertTo-Json`` of the
+  Results, or many scripts, save; a single row saved by ``ConvertTo-Json`` is one
+  object) or JSON lines (one row object per line). A row is rejected by its
+  record number in the array, or its line in JSON lines.
 
 Times: ISO 8601 with up to 7 fractional digits and ``Z`` (what both APIs write,
 e.g. ``2024-03-26T09:39:50.7688641Z``; the store keeps microseconds), ISO without
 a zone (UTC), and the Log Analytics portal's ``M/D/YYYY, h:mm:ss.fff AM`` (UTC).
-A ``Timestamp [UTC]`` header is understood; a local-time header is refused.
+A ``Timestamp [UTC]`` header is understood. A header naming another zone
+(``Timestamp [UTC+02:00]``, ``[Local Time]``) is refused: the portal shows advanced
+hunting results in the time zone of its "Settings > Microsoft Defender portal >
+Time zone" setting (Microsoft, "Set the time zone for Microsoft Defender XDR
+features"), and how an export writes a local zone is not documented; one offset in
+a header cannot be right on both sides of a daylight-saving change either. The
+error says to set that setting to UTC and export again, or to save the API answer.
 
 Which table: ``--table`` if given (a table of the store that has Defender's
 ``Timestamp`` column); else the one Defender device table whose columns include
@@ -37,6 +47,7 @@ Example:
 
 from __future__ import annotations
 
+import csv
 import re
 from pathlib import Path
 
@@ -52,6 +63,12 @@ from nbcatalog.data.importers.sentinel import (
     load_json_document,
     records_frame,
     split_by_table,
+)
+from nbcatalog.data.importers.textio import (
+    head_text,
+    iter_json_lines,
+    iter_lines,
+    read_head,
 )
 from nbcatalog.data.schema import TABLES
 
@@ -108,6 +125,9 @@ DEVICE_TABLE_COLUMNS: dict[str, frozenset[str]] = {
         "SensitivitySubLabel IsAzureInfoProtectionApplied",
     }.items()
 }
+# Every column of a device table but Timestamp: with Timestamp and no TimeGenerated,
+# one of these marks a JSON row as advanced hunting's rather than a Sentinel export's.
+DEVICE_COLUMNS: frozenset[str] = frozenset().union(*DEVICE_TABLE_COLUMNS.values()) - {TIME}
 # The first key of a saved API answer (Defender API: Stats, Schema, Results; Graph:
 # @odata.context naming huntingQueryResults, then schema, results).
 _ANSWER_START = re.compile(r'^\s*\{\s*"(?:Stats|Schema|Results|schema|results)"\s*:')
@@ -148,6 +168,24 @@ def is_hunting_header(names: list[str]) -> bool:
     """
     cleaned = [re.sub(r"\s*\[[^\]]*\]$", "", n.strip().lstrip("\ufeff")) for n in names]
     return TIME in cleaned and "TimeGenerated" not in cleaned
+
+
+def is_hunting_row(row: object) -> bool:
+    """True for one advanced hunting result row as JSON: Timestamp, no TimeGenerated,
+    and a column of Defender's device tables.
+
+    >>> is_hunting_row({"Timestamp": "2024-05-01T12:00:00Z", "DeviceName": "wkstn-1"})
+    True
+    >>> is_hunting_row({"TimeGenerated": "2024-05-01T12:00:00Z", "Timestamp": "x",
+    ...                 "DeviceName": "wkstn-1"})
+    False
+    >>> is_hunting_row({"Timestamp": "2024-05-01T12:00:00Z", "Message": "hello"})
+    False
+    """
+    if not isinstance(row, dict):
+        return False
+    keys = {k for k in row if isinstance(k, str)}
+    return TIME in keys and "TimeGenerated" not in keys and bool(keys & DEVICE_COLUMNS)
 
 
 def infer_device_table(columns: list[str]) -> str:
@@ -200,40 +238,106 @@ def read_hunting_csv(path: Path, report: FileReport, table: str | None) -> list[
         >>> batches[0].table                                             # doctest: +SKIP
         'DeviceNetworkEvents'
     """
+    _refuse_local_time_header(path, report)
     frame, where = csv_frame(path, report)
     return hunting_batches(frame, where, report, table)
 
 
-def read_hunting_json(path: Path, report: FileReport, table: str | None) -> list[Batch]:
-    """Read a saved advanced hunting API answer: rows from Results (or Graph's results).
+_ZONE = re.compile(r"^(?P<name>.*?)\s*\[(?P<zone>[^\]]*)\]$")
 
-    A row that is not a JSON object is rejected by its 1-based number in the list.
+
+def _refuse_local_time_header(path: Path, report: FileReport) -> None:
+    """ImportFormatError, saying what to do in Defender, for a header column not in UTC.
+
+    Before `csv_frame`, whose own refusal speaks of Log Analytics: this file came
+    from the Defender portal, whose time zone setting is what put the zone there.
+    """
+    for _, text in iter_lines(path, report):
+        if not text.strip():
+            continue
+        for raw in _csv_header(text):
+            match = _ZONE.match(raw.strip().lstrip("\ufeff"))
+            if match and match["zone"].strip().upper() != "UTC":
+                raise ImportFormatError(
+                    f"{path}: column {raw.strip()!r} holds times in the portal's display "
+                    f"time zone ({match['zone'].strip()}), not in UTC; how an export writes "
+                    "a local zone is not documented (and one offset is wrong across a "
+                    "daylight-saving change), so it is not converted. In the Microsoft "
+                    "Defender portal set Settings > Microsoft Defender portal > Time zone to "
+                    "UTC and export the advanced hunting results again, or save the API "
+                    "answer (/api/advancedqueries/run or Graph runHuntingQuery, in UTC)"
+                )
+        return
+
+
+def _csv_header(line: str) -> list[str]:
+    try:
+        return next(csv.reader([line]), [])
+    except csv.Error:
+        return []  # csv_frame reports a malformed header itself
+
+
+def read_hunting_json(path: Path, report: FileReport, table: str | None) -> list[Batch]:
+    """Read advanced hunting results saved as JSON, in any of the shapes they are saved in.
+
+    A saved API answer (rows in Results, or Graph's results), a bare array of row
+    objects, one row object (``ConvertTo-Json`` of a single row), or JSON lines. A
+    row that is not a JSON object is rejected by its 1-based number in the list (its
+    line number in JSON lines).
 
     Example:
         >>> read_hunting_json(Path("answer.json"), report, None)[0].lines[:2]  # doctest: +SKIP
         [1, 2]
     """
-    answer = load_json_document(path, report, "an advanced hunting answer")
-    if not isinstance(answer, dict):
-        raise UnreadableFileError(f"{path}: not an advanced hunting answer (not a JSON object)")
-    keys = {k.lower(): k for k in answer if isinstance(k, str)}
-    rows = answer.get(keys.get("results", ""))
+    if _is_json_lines(read_head(path)):
+        rows = ((number, row) for number, row in iter_json_lines(path, report))
+        return _rows_batches(rows, report, table, [], "line")
+    document = load_json_document(path, report, "advanced hunting results")
+    if isinstance(document, list):
+        return _rows_batches(enumerate(document, start=1), report, table, [], "item")
+    if not isinstance(document, dict):
+        raise UnreadableFileError(
+            f"{path}: not advanced hunting results (a JSON {type(document).__name__})"
+        )
+    keys = {k.lower(): k for k in document if isinstance(k, str)}
+    if "results" not in keys and is_hunting_row(document):
+        return _rows_batches([(1, document)], report, table, [], "item")
+    rows = document.get(keys.get("results", ""))
     if not isinstance(rows, list):
         raise UnreadableFileError(
             f"{path}: an advanced hunting answer holds its rows in a 'Results' (Defender API) "
             "or 'results' (Graph) list; this file has none"
         )
+    names = _schema_names(document, keys)
+    return _rows_batches(enumerate(rows, start=1), report, table, names, "result row")
+
+
+def _is_json_lines(head: bytes) -> bool:
+    """True when the file is one JSON value per line, not one JSON document.
+
+    JSON lines start with a whole object on the first line that is not an API
+    answer; a document starts with ``[``, a lone ``{`` (pretty-printed) or an answer.
+    """
+    text = head_text(head)
+    first = next((line.strip() for line in text.splitlines() if line.strip()), "")
+    return first.startswith("{") and first != "{" and not is_hunting_answer(text)
+
+
+def _rows_batches(
+    numbered, report: FileReport, table: str | None, names: list[str], what: str
+) -> list[Batch]:
+    """Rows (number, JSON value) to batches; a value that is not an object is rejected."""
     records, where = [], []
-    for number, row in enumerate(rows, start=1):
+    for number, row in numbered:
         if isinstance(row, dict):
             # Graph may annotate objects with OData keys: not columns of the result.
             records.append({k: v for k, v in row.items() if not str(k).startswith("@odata.")})
             where.append(number)
         else:
-            report.reject(number, f"result row is a {type(row).__name__}, not a JSON object")
+            report.reject(number, f"{what} is a {type(row).__name__}, not a JSON object")
     if not records:
         return []
-    frame = records_frame(records, _schema_names(answer, keys))
+    frame = records_frame(records, names)
     return hunting_batches(frame, where, report, table)
 
 

@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from pathlib import Path
 
-from nbcatalog.data.importers.defender import is_hunting_answer, is_hunting_header
+from nbcatalog.data.importers.defender import is_hunting_answer, is_hunting_header, is_hunting_row
 from nbcatalog.data.importers.errors import ImportFormatError
 from nbcatalog.data.importers.syslog_line import is_journal_marker, is_syslog_header
 from nbcatalog.data.importers.textio import head_text
@@ -31,8 +32,9 @@ FORMATS: dict[str, str] = {
     "sentinel-pickle": "pandas pickle of a Sentinel table (or a msticpy query result)",
     "defender-csv": "Microsoft Defender advanced hunting results saved as CSV "
     "(Timestamp, DeviceName, ...; no TimeGenerated)",
-    "defender-json": "Defender advanced hunting API answer saved as JSON: "
-    "{Schema, Results} (/api/advancedqueries/run) or Graph runHuntingQuery {schema, results}",
+    "defender-json": "Defender advanced hunting results as JSON: the API answer "
+    "{Schema, Results} (/api/advancedqueries/run) or Graph runHuntingQuery {schema, results}, "
+    "or the rows alone (array or one object per line; Timestamp, no TimeGenerated)",
     "evtx": "Windows event log file (.evtx)",
     "windows-json": "Windows events as JSON lines from winlogbeat or nxlog",
     "syslog": "Linux syslog text: auth.log, secure, messages (RFC 3164, RFC 3339, RFC 5424), "
@@ -94,9 +96,12 @@ def detect_format(path: str | Path, head: bytes) -> str | None:
     if first.startswith("#separator") or first.startswith("#fields"):
         return "zeek"
     if first.startswith("{"):
-        return "defender-json" if is_hunting_answer(text) else _json_lines_format(first)
+        if is_hunting_answer(text) or (first == "{" and is_hunting_row(_first_object(text))):
+            return "defender-json"  # an API answer, or one row pretty-printed
+        return _json_lines_format(first)
     if first.startswith("["):
-        return "sentinel-json"
+        # Rows with Timestamp and no TimeGenerated: advanced hunting's, not Sentinel's.
+        return "defender-json" if is_hunting_row(_first_object(text)) else "sentinel-json"
     if _looks_like_syslog(text):
         return "syslog"
     if "," in first and is_hunting_header(_csv_fields(first)):
@@ -106,6 +111,30 @@ def detect_format(path: str | Path, head: bytes) -> str | None:
     if name.endswith((".json", ".jsonl", ".ndjson")):
         return "sentinel-json"
     return None
+
+
+_KEY = re.compile(r'"((?:[^"\\]|\\.){1,200})"\s*:')
+
+
+def _first_object(text: str) -> dict | None:
+    """The first JSON object in a file head (an array's first item), else None.
+
+    An object cut off by the end of the head gives the keys seen so far (values
+    None), which is all detection looks at.
+
+    >>> _first_object('[\\n  {"Timestamp": "2024-05-01T12:00:00Z", "DeviceName": "w"}, {')
+    {'Timestamp': '2024-05-01T12:00:00Z', 'DeviceName': 'w'}
+    >>> sorted(_first_object('[{"Timestamp": "2024-05-01", "DeviceName": "w'))
+    ['DeviceName', 'Timestamp']
+    """
+    start = text.find("{")
+    if start < 0:
+        return None
+    try:
+        obj, _ = json.JSONDecoder().raw_decode(text, start)
+    except (ValueError, RecursionError):
+        return dict.fromkeys(m[1] for m in _KEY.finditer(text, start)) or None
+    return obj if isinstance(obj, dict) else None
 
 
 def _csv_fields(line: str) -> list[str]:
@@ -137,6 +166,8 @@ def _json_lines_format(first_line: str) -> str:
         return "sentinel-json"  # a pretty-printed object, or a broken line: let it report
     if not isinstance(obj, dict):
         return "sentinel-json"
+    if is_hunting_row(obj):
+        return "defender-json"  # advanced hunting rows as JSON lines
     if is_windows_json(obj):
         return "windows-json"
     if is_zeek_json(obj):

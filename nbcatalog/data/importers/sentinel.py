@@ -112,6 +112,7 @@ def normalise_columns(names: list[str]) -> list[str]:
 def read_csv(path: Path, report: FileReport, table: str | None) -> list[Batch]:
     """Read a Sentinel CSV export; rows with the wrong number of fields are rejected."""
     frame, where = csv_frame(path, report)
+    _refuse_hunting_rows(list(frame.columns), "defender-csv", report)
     return split_by_table(frame, where, report, table)
 
 
@@ -223,7 +224,26 @@ def load_json_document(path: Path, report: FileReport, what: str):
 def _records_to_batches(records, where, report, table) -> list[Batch]:
     if not records:
         return []
-    return split_by_table(records_frame(records), where, report, table)
+    frame = records_frame(records)
+    _refuse_hunting_rows(list(frame.columns), "defender-json", report)
+    return split_by_table(frame, where, report, table)
+
+
+def _refuse_hunting_rows(columns: list[str], fmt: str, report: FileReport) -> None:
+    """Hand Defender advanced hunting rows (read as Sentinel's by --format) to `fmt`.
+
+    Detection already sends them there; this is for a Sentinel format named by hand,
+    which would otherwise fail on the TimeGenerated they do not have.
+    """
+    # Imported here: the defender module builds on this one.
+    from nbcatalog.data.importers.defender import is_hunting_row
+
+    if is_hunting_row(dict.fromkeys(columns)):
+        raise ImportFormatError(
+            f"{report.file}: rows with Timestamp and Defender device columns but no "
+            "TimeGenerated are "
+            f"Microsoft Defender advanced hunting results; import them with --format {fmt}"
+        )
 
 
 def records_frame(records: list[dict], first: list[str] | None = None) -> pd.DataFrame:
