@@ -34,7 +34,7 @@ from nbcatalog.nblib import attempts
 from nbcatalog.nblib.entities import host_matches
 from nbcatalog.nblib.findings import Finding
 from nbcatalog.nblib.hosts import defender_only_note
-from nbcatalog.nblib.values import first_column, text_of
+from nbcatalog.nblib.values import first_column, hex_id, text_of
 
 # One attempt, one row: the attempt model's columns, for Windows and Linux alike, and
 # the log each row came from (SecurityEvent, Syslog, DeviceLogonEvents).
@@ -167,18 +167,6 @@ def linux_logons(frame: pd.DataFrame) -> pd.DataFrame:
     return _finish(rows)
 
 
-def _hex_id(value: Any) -> str:
-    """Defender's LogonId (a number) as 4624 writes TargetLogonId ("0x3e7"); text kept."""
-    if value is None or isinstance(value, bool):
-        return ""
-    try:
-        if pd.isna(value):
-            return ""
-        return hex(int(value))
-    except (TypeError, ValueError, OverflowError):
-        return str(value).strip()
-
-
 def defender_logon_type(name: Any) -> int | None:
     """Windows' logon type number of a Defender LogonType name, or None when unknown.
 
@@ -246,7 +234,7 @@ def defender_logons(frame: pd.DataFrame) -> pd.DataFrame:
             "LogonProcessName": protocol.where(
                 protocol != "", _text(first_column(frame, "InitiatingProcessFileName"))
             ),
-            "TargetLogonId": first_column(frame, "LogonId").map(_hex_id),
+            "TargetLogonId": first_column(frame, "LogonId").map(hex_id),
             "Platform": "",
             "Detail": _text(first_column(frame, "FailureReason")),
             "Log": LOG_DEFENDER,

@@ -21,6 +21,7 @@ import pandas as pd
 
 from nbcatalog.nblib.findings import Finding
 from nbcatalog.nblib.hosts import defender_only_note
+from nbcatalog.nblib.values import hex_id
 
 RULES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     (reason, re.compile(pattern, re.IGNORECASE))
@@ -83,18 +84,6 @@ WIN_PROCESS_COLUMNS = [
     "SourceComputerId",
     "TimeCreatedUtc",
 ]
-
-
-def _hex_id(value: Any) -> str:
-    """A Defender process or logon id (a decimal number) as 4688 writes ids ("0x1f4")."""
-    if value is None or isinstance(value, bool):
-        return ""
-    try:
-        if pd.isna(value):
-            return ""
-        return hex(int(value))
-    except (TypeError, ValueError, OverflowError):
-        return str(value).strip()  # already text: kept as the source wrote it
 
 
 def _image_path(folders: pd.Series, names: pd.Series) -> pd.Series:
@@ -165,16 +154,16 @@ def defender_process_rows(events: pd.DataFrame) -> pd.DataFrame:
             "SubjectUserSid": col("AccountSid"),
             "SubjectUserName": col("AccountName"),
             "SubjectDomainName": col("AccountDomain"),
-            "SubjectLogonId": col("InitiatingProcessLogonId").map(_hex_id),
-            "NewProcessId": col("ProcessId").map(_hex_id),
+            "SubjectLogonId": col("InitiatingProcessLogonId").map(hex_id),
+            "NewProcessId": col("ProcessId").map(hex_id),
             "NewProcessName": _image_path(col("FolderPath"), col("FileName")),
             "TokenElevationType": col("ProcessTokenElevation"),
-            "ProcessId": col("InitiatingProcessId").map(_hex_id),
+            "ProcessId": col("InitiatingProcessId").map(hex_id),
             "CommandLine": col("ProcessCommandLine"),
             "ParentProcessName": _image_path(
                 col("InitiatingProcessFolderPath"), col("InitiatingProcessFileName")
             ),
-            "TargetLogonId": col("LogonId").map(_hex_id),
+            "TargetLogonId": col("LogonId").map(hex_id),
             "SourceComputerId": col("DeviceId"),
             "TimeCreatedUtc": times,
             "Log": LOG_DEFENDER,

@@ -48,3 +48,22 @@ def first_column(frame: pd.DataFrame, *names: str) -> pd.Series:
         if name in frame.columns:
             return frame[name]
     return pd.Series(None, index=frame.index, dtype=object)
+
+
+def hex_id(value: Any) -> str:
+    """A Defender process or logon id (a number) as Windows 4624/4688 write ids ("0x1f4").
+
+    Text that is not a number is kept as the source wrote it; a missing value is "".
+
+    Example:
+        >>> hex_id(500), hex_id("0x3e7"), hex_id(None)
+        ('0x1f4', '0x3e7', '')
+    """
+    if value is None or isinstance(value, bool):
+        return ""
+    try:
+        if pd.isna(value):
+            return ""
+        return hex(int(value))
+    except (TypeError, ValueError, OverflowError):
+        return str(value).strip()
