@@ -210,6 +210,20 @@ def test_a_host_with_both_logs_has_both_and_the_counts_add_up(store):
     assert counts == {"SecurityEvent": len(security_events()), "DeviceLogonEvents": len(defender)}
 
 
+def test_a_busy_host_summarised_in_the_store_says_its_defender_logons_are_left_out(store):
+    from nbcatalog.nblib import logonstats
+
+    inv = _inv(connect(f"duckdb:{store}"))
+    # Forced, as for a domain controller with millions of 4624/4625: summaries in the store.
+    stats = logonstats.host_logon_stats(inv, "WIN-DC01", "Windows", large=0)
+    assert stats.aggregated
+    every = device_rows(MIXED)  # the host's Defender logon events in the range
+    said = [m for m in stats.sessions.messages() if "DeviceLogonEvents" in m]
+    assert len(said) == 1, stats.sessions.messages()
+    assert f"{len(every):,} Microsoft Defender logon events (DeviceLogonEvents)" in said[0]
+    assert "not included" in said[0]
+
+
 class Workspace(DataSource):
     """A workspace answering queries by name as msticpy does (from the test's store),
     unable to run SQL; `tables` is what it says it has."""

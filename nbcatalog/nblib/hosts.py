@@ -625,7 +625,7 @@ def host_activity(inv: Any, found: HostMatch) -> Finding:
     sql = inv.source.sql if is_embedded_store(inv.source) else None
     rows = _activity_in_store(inv, sql, names) if sql is not None else None
     if rows is not None:
-        rows += _device_activity_in_store(inv, sql, found.name)
+        rows += device_activity_in_store(inv, sql, found.name)
     else:
         rows = _activity_from_queries(inv, found, activity)
     table = pd.DataFrame(rows, columns=ACTIVITY_COLUMNS)
@@ -713,15 +713,23 @@ def _activity_in_store(inv: Any, sql: Any, names: list[str]) -> list[dict[str, A
     return rows
 
 
-def _device_activity_in_store(inv: Any, sql: Any, name: str) -> list[dict[str, Any]]:
-    """One count per DEVICE_ACTIVITY_TABLES table of the rows whose DeviceName is `name`.
+def device_activity_in_store(
+    inv: Any, sql: Any, name: str, tables: tuple[str, ...] = DEVICE_ACTIVITY_TABLES
+) -> list[dict[str, Any]]:
+    """One count per Defender table of `tables` of the rows whose DeviceName is `name`.
 
     Device names are often FQDNs (wkstn-042.contoso.com) where Windows logs write
     WKSTN-042: the store narrows by the short name (a bound value), then each distinct
     DeviceName is tested with `host_matches`, the test the process sections use.
+    `sql` is the embedded store's `sql`.
+
+    Example:
+        >>> device_activity_in_store(inv, inv.source.sql, "WKSTN-042",
+        ...                          ("DeviceLogonEvents",))[0]["Rows"]   # doctest: +SKIP
+        31
     """
     rows = []
-    for table in DEVICE_ACTIVITY_TABLES:
+    for table in tables:
         if has_table(inv.source, table) is False:
             continue
         try:

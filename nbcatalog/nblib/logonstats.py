@@ -146,6 +146,13 @@ def _ask_summaries(
         f"too many to list: these are the latest {len(recent):,} of {total:,}; the findings, "
         "counts, timeline and matrix below cover all of them (summarised in the store)",
     )
+    left_out = _defender_logons_left_out(inv, host)
+    if left_out:
+        sessions.note(
+            "warning",
+            f"the summaries cover Windows 4624/4625 only: {left_out:,} Microsoft Defender logon "
+            f"events (DeviceLogonEvents) of {host} in the time range are not included",
+        )
     return LogonStats(
         sessions=sessions,
         aggregated=True,
@@ -154,6 +161,17 @@ def _ask_summaries(
         timeline_counts=counts,
         failed_then_success=won,
     )
+
+
+def _defender_logons_left_out(inv: Any, host: str) -> int:
+    """Defender logon events of `host` that the store-side 4624/4625 summaries leave out."""
+    from nbcatalog.data.source import is_embedded_store
+    from nbcatalog.nblib.hosts import device_activity_in_store
+
+    if not is_embedded_store(inv.source):
+        return 0
+    counts = device_activity_in_store(inv, inv.source.sql, host, ("DeviceLogonEvents",))
+    return sum(row["Rows"] for row in counts)
 
 
 def success_rate(stats: LogonStats, by: str | list[str]) -> pd.DataFrame:
