@@ -20,6 +20,7 @@ from nbcatalog.data.demo import (
     planted_cloud,
     planted_devicenet,
     planted_linux,
+    planted_mde,
     planted_network,
     planted_windows,
 )
@@ -82,6 +83,13 @@ def incidents(end: pd.Timestamp) -> list[Incident]:
             "198.51.100.23; 2 HuntingBookmark rows; TI for 203.0.113.77, 192.0.2.66, the URL, "
             "its domain and a SHA256",
         ),
+        Incident(
+            "mde-laptop",
+            (end - pd.Timedelta(hours=planted_mde.HOURS_AGO + 1)).floor("min"),
+            f"{planted_mde.HOST}, seen only by Defender for Endpoint: "
+            f"{planted_mde.SPRAY_FAILURES} failed network logons from 203.0.113.77, then Word "
+            "starts an encoded PowerShell that downloads http://malicious.example/payload.ps1",
+        ),
     ]
     return sorted(found, key=lambda i: i.start)
 
@@ -97,6 +105,7 @@ def generate(end: pd.Timestamp) -> dict[str, pd.DataFrame]:
         planted_network.network_incident(a, end),
         planted_devicenet.devicenet_incident(a, end),
         planted_alerts.detections(a, end),
+        planted_mde.mde_incident(end),
     )
     for part in parts:
         for table, frame in part.items():
