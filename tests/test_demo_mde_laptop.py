@@ -14,7 +14,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from nbcatalog.nblib import Investigation, hostactivity, hosts, logons, processes
+from nbcatalog.nblib import Investigation, hostactivity, hosts, logons, processes, rarity
 
 DEVICE = "lt-mde07.contoso.com"
 
@@ -68,3 +68,14 @@ def test_the_encoded_powershell_decodes_to_the_payload_download(inv, demo_db):
     decoded = processes.encoded_powershell(notable)
     assert decoded["DecodedCommand"].tolist() == [script]
     assert decoded["ParentProcessName"].str.endswith("WINWORD.EXE").all()
+
+
+def test_session_rarity_reads_the_defender_processes(inv, demo_db):
+    [(count,)] = _rows(demo_db, 'SELECT count(*) FROM "DeviceProcessEvents" WHERE DeviceName = ?')
+    found = rarity.host_processes(inv, DEVICE)
+    assert len(found.data) == count and set(found.data["Log"]) == {"DeviceProcessEvents"}
+    clustered = rarity.cluster_processes(found.data)
+    sessions = rarity.session_rarity(clustered)
+    assert len(sessions) == 1  # heidi's one logon session (Defender's LogonId)
+    rare = clustered[clustered["Rarity"] == clustered["Rarity"].max()]
+    assert rare["CommandLine"].str.contains("-EncodedCommand").all()

@@ -294,8 +294,8 @@ def test_host_summary_of_a_defender_only_host_is_no_data_saying_why(runner, writ
     processes = f"no SecurityEvent, Syslog or DeviceProcessEvents rows for {SHORT}: {DEFENDER_ONLY}"
     assert processes in outputs_text(res, "notable")
     assert (
-        "of Defender's tables only DeviceProcessEvents (host_summary's process sections); "
-        "DeviceLogonEvents (host_logons_summary) are read"
+        "of Defender's tables only DeviceProcessEvents (host_summary's process sections, "
+        "logon_session_rarity); DeviceLogonEvents (host_logons_summary) are read"
     ) in html.unescape(host)  # the note's apostrophes are HTML entities in the output
     assert f"no NSG flow rows for {SHORT}: {DEFENDER_ONLY}" in outputs_text(res, "beacons")
     notes = res["summary"].set_index("Item")["Note"]

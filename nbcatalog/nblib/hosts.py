@@ -586,14 +586,14 @@ def _iso(value: Any) -> str | None:
 # Tables whose rows say a host was active, with the column naming the host.
 ACTIVITY_TABLES = ("Heartbeat", "SecurityEvent", "Syslog", "Event")
 # Defender tables whose rows are the host's records too (named by DeviceName): host
-# summary's process sections read DeviceProcessEvents (`processes.device_processes`),
-# host_logons_summary reads DeviceLogonEvents (`logons.device_logons`).
+# summary's process sections and logon_session_rarity read DeviceProcessEvents
+# (`processes.device_processes`), host_logons_summary DeviceLogonEvents (`logons.device_logons`).
 DEVICE_ACTIVITY_TABLES = ("DeviceProcessEvents", "DeviceLogonEvents")
 DEVICE_ACTIVITY_QUERY = "M365D.list_host_processes"
 DEVICE_LOGON_QUERY = "M365D.host_logons"
 # Which part of the notebooklets reads each of them, as the Defender-only notes say.
 DEVICE_ACTIVITY_READERS = {
-    "DeviceProcessEvents": "host_summary's process sections",
+    "DeviceProcessEvents": "host_summary's process sections, logon_session_rarity",
     "DeviceLogonEvents": "host_logons_summary",
 }
 ACTIVITY_COLUMNS = ["Source", "Rows", "FirstSeen", "LastSeen"]

@@ -1,14 +1,14 @@
 """How unusual each logon session's processes are, compared with the rest of the host.
 
-Process-creation events (4688) are grouped into logon sessions (the new process's
-TargetLogonId when Windows records one, else the creator's SubjectLogonId). Command
-lines are clustered by their tokens: variable parts (GUIDs, hex and decimal numbers,
-addresses, base64 blobs, user names in profile paths) become placeholders, and command
-lines of the same program whose token sets overlap by at least `similarity` (Jaccard)
-join one cluster. A process is as rare as its cluster is small (rarity = 1 / cluster
-size), and a session scores the mean rarity of its processes: a session of one-off
-commands (whoami, net user /add, schtasks /create) stands out among sessions that run
-the same applications every day.
+Process-creation events (4688, or Defender's DeviceProcessEvents) are grouped into
+logon sessions (the new process's TargetLogonId when Windows records one, else the
+creator's SubjectLogonId). Command lines are clustered by their tokens: variable parts
+(GUIDs, hex and decimal numbers, addresses, base64 blobs, user names in profile paths)
+become placeholders, and command lines of the same program whose token sets overlap by
+at least `similarity` (Jaccard) join one cluster. A process is as rare as its cluster
+is small (rarity = 1 / cluster size), and a session scores the mean rarity of its
+processes: a session of one-off commands (whoami, net user /add, schtasks /create)
+stands out among sessions that run the same applications every day.
 
 No model library is needed: the clustering is a greedy leader clustering over
 distinct token patterns, so it is fast on a host's week of processes and its clusters
@@ -253,8 +253,10 @@ def session_rarity(clustered: pd.DataFrame, rare: float = 0.5) -> pd.DataFrame:
 def host_processes(inv: Any, host: str | None, data: pd.DataFrame | None = None) -> Finding:
     """Process-creation events on `host` (or in `data`), each with its `LogonId` session.
 
-    With `data` nothing is queried: rows with EventID 4688 (or all rows, when the
-    frame has no EventID but has NewProcessName and CommandLine) are used.
+    From the source: Windows 4688 and Microsoft Defender's DeviceProcessEvents
+    (`hostactivity.host_processes`). With `data` nothing is queried: rows with EventID
+    4688 (or all rows, when the frame has no EventID but has NewProcessName and
+    CommandLine) are used.
     """
     finding = Finding(f"Process creations on {host}" if host else "Process creations")
     if data is not None:
@@ -274,13 +276,13 @@ def host_processes(inv: Any, host: str | None, data: pd.DataFrame | None = None)
         finding.note("skipped", "no single host selected (see above)")
         return finding
     else:
-        found = inv.query(
-            "WindowsSecurity.list_host_processes", title=finding.title, host_name=host
-        )
+        # 4688 and Defender's DeviceProcessEvents alike (hostactivity gives both the
+        # 4688 columns, the host's rows only, and a Log column naming where each came from).
+        from nbcatalog.nblib.hostactivity import host_processes as logged_processes
+
+        found = logged_processes(inv, host)
         finding.notes += found.notes
         frame = found.data
-        if not frame.empty and "Computer" in frame.columns:
-            frame = frame[[host_matches(host, str(c)) for c in frame["Computer"]]]
     frame = frame.copy()
     frame["LogonId"] = session_ids(frame)
     if "TimeGenerated" in frame.columns:
