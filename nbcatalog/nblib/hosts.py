@@ -231,6 +231,31 @@ def defender_hosts(inv: Any, host: str, found: HostMatch) -> dict[str, list[str]
     return names
 
 
+def device_rows(inv: Any, query: str, host: str, title: str) -> Finding:
+    """The rows of Defender query `query` whose DeviceName is `host`.
+
+    The query is asked with the host's short name (its `kql_has` / msticpy's `has`
+    then also returns longer namesakes), and only the rows whose DeviceName is the
+    host (WKSTN-042, wkstn-042.contoso.com: `host_matches`) are kept. A source without
+    the table or the query gives no rows and its "missing" note (`.missing`), which
+    callers keep to themselves: most estates have either Windows logs or Defender.
+
+    Example (in an nblib step):
+        rows = device_rows(inv, "M365D.list_host_processes", "WKSTN-042", "Processes").data
+    """
+    found = Finding(title)
+    result = inv.query(query, title=title, host_name=HostName.parse(host).short)
+    if result.missing:
+        found.notes += result.notes
+        return found
+    data = result.data
+    if data.empty or "DeviceName" not in data.columns:
+        return found
+    names = data["DeviceName"].astype("string").fillna("")
+    found.data = data[names.isin({n for n in names.unique() if host_matches(host, n)})]
+    return found
+
+
 def _names_in(frame: pd.DataFrame, family: str | None) -> dict[str, str | None]:
     """Host names in `frame`'s Computer column -> OS family (Heartbeat's OSType, else `family`)."""
     if frame is None or frame.empty or "Computer" not in frame.columns:

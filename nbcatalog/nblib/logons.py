@@ -33,7 +33,7 @@ from nbcatalog.data.logontypes import WINDOWS_LOGON_TYPES
 from nbcatalog.nblib import attempts
 from nbcatalog.nblib.entities import host_matches
 from nbcatalog.nblib.findings import Finding
-from nbcatalog.nblib.hosts import defender_only_note
+from nbcatalog.nblib.hosts import defender_only_note, device_rows
 from nbcatalog.nblib.values import first_column, hex_id, text_of
 
 # One attempt, one row: the attempt model's columns, for Windows and Linux alike, and
@@ -385,18 +385,12 @@ def device_logons(inv: Any, host: str, title: str = "Defender logons") -> LogonS
     Example (in an nblib step):
         defender = device_logons(inv, "WKSTN-042").data   # Log == "DeviceLogonEvents"
     """
-    from nbcatalog.nblib.entities import HostName
-
     sessions = LogonSessions(title, _empty())
-    found = inv.query(DEFENDER_LOGON_QUERY, title=title, host_name=HostName.parse(host).short)
-    if found.missing:
-        sessions.notes += found.notes
+    rows = device_rows(inv, DEFENDER_LOGON_QUERY, host, title)
+    sessions.notes += rows.notes
+    if rows.empty:
         return sessions
-    raw = found.data
-    if raw.empty or "DeviceName" not in raw.columns:
-        return sessions
-    names = raw["DeviceName"].astype("string").fillna("")
-    mine = raw[names.isin({n for n in names.unique() if host_matches(host, n)})]
+    mine = rows.data
     sessions.data = defender_logons(mine)
     if "ActionType" in mine.columns:
         results = _text(mine["ActionType"]).str.casefold().map(DEFENDER_RESULTS)

@@ -20,7 +20,7 @@ from typing import Any
 import pandas as pd
 
 from nbcatalog.nblib.findings import Finding
-from nbcatalog.nblib.hosts import defender_only_note
+from nbcatalog.nblib.hosts import defender_only_note, device_rows
 from nbcatalog.nblib.values import hex_id
 
 RULES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
@@ -185,19 +185,11 @@ def device_processes(inv: Any, host: str, title: str = "Defender process events"
     Example (in an nblib step):
         defender = device_processes(inv, "WKSTN-042").data   # Log == "DeviceProcessEvents"
     """
-    from nbcatalog.nblib.entities import HostName, host_matches
-
     finding = Finding(title, pd.DataFrame(columns=[*WIN_PROCESS_COLUMNS, "Log"]))
-    result = inv.query(DEFENDER_PROCESS_QUERY, title=title, host_name=HostName.parse(host).short)
-    if result.missing:
-        finding.notes += result.notes
-        return finding
-    if result.data.empty or "DeviceName" not in result.data.columns:
-        return finding
-    events = result.data
-    names = events["DeviceName"].astype("string").fillna("")
-    mine = {n for n in names.unique() if host_matches(host, n)}
-    finding.data = defender_process_rows(events[names.isin(mine)])
+    rows = device_rows(inv, DEFENDER_PROCESS_QUERY, host, title)
+    finding.notes += rows.notes
+    if not rows.empty:
+        finding.data = defender_process_rows(rows.data)
     return finding
 
 
