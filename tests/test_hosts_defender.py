@@ -16,21 +16,21 @@ import sys
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-import pandas as pd
 import pytest
+from helpers.defender_fixture import END, START, Workspace, investigation
 from helpers.offline import attempts
 from run_helpers import outputs_text
 
 import nbcatalog
 from nbcatalog.data import connect
-from nbcatalog.data.source import DataSource
-from nbcatalog.nblib import Investigation, hosts
+from nbcatalog.nblib import hosts
 
 pytest_plugins = ["helpers.offline_plugin"]
 
 NBCATALOG = Path(sys.executable).parent / "nbcatalog"
 TEMPLATE_ROW = Path(__file__).parent / "fixtures" / "network" / "DeviceNetworkEvents_web02.json"
-START, END = "2026-11-29T00:00:00Z", "2026-12-01T00:00:00Z"
+# A workspace holding only Defender tables: answers by query name, cannot list values.
+DEFENDER_ONLY_TABLES = ["DeviceNetworkEvents"]
 T0 = datetime(2026, 11, 30, 9, 0, tzinfo=timezone.utc)
 FQDN, SHORT = "wkstn-042.contoso.com", "WKSTN-042"  # one device, two spellings
 OTHER = "wkstn-043.contoso.com"
@@ -141,8 +141,7 @@ def _in_range(rows: list[dict], *devices: str) -> list[dict]:
     return [r for r in rows if r["DeviceName"] in devices and START <= r["TimeGenerated"] <= END]
 
 
-def _inv(source) -> Investigation:
-    return Investigation(source, pd.Timestamp(START), pd.Timestamp(END))
+_inv = investigation
 
 
 # ------------------------------------------------------------------ find_host
@@ -211,36 +210,15 @@ def test_host_activity_counts_the_defender_rows_in_the_range(store, written):
 # --------------------------------------------- a source that cannot list (msticpy)
 
 
-class Workspace(DataSource):
-    """A workspace holding only Defender tables: answers queries by name, as msticpy
-    does (here from the test's store), cannot list a table's values (`sql` raises)."""
-
-    spec = "msticpy:Workspace"
-
-    def __init__(self, store: Path):
-        self.store = connect(f"duckdb:{store}")
-        self.asked: list[str] = []
-
-    def list_queries(self) -> pd.DataFrame:
-        return self.store.list_queries()
-
-    def tables(self) -> list[str]:
-        return ["DeviceNetworkEvents"]
-
-    def query(self, name: str, **params):
-        self.asked.append(name)
-        return self.store.query(name, **params)
-
-
 def test_a_workspace_finds_the_device_through_the_defender_query(store, written):
-    source = Workspace(store)
+    source = Workspace(store, DEFENDER_ONLY_TABLES)
     inv = _inv(source)
     found = hosts.find_host(inv, "wkstn-042")
     assert found.candidates == [SHORT] and found.defender == ["DeviceNetworkEvents"]
     assert "M365D.host_connections" in source.asked
     note = " ".join(hosts.host_activity(inv, found).messages())
     assert f"DeviceNetworkEvents: {len(_in_range(written, FQDN, SHORT))} rows" in note
-    assert hosts.find_host(_inv(Workspace(store)), "wkstn-999").name is None
+    assert hosts.find_host(_inv(Workspace(store, DEFENDER_ONLY_TABLES)), "wkstn-999").name is None
 
 
 # ----------------------------------------------------------- through the runner

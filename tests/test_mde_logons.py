@@ -12,31 +12,24 @@ files with the json module, never by nbcatalog's parsers.
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from collections import Counter
 from html.parser import HTMLParser
 from pathlib import Path
 
 import duckdb
-import pandas as pd
 import pytest
+from helpers.defender_fixture import END, MDE_ONLY, MIXED, START, Hunting, Workspace, investigation
+from helpers.demo_runs import cli_run_json
 from helpers.offline import attempts
 
 import nbcatalog
 from nbcatalog.data import connect
-from nbcatalog.data.source import DataSource
-from nbcatalog.nblib import Investigation, hosts, logons
+from nbcatalog.nblib import hosts, logons
 
 pytest_plugins = ["helpers.offline_plugin"]
 
-NBCATALOG = Path(sys.executable).parent / "nbcatalog"
-FIXTURES = Path(__file__).parent / "fixtures" / "mde_logons"
-ANSWER = FIXTURES / "DeviceLogonEvents_api.json"
-SECURITY = FIXTURES / "SecurityEvent_win-dc01.json"
-START, END = "2026-11-29T00:00:00Z", "2026-12-01T00:00:00Z"
-MDE_ONLY, MIXED = "wkstn-077", "win-dc01"  # short names, as an analyst types them
+FIX = Hunting("mde_logons", "DeviceLogonEvents_api.json", "SecurityEvent_win-dc01.json")
+results, security_events, device_rows = FIX.results, FIX.security_events, FIX.device_rows
 HOSTILE = "<img src=x onerror=1>"
 # Windows' numbers of the logon type names, as Microsoft documents event 4624's types.
 WINDOWS_NUMBER = {"Interactive": "2", "Network": "3", "Service": "5", "Unlock": "7",
@@ -44,23 +37,6 @@ WINDOWS_NUMBER = {"Interactive": "2", "Network": "3", "Service": "5", "Unlock": 
 
 
 # ------------------------------------------------------------ the fixture, read here
-
-
-def results() -> list[dict]:
-    return json.loads(ANSWER.read_text(encoding="utf-8"))["Results"]
-
-
-def security_events() -> list[dict]:
-    return json.loads(SECURITY.read_text(encoding="utf-8"))
-
-
-def device_rows(short: str) -> list[dict]:
-    """The answer's rows of one device in the time range (the device's short name)."""
-    return [
-        r
-        for r in results()
-        if r["DeviceName"].split(".")[0].lower() == short and START[:10] <= r["Timestamp"] < END
-    ]
 
 
 def attempts_of(short: str) -> list[dict]:
@@ -83,24 +59,8 @@ def attacker() -> tuple[str, list[dict]]:
 # ----------------------------------------------------------------- the store
 
 
-@pytest.fixture(scope="module")
-def store(tmp_path_factory) -> Path:
-    db = tmp_path_factory.mktemp("mde") / "store.duckdb"
-    proc = subprocess.run(
-        [str(NBCATALOG), "data", "import", "--db", str(db), str(ANSWER), str(SECURITY)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert f"{ANSWER} [defender-json]: read {len(results())}, stored {len(results())} " in (
-        proc.stdout
-    )
-    return db
-
-
-def _inv(source) -> Investigation:
-    return Investigation(source, pd.Timestamp(START), pd.Timestamp(END))
+store = FIX.store_fixture()
+_inv = investigation
 
 
 def test_the_api_answer_is_stored_as_device_logon_events(store):
@@ -224,28 +184,6 @@ def test_a_busy_host_summarised_in_the_store_says_its_defender_logons_are_left_o
     assert "not included" in said[0]
 
 
-class Workspace(DataSource):
-    """A workspace answering queries by name as msticpy does (from the test's store),
-    unable to run SQL; `tables` is what it says it has."""
-
-    spec = "msticpy:Workspace"
-
-    def __init__(self, store: Path, tables: list[str]):
-        self.store = connect(f"duckdb:{store}")
-        self.listed = tables
-        self.asked: list[str] = []
-
-    def list_queries(self) -> pd.DataFrame:
-        return self.store.list_queries()
-
-    def tables(self) -> list[str]:
-        return self.listed
-
-    def query(self, name: str, **params):
-        self.asked.append(name)
-        return self.store.query(name, **params)
-
-
 def test_a_workspace_is_asked_through_the_m365d_query(store):
     source = Workspace(store, ["DeviceLogonEvents"])
     inv = _inv(source)
@@ -286,15 +224,18 @@ def test_a_source_without_defender_logons_says_nothing_of_them(store):
 def cli_run(offline, store, tmp_path_factory) -> dict:
     """`nbcatalog run host-logons-summary --host WKSTN-077 --json --html`, as an analyst runs it."""
     out = tmp_path_factory.mktemp("runs")
-    proc = subprocess.run(
-        [str(NBCATALOG), "run", "host-logons-summary", "--host", MDE_ONLY.upper(),
-         "--source", f"duckdb:{store}", "--start", START, "--end", END,
-         "--output", str(out), "--json", "--html", "-q"],
-        capture_output=True, text=True, timeout=600,
-    )  # fmt: skip
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    summary = cli_run_json(
+        "host-logons-summary",
+        store,
+        out,
+        host=MDE_ONLY.upper(),
+        start=START,
+        end=END,
+        html=True,
+        quiet=True,
+    )
     assert attempts(offline) == "", "the run tried to go online"
-    return json.loads(proc.stdout[proc.stdout.index("{") :])
+    return summary
 
 
 @pytest.mark.slow

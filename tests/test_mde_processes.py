@@ -13,51 +13,32 @@ it (base64 of UTF-16LE).
 from __future__ import annotations
 
 import base64
-import json
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 import pytest
+from helpers.defender_fixture import END, MDE_ONLY, MIXED, START, Hunting, Workspace, investigation
+from helpers.demo_runs import cli_run_json
 from helpers.offline import attempts
 
 import nbcatalog
 from nbcatalog.data import connect
-from nbcatalog.data.source import DataSource
-from nbcatalog.nblib import Investigation, hostactivity, hosts, processes
+from nbcatalog.nblib import hostactivity, hosts, processes
 
 pytest_plugins = ["helpers.offline_plugin"]
 
-NBCATALOG = Path(sys.executable).parent / "nbcatalog"
-FIXTURES = Path(__file__).parent / "fixtures" / "mde_processes"
-ANSWER = FIXTURES / "DeviceProcessEvents_api.json"
-SECURITY = FIXTURES / "SecurityEvent_win-dc01.json"
-TI = FIXTURES / "ThreatIntelligenceIndicator.json"
-START, END = "2026-11-29T00:00:00Z", "2026-12-01T00:00:00Z"
-MDE_ONLY, MIXED = "wkstn-077", "win-dc01"  # short names, as an analyst types them
+FIX = Hunting(
+    "mde_processes",
+    "DeviceProcessEvents_api.json",
+    "SecurityEvent_win-dc01.json",
+    "ThreatIntelligenceIndicator.json",
+)
+results, security_events, device_rows = FIX.results, FIX.security_events, FIX.device_rows
 
 
 # ------------------------------------------------------------ the fixture, read here
-
-
-def results() -> list[dict]:
-    return json.loads(ANSWER.read_text(encoding="utf-8"))["Results"]
-
-
-def security_events() -> list[dict]:
-    return json.loads(SECURITY.read_text(encoding="utf-8"))
-
-
-def device_rows(short: str) -> list[dict]:
-    """The answer's rows of one device in the time range (the device's short name)."""
-    return [
-        r
-        for r in results()
-        if r["DeviceName"].split(".")[0].lower() == short and START[:10] <= r["Timestamp"] < END
-    ]
 
 
 def encoded_row() -> dict:
@@ -76,24 +57,8 @@ def hostile_row() -> dict:
 # ----------------------------------------------------------------- the store
 
 
-@pytest.fixture(scope="module")
-def store(tmp_path_factory) -> Path:
-    db = tmp_path_factory.mktemp("mde") / "store.duckdb"
-    proc = subprocess.run(
-        [str(NBCATALOG), "data", "import", "--db", str(db), str(ANSWER), str(SECURITY), str(TI)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert f"{ANSWER} [defender-json]: read {len(results())}, stored {len(results())} " in (
-        proc.stdout
-    )
-    return db
-
-
-def _inv(source) -> Investigation:
-    return Investigation(source, pd.Timestamp(START), pd.Timestamp(END))
+store = FIX.store_fixture()
+_inv = investigation
 
 
 def test_the_api_answer_is_stored_as_device_process_events(store):
@@ -161,28 +126,6 @@ def test_a_host_with_both_logs_has_both_and_the_counts_add_up(store):
     }
 
 
-class Workspace(DataSource):
-    """A workspace answering queries by name as msticpy does (from the test's store),
-    unable to run SQL; `tables` is what it says it has."""
-
-    spec = "msticpy:Workspace"
-
-    def __init__(self, store: Path, tables: list[str]):
-        self.store = connect(f"duckdb:{store}")
-        self.listed = tables
-        self.asked: list[str] = []
-
-    def list_queries(self) -> pd.DataFrame:
-        return self.store.list_queries()
-
-    def tables(self) -> list[str]:
-        return self.listed
-
-    def query(self, name: str, **params):
-        self.asked.append(name)
-        return self.store.query(name, **params)
-
-
 def test_a_workspace_is_asked_through_msticpys_query_name(store):
     source = Workspace(store, ["DeviceNetworkEvents", "DeviceProcessEvents"])
     inv = _inv(source)
@@ -216,15 +159,18 @@ def test_a_source_without_defender_process_events_says_nothing_of_them(store):
 def cli_run(offline, store, tmp_path_factory) -> dict:
     """`nbcatalog run host-summary --host WKSTN-077 --json --html`, as an analyst runs it."""
     out = tmp_path_factory.mktemp("runs")
-    proc = subprocess.run(
-        [str(NBCATALOG), "run", "host-summary", "--host", MDE_ONLY.upper(),
-         "--source", f"duckdb:{store}", "--start", START, "--end", END,
-         "--output", str(out), "--json", "--html", "-q"],
-        capture_output=True, text=True, timeout=600,
-    )  # fmt: skip
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    summary = cli_run_json(
+        "host-summary",
+        store,
+        out,
+        host=MDE_ONLY.upper(),
+        start=START,
+        end=END,
+        html=True,
+        quiet=True,
+    )
     assert attempts(offline) == "", "the run tried to go online"
-    return json.loads(proc.stdout[proc.stdout.index("{") :])
+    return summary
 
 
 @pytest.mark.slow

@@ -40,11 +40,15 @@ def cli_run_json(
     host: str = HOST,
     html: bool = False,
     quiet: bool = False,
+    start: str | None = None,
+    end: str | None = None,
     timeout: float = 600,
 ) -> dict:
-    """`nbcatalog run TEMPLATE --host HOST --source duckdb:DB --output OUTPUT [--html] [-q]
-    --json` as a shell runs it; asserts exit 0 and returns the printed JSON summary."""
+    """`nbcatalog run TEMPLATE --host HOST --source duckdb:DB --output OUTPUT [--start S
+    --end E] [--html] [-q] --json` as a shell runs it; asserts exit 0 and returns the
+    printed JSON summary."""
     args = ["run", template, "--host", host, "--source", f"duckdb:{db}", "--output", str(output)]
+    args += ["--start", start] * bool(start) + ["--end", end] * bool(end)
     args += ["--html"] * html + ["-q"] * quiet
     return cli_json(*args, "--json", timeout=timeout)
 
