@@ -683,22 +683,11 @@ def _defender_activity(inv: Any, found: HostMatch, sql: Any) -> str:
 
 
 def _defender_count(inv: Any, found: HostMatch, sql: Any, table: str) -> tuple[int, Any, Any]:
-    names = found.names or [found.name]
     if sql is not None and table in device_tables():
-        try:
-            counted = sql(
-                f"SELECT count(*) AS n, min(TimeGenerated) AS first, max(TimeGenerated) AS last "  # noqa: S608 - table from the schema
-                f'FROM "{table}" WHERE list_contains($names, DeviceName) '
-                "AND TimeGenerated >= $start AND TimeGenerated <= $end",
-                {
-                    "names": names,
-                    "start": inv.start.to_pydatetime(),
-                    "end": inv.end.to_pydatetime(),
-                },
-            ).iloc[0]
-            return int(counted["n"]), _utc_or_none(counted["first"]), _utc_or_none(counted["last"])
-        except Exception:  # a source that cannot count in SQL (msticpy): the rows it returned
-            pass
+        counted = device_activity_in_store(inv, sql, found.name, (table,))
+        if counted:
+            row = counted[0]
+            return row["Rows"], _utc_or_none(row["FirstSeen"]), _utc_or_none(row["LastSeen"])
     for query, column in DEFENDER_QUERIES:
         frame = found.seen.get(query)
         if (query_table(query) or query) != table or frame is None or column not in frame:
